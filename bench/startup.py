@@ -1,0 +1,76 @@
+"""Cold start of the TUI until the dashboard is ready, against a minimal Textual app.
+
+    .venv/bin/python bench/startup.py [--runs N]
+
+Both are started the same way (a fresh interpreter, headless, until the first screen is ready),
+interleaved, in this one invocation. The phasegate run opens the demo project grown to 10,000
+activity events. Goal: median at most 1.3x the minimal app (Header + DataTable + Footer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+GOAL = 1.3
+
+
+def make_project(folder: Path, events: int) -> Path:
+    from deliverables.demo import create_demo
+
+    project = create_demo(folder / "retail-events")
+    items = [item.id for item in project.model.items]
+    missing = events - project.tracker.activity_count()
+    for n in range(missing):
+        project.set_item(items[n % len(items)], note=f"bench note {n}")
+    assert project.tracker.activity_count() == events
+    project.close()
+    return folder / "retail-events"
+
+
+def launch(kind: str, project: Path | None) -> float:
+    args = [sys.executable, str(ROOT / "bench" / "_launch.py"), kind] + ([str(project)] if project else [])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.wait(timeout=60)
+    if line.strip() != "ready":
+        raise SystemExit(f"{kind} did not start: {process.stderr.read()}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--events", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp), args.events)
+        launch("minimal", None), launch("phasegate", project)  # warm the OS file cache once
+        ours, baseline = [], []
+        for _ in range(args.runs):
+            baseline.append(launch("minimal", None))
+            ours.append(launch("phasegate", project))
+    m_ours, m_base = statistics.median(ours), statistics.median(baseline)
+    ratio = m_ours / m_base
+    print(f"runs: {args.runs} each, interleaved; project: demo + activity grown to {args.events} events")
+    print(f"minimal Textual app (Header+DataTable+Footer): median {m_base * 1000:.0f} ms "
+          f"(min {min(baseline) * 1000:.0f}, max {max(baseline) * 1000:.0f})")
+    print(f"phasegate to a ready dashboard:               median {m_ours * 1000:.0f} ms "
+          f"(min {min(ours) * 1000:.0f}, max {max(ours) * 1000:.0f})")
+    print(f"ratio: {ratio:.2f}x (goal <= {GOAL}x): {'met' if ratio <= GOAL else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

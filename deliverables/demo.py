@@ -1,0 +1,148 @@
+"""A demo project with realistic partial progress: what `make run` opens.
+
+Four engineers, two weeks in: discovery is done, design is in review, the
+environment is being set up, development is being planned. Every change goes through the same
+`Project` calls as a user's, with its own author and time, so the activity log reads true.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from deliverables.errors import TrackerError
+from deliverables.project import STATE_DIR, Project
+from deliverables.store import Clock, utc_now
+
+ANA = "Ana Ruiz <ana.ruiz@example.com>"
+BEN = "Ben Okafor <ben.okafor@example.com>"
+CHEN = "Chen Li <chen.li@example.com>"
+DANA = "Dana Weiss <dana.weiss@example.com>"
+
+README = """\
+# Retail events platform
+
+Ingests point-of-sale and web-shop events into Iceberg tables, validates them with Great
+Expectations, orchestrates them with Airflow and serves daily sales KPIs in Metabase.
+
+This is phasegate's demo project: its delivery is tracked in `.phasegate/`.
+"""
+
+
+def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
+    """Creates the demo project in `path` (which must not be a phasegate project yet)."""
+    root = Path(path).resolve()
+    if (root / STATE_DIR).exists():
+        raise TrackerError(f"{root} is already a phasegate project; pick another folder for the demo")
+    now = clock()
+    start = now - timedelta(days=14)
+    timeline = _Timeline(start)
+    if not (root / ".git").exists():
+        # its own repository even inside another one: the demo's commit must land in the demo
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30)
+    project, _ = Project.init(root, clock=timeline, actor=ANA)
+    _commit_readme(root)
+    today = now.date()
+
+    def due(days: int) -> str:
+        return (today + timedelta(days=days)).isoformat()
+
+    def as_(actor: str, hours: float) -> None:
+        project.tracker.actor = actor
+        timeline.advance(hours)
+
+    # Phase 1 — done and approved.
+    owners_1 = {"1.1": ANA, "1.2": BEN, "1.3": CHEN}
+    for sub in project.model.phase("1").sub_phases:
+        for item in sub.items:
+            as_(owners_1[sub.id], 0.2)
+            project.set_item(item.id, owner=owners_1[sub.id].split(" <")[0])
+        for item in sub.items:
+            as_(owners_1[sub.id], 5)
+            project.set_item(item.id, status="done")
+    project.set_item("1.3.1", note="12 % of POS events lack a store id; quality rule proposed")
+    for deliverable, owner in zip(project.model.phase("1").deliverables, (ANA, BEN, CHEN, CHEN, ANA), strict=True):
+        as_(owner, 3)
+        project.set_deliverable(deliverable.id, owner=owner.split(" <")[0], status="draft")
+        as_(owner, 6)
+        project.set_deliverable(deliverable.id, status="in_review")
+        as_(ANA, 4)
+        project.set_deliverable(deliverable.id, status="approved")
+
+    # Phase 2 — mostly designed, two documents still in review or draft.
+    owners_2 = {"2.1": BEN, "2.2": CHEN, "2.3": DANA}
+    for sub in project.model.phase("2").sub_phases:
+        for item in sub.items:
+            as_(owners_2[sub.id], 2)
+            project.set_item(item.id, owner=owners_2[sub.id].split(" <")[0])
+    for item_id in ("2.1.1", "2.1.2", "2.1.3", "2.1.4", "2.2.1", "2.2.2", "2.2.4", "2.3.1", "2.3.2"):
+        as_(owners_2[item_id[:3]], 7)
+        project.set_item(item_id, status="done")
+    as_(CHEN, 1)
+    project.set_item("2.2.3", status="not_applicable", reason="Sources are append-only events; no dimension changes over time")
+    as_(DANA, 1)
+    project.set_item("2.3.3", due=due(-2), note="Waiting for the security team's audit-log retention rule")
+    project.set_item("2.3.4", due=due(1))
+    for deliverable_id, owner, steps in (
+        ("D2.1", BEN, ("draft", "in_review", "approved")),
+        ("D2.2", BEN, ("draft", "in_review")),
+        ("D2.3", CHEN, ("draft", "in_review", "approved")),
+        ("D2.4", DANA, ("draft",)),
+        ("D2.5", BEN, ("draft",)),
+    ):
+        as_(owner, 2)
+        project.set_deliverable(deliverable_id, owner=owner.split(" <")[0])
+        for status in steps:
+            as_(owner if status != "approved" else ANA, 5)
+            project.set_deliverable(deliverable_id, status=status)
+
+    # Phase 3 — the environment is being set up.
+    for item in project.model.phase("3").items:
+        as_(BEN, 0.5)
+        project.set_item(item.id, owner="Ben Okafor" if item.sub_phase_id == "3.1" else "Dana Weiss")
+    for item_id in ("3.1.1", "3.1.2", "3.1.3", "3.1.4", "3.1.5", "3.1.6", "3.2.1"):
+        as_(BEN if item_id.startswith("3.1") else DANA, 3)
+        project.set_item(item_id, status="done")
+    for item_id, days in (("3.1.7", 0), ("3.1.8", 3), ("3.1.10", 4), ("3.2.2", 2), ("3.2.3", 5), ("3.2.4", 9)):
+        as_(BEN, 0.3)
+        project.set_item(item_id, due=due(days))
+    as_(DANA, 2)
+    project.set_deliverable("D3.1", owner="Dana Weiss", status="draft")
+    as_(BEN, 2)
+    project.set_deliverable("D3.6", owner="Ben Okafor", status="draft")
+    project.set_deliverable("D3.3", owner="Ben Okafor")
+
+    # Phase 4 — planned: owners and first due dates.
+    for item_id, owner, days in (("4.1.1", "Chen Li", 12), ("4.1.2", "Chen Li", 19), ("4.2.1", "Ben Okafor", 8)):
+        as_(ANA, 1)
+        project.set_item(item_id, owner=owner, due=due(days))
+
+    project.tracker.clock = clock
+    project.tracker.actor = ANA
+    return project
+
+
+class _Timeline:
+    """A clock the demo moves forward by hand, so its events spread over past weeks."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, hours: float) -> None:
+        self.moment += timedelta(hours=hours)
+
+
+
+def _commit_readme(root: Path) -> None:
+    readme = root / "README.md"
+    if readme.exists():
+        return
+    readme.write_text(README)
+    identity = ["-c", "user.name=Ana Ruiz", "-c", "user.email=ana.ruiz@example.com"]
+    for args in (["add", "README.md", ".phasegate/.gitignore"], ["commit", "--quiet", "-m", "Start the retail events platform"]):
+        subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True, timeout=30)

@@ -1,0 +1,77 @@
+"""Forward-only schema migrations of the tracker, numbered by `PRAGMA user_version`.
+
+Each step takes the database from version N-1 to N and never edits an earlier step: a tracker
+made by any earlier phasegate opens, and is migrated inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def _v1_core(db: Any) -> None:
+    """States of items and deliverables, and the activity log."""
+    db["items"].create(
+        {"id": str, "status": str, "reason": str, "owner": str, "updated_at": str, "updated_by": str},
+        pk="id",
+        not_null={"status"},
+        defaults={"status": "todo"},
+    )
+    db["deliverables"].create(
+        {"id": str, "status": str, "reason": str, "owner": str, "path": str, "updated_at": str, "updated_by": str},
+        pk="id",
+        not_null={"status"},
+        defaults={"status": "missing"},
+    )
+    db["activity"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "subject": str, "before": str, "after": str},
+        pk="id",
+        not_null={"at", "actor", "action", "subject"},
+    )
+
+
+def _v2_due_notes_and_fields(db: Any) -> None:
+    """Items get a due date and a note; events name the field they changed; activity is indexed
+    for the dashboard's "recent" and per-subject views."""
+    db["items"].add_column("due", str)
+    db["items"].add_column("note", str)
+    db["activity"].add_column("field", str, not_null_default="")
+    db["activity"].create_index(["subject"], index_name="activity_subject")
+    db["activity"].create_index(["at"], index_name="activity_at")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_v1_core, _v2_due_notes_and_fields]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
+    """Applies the missing steps up to `upto`; the caller holds the write transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read: another process may have won
+    if version >= upto:
+        return version
+    db = _sqlite_utils().Database(conn)
+    for number in range(version + 1, upto + 1):
+        MIGRATIONS[number - 1](db)
+        conn.execute(f"PRAGMA user_version = {number}")
+    return upto
+
+
+def _sqlite_utils() -> Any:
+    """sqlite-utils imports pandas and numpy when they are installed (~0.3 s); the tracker never
+    hands it a DataFrame, so hide them during its import and keep start-up fast."""
+    if "sqlite_utils" in sys.modules:
+        return sys.modules["sqlite_utils"]
+    hidden = {name: sys.modules.get(name) for name in ("pandas", "numpy")}
+    for name, module in hidden.items():
+        if module is None:
+            sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail fast
+    try:
+        import sqlite_utils
+    finally:
+        for name, module in hidden.items():
+            if module is None:
+                del sys.modules[name]
+    return sqlite_utils

@@ -1,0 +1,400 @@
+"""A phasegate project: a solution repository, its process model and its tracker.
+
+The CLI and the TUI both act through `Project`: it checks ids against the process model,
+enforces the status workflows, and derives progress. State lives only in the tracker; progress,
+phase status and the current phase are computed from it, never stored.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from deliverables.errors import TrackerError
+from deliverables.identity import current_actor
+from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
+from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
+
+STATE_DIR = ".phasegate"
+TRACKER_FILE = "tracker.db"
+
+ITEM_STATUSES = ("todo", "done", "not_applicable")
+DELIVERABLE_STATUSES = ("missing", "draft", "in_review", "approved", "not_applicable")
+# The deliverable workflow: forward one step at a time; back to rework; N/A from anywhere.
+DELIVERABLE_FLOW: dict[str, tuple[str, ...]] = {
+    "missing": ("draft", "not_applicable"),
+    "draft": ("in_review", "missing", "not_applicable"),
+    "in_review": ("approved", "draft", "not_applicable"),
+    "approved": ("in_review", "draft", "not_applicable"),
+    "not_applicable": ("missing", "draft"),
+}
+STATUS_LABELS = {
+    "todo": "todo",
+    "done": "done",
+    "not_applicable": "n/a",
+    "missing": "missing",
+    "draft": "draft",
+    "in_review": "in review",
+    "approved": "approved",
+}
+PHASE_STATUSES = ("not_started", "in_progress", "complete")
+_ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
+    """Accepts `in review`, `in-review`, `IN_REVIEW`, `n/a`, ... and returns the canonical name."""
+    key = re.sub(r"[\s-]+", "_", text.strip().lower())
+    key = _ALIASES.get(key, key)
+    if key not in allowed:
+        raise TrackerError(f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})")
+    return key
+
+
+def parse_due(text: str) -> str | None:
+    """`YYYY-MM-DD`, or empty to clear."""
+    text = text.strip()
+    if not text:
+        return None
+    if not _DATE.match(text):
+        raise TrackerError(f"due date '{text}' is not YYYY-MM-DD")
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise TrackerError(f"due date '{text}' is not a real date") from None
+    return text
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Completion of a phase: required items done or N/A, required deliverables approved or N/A."""
+
+    items_done: int
+    items_total: int
+    deliverables_done: int
+    deliverables_total: int
+
+    @property
+    def done(self) -> int:
+        return self.items_done + self.deliverables_done
+
+    @property
+    def total(self) -> int:
+        return self.items_total + self.deliverables_total
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True)
+class DueItem:
+    item: ChecklistItem
+    state: ItemState
+
+    @property
+    def overdue_on(self) -> str:
+        return self.state.due or ""
+
+
+class Project:
+    """An open project. Use `Project.open` (existing) or `Project.init` (new)."""
+
+    def __init__(self, root: Path, model: ProcessModel, tracker: Tracker) -> None:
+        self.root, self.model, self.tracker = root, model, tracker
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @classmethod
+    def open(cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None) -> Project:
+        """Opens the project that holds `path` (it or a parent has `.phasegate/`)."""
+        start = Path(path).resolve()
+        if not start.exists():
+            raise TrackerError(f"{path}: no such folder")
+        for candidate in (start, *start.parents):
+            if (candidate / STATE_DIR / TRACKER_FILE).is_file():
+                return cls._load(candidate, clock, actor)
+        raise TrackerError(f"{start} is not in a phasegate project (run `phasegate init` there first)")
+
+    @classmethod
+    def init(cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None) -> tuple[Project, bool]:
+        """Creates `.phasegate/` in `path` (and a git repository if there is none).
+
+        Returns the project and whether git was initialised.
+        """
+        root = Path(path).resolve()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TrackerError(f"cannot create {root}: {exc.strerror or exc}") from None
+        created_git = False
+        if not _inside_git(root):
+            try:
+                subprocess.run(["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise TrackerError(f"cannot initialise git in {root}: {exc}") from None
+            created_git = True
+        project = cls._load(root, clock, actor)
+        ignore = root / STATE_DIR / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\n")
+        return project, created_git
+
+    @classmethod
+    def _load(cls, root: Path, clock: Clock, actor: str | None) -> Project:
+        model = load_process(root)  # first: a broken process.yaml must not leave a fresh tracker behind
+        tracker = Tracker.open(root / STATE_DIR / TRACKER_FILE, actor=actor or current_actor(root), clock=clock)
+        return cls(root, model, tracker)
+
+    def close(self) -> None:
+        self.tracker.close()
+
+    # --- look-ups ------------------------------------------------------------------------------
+
+    def item(self, item_id: str) -> ChecklistItem:
+        item = self.model.item(item_id.strip())
+        if item is None:
+            raise TrackerError(self._unknown(item_id, "checklist item", "1.1.1"))
+        return item
+
+    def deliverable(self, deliverable_id: str) -> Deliverable:
+        found = self.model.deliverable(deliverable_id.strip())
+        if found is None:
+            raise TrackerError(self._unknown(deliverable_id, "deliverable", "D1.1"))
+        return found
+
+    def _unknown(self, ident: str, what: str, example: str) -> str:
+        hint = ""
+        if self.model.deliverable(ident) is not None:
+            hint = f"; {ident} is a deliverable: use `phasegate deliverable set {ident.upper()}`"
+        elif self.model.item(ident) is not None:
+            hint = f"; {ident} is a checklist item: use `phasegate item set {ident}`"
+        return f"unknown {what} '{ident}' (ids look like {example}; `phasegate status` lists them){hint}"
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def set_item(
+        self,
+        item_id: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        owner: str | None = None,
+        due: str | None = None,
+        note: str | None = None,
+    ) -> list[Event]:
+        """Changes an item. `None` leaves a field as it is; an empty string clears it."""
+        item = self.item(item_id)
+        current = self.tracker.item_state(item.id)
+        changes: dict[str, str | None] = {}
+        if status is not None:
+            changes["status"] = parse_status(status, ITEM_STATUSES, "item")
+        if owner is not None:
+            changes["owner"] = owner.strip() or None
+        if due is not None:
+            changes["due"] = parse_due(due)
+        if note is not None:
+            changes["note"] = note.strip() or None
+        changes.update(_reason_rule(item.id, current.status, current.reason, changes.get("status"), reason))
+        return self.tracker.update("item", item.id, changes)
+
+    def toggle_item(self, item_id: str) -> list[Event]:
+        """todo → done, done → todo, not applicable → todo."""
+        item = self.item(item_id)
+        status = self.tracker.item_state(item.id).status
+        return self.set_item(item.id, status="todo" if status in ("done", "not_applicable") else "done")
+
+    def set_deliverable(
+        self,
+        deliverable_id: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        owner: str | None = None,
+        path: str | None = None,
+    ) -> list[Event]:
+        """Changes a deliverable; a status change must follow `DELIVERABLE_FLOW`."""
+        deliverable = self.deliverable(deliverable_id)
+        current = self.tracker.deliverable_state(deliverable.id)
+        changes: dict[str, str | None] = {}
+        if status is not None:
+            new = parse_status(status, DELIVERABLE_STATUSES, "deliverable")
+            if new != current.status and new not in DELIVERABLE_FLOW[current.status]:
+                allowed = ", ".join(DELIVERABLE_FLOW[current.status])
+                raise TrackerError(
+                    f"{deliverable.id} cannot go from {current.status} to {new} (from {current.status}: {allowed})"
+                )
+            changes["status"] = new
+        if owner is not None:
+            changes["owner"] = owner.strip() or None
+        if path is not None:
+            cleaned = path.strip()
+            if cleaned and (cleaned.startswith("/") or ".." in Path(cleaned).parts):
+                raise TrackerError(f"{deliverable.id}: path '{path}' must stay inside the repository")
+            changes["path"] = cleaned or None
+        changes.update(_reason_rule(deliverable.id, current.status, current.reason, changes.get("status"), reason))
+        return self.tracker.update("deliverable", deliverable.id, changes)
+
+    def step_deliverable(self, deliverable_id: str, forward: bool = True) -> list[Event]:
+        """One step along missing → draft → in review → approved (or back)."""
+        deliverable = self.deliverable(deliverable_id)
+        status = self.tracker.deliverable_state(deliverable.id).status
+        order = DELIVERABLE_STATUSES[:4]
+        if status == "not_applicable":
+            target = "missing"
+        elif forward:
+            if status == "approved":
+                raise TrackerError(f"{deliverable.id} is already approved")
+            target = order[order.index(status) + 1]
+        else:
+            if status == "missing":
+                raise TrackerError(f"{deliverable.id} is missing: there is no step back")
+            target = order[order.index(status) - 1]
+        return self.set_deliverable(deliverable.id, status=target)
+
+    # --- derived views -------------------------------------------------------------------------
+
+    def item_states(self) -> dict[str, ItemState]:
+        return self.tracker.item_states()
+
+    def deliverable_states(self) -> dict[str, DeliverableState]:
+        return self.tracker.deliverable_states()
+
+    def item_state(self, item_id: str) -> ItemState:
+        return self.tracker.item_state(item_id)
+
+    def deliverable_state(self, deliverable_id: str) -> DeliverableState:
+        return self.tracker.deliverable_state(deliverable_id)
+
+    def deliverable_path(self, deliverable: Deliverable, state: DeliverableState | None = None) -> str:
+        state = state or self.tracker.deliverable_state(deliverable.id)
+        return state.path or deliverable.path
+
+    def progress(
+        self,
+        phase: Phase,
+        items: dict[str, ItemState] | None = None,
+        delivs: dict[str, DeliverableState] | None = None,
+    ) -> Progress:
+        items = self.item_states() if items is None else items
+        delivs = self.deliverable_states() if delivs is None else delivs
+        required = [i for i in phase.items if not i.optional]
+        needed = [d for d in phase.deliverables if not d.optional]
+        return Progress(
+            sum(1 for i in required if _status(items, i.id, "todo") in ("done", "not_applicable")),
+            len(required),
+            sum(1 for d in needed if _status(delivs, d.id, "missing") in ("approved", "not_applicable")),
+            len(needed),
+        )
+
+    def phase_status(
+        self,
+        phase: Phase,
+        items: dict[str, ItemState] | None = None,
+        delivs: dict[str, DeliverableState] | None = None,
+    ) -> str:
+        items = self.item_states() if items is None else items
+        delivs = self.deliverable_states() if delivs is None else delivs
+        progress = self.progress(phase, items, delivs)
+        if progress.done == progress.total:
+            return "complete"
+        touched = any(_status(items, i.id, "todo") != "todo" for i in phase.items) or any(
+            _status(delivs, d.id, "missing") != "missing" for d in phase.deliverables
+        )
+        return "in_progress" if touched else "not_started"
+
+    def current_phase(self) -> Phase:
+        """The first phase that is not complete (the last phase when all are)."""
+        items, delivs = self.item_states(), self.deliverable_states()
+        for phase in self.model.phases:
+            if self.phase_status(phase, items, delivs) != "complete":
+                return phase
+        return self.model.phases[-1]
+
+    def due_items(self, limit: int = 10) -> list[DueItem]:
+        """Open items with a due date, soonest first."""
+        states = self.item_states()
+        due = [
+            DueItem(item, states[item.id])
+            for item in self.model.items
+            if item.id in states and states[item.id].due and states[item.id].status == "todo"
+        ]
+        due.sort(key=lambda d: (d.state.due or "", d.item.id))
+        return due[:limit]
+
+    def status_document(self) -> dict:
+        """The `phasegate status --json` document; scripts and CI depend on its shape."""
+        items, delivs = self.item_states(), self.deliverable_states()
+        phases = []
+        for phase in self.model.phases:
+            phases.append(
+                {
+                    "id": phase.id,
+                    "title": phase.title,
+                    "status": self.phase_status(phase, items, delivs),
+                    "sub_phases": [
+                        {
+                            "id": sub.id,
+                            "title": sub.title,
+                            "items": [
+                                {
+                                    "id": item.id,
+                                    "text": item.text,
+                                    "status": _status(items, item.id, "todo"),
+                                    "owner": items[item.id].owner if item.id in items else None,
+                                    "due": items[item.id].due if item.id in items else None,
+                                }
+                                for item in sub.items
+                            ],
+                            "assists": [{"id": a.id, "tool": a.tool, "text": a.text} for a in sub.assists],
+                        }
+                        for sub in phase.sub_phases
+                    ],
+                    "deliverables": [
+                        {
+                            "id": d.id,
+                            "title": d.title,
+                            "status": _status(delivs, d.id, "missing"),
+                            "owner": delivs[d.id].owner if d.id in delivs else None,
+                            "path": self.deliverable_path(d, delivs.get(d.id) or DeliverableState(d.id)),
+                        }
+                        for d in phase.deliverables
+                    ],
+                }
+            )
+        return {"project": self.name, "phases": phases}
+
+    def today(self) -> date:
+        return self.tracker.clock().astimezone().date()
+
+    def now(self) -> datetime:
+        return self.tracker.clock()
+
+
+def _status(states: dict, ident: str, default: str) -> str:
+    state = states.get(ident)
+    return state.status if state else default
+
+
+def _reason_rule(
+    ident: str, old_status: str, old_reason: str | None, new_status: str | None, reason: str | None
+) -> dict[str, str | None]:
+    """Not applicable needs a reason; leaving it drops the reason."""
+    status = new_status or old_status
+    if status == "not_applicable":
+        text = (reason if reason is not None else old_reason or "").strip()
+        if not text:
+            raise TrackerError(f"{ident}: not applicable needs a reason (--reason \"...\")")
+        return {"reason": text}
+    if reason is not None and reason.strip():
+        raise TrackerError(f"{ident}: a reason is only kept for 'not applicable'")
+    return {"reason": None} if old_reason else {}
+
+
+def _inside_git(path: Path) -> bool:
+    return any((p / ".git").exists() for p in (path, *path.parents))

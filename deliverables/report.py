@@ -1,0 +1,123 @@
+"""Markdown reports rendered from the Jinja2 templates in `deliverables/templates/`."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from deliverables.errors import TrackerError
+from deliverables.identity import display_name
+from deliverables.project import STATUS_LABELS, Project
+from deliverables.store import DeliverableState, ItemState, parse_time
+
+TEMPLATES = Path(__file__).with_name("templates")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
+
+
+def render_status_report(project: Project, *, phase: str | None = None, activity_limit: int = 25) -> str:
+    """The status report: progress per phase, checklists, deliverables, recent activity."""
+    phases = project.model.phases
+    if phase is not None:
+        chosen = project.model.phase(phase)
+        if chosen is None:
+            ids = ", ".join(p.id for p in phases)
+            raise TrackerError(f"unknown phase '{phase}' (phases are {ids})")
+        phases = (chosen,)
+    items, delivs = project.item_states(), project.deliverable_states()
+    context = {
+        "project": project.name,
+        "process": project.model.title,
+        "generated": _local(project.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
+        "scope": f"Phase {phases[0].id}" if phase is not None else "All phases",
+        "current": project.current_phase(),
+        "phases": [_phase_view(project, p, items, delivs) for p in phases],
+        "activity": [_event_view(project, e) for e in project.tracker.activity(activity_limit)],
+    }
+    return _environment().get_template("status_report.md.j2").render(context)
+
+
+def _phase_view(project: Project, phase, items: dict[str, ItemState], delivs: dict[str, DeliverableState]) -> dict[str, Any]:
+    progress = project.progress(phase, items, delivs)
+    return {
+        "phase": phase,
+        "status": project.phase_status(phase, items, delivs).replace("_", " "),
+        "progress": progress,
+        "percent": round(progress.fraction * 100),
+        "sub_phases": [
+            {
+                "sub": sub,
+                "rows": [(item, items.get(item.id) or ItemState(item.id)) for item in sub.items],
+            }
+            for sub in phase.sub_phases
+        ],
+        "deliverables": [
+            (d, delivs.get(d.id) or DeliverableState(d.id), project.deliverable_path(d, delivs.get(d.id) or DeliverableState(d.id)))
+            for d in phase.deliverables
+        ],
+    }
+
+
+def _event_view(project: Project, event) -> dict[str, Any]:
+    return {
+        "at": _local(event.at),
+        "actor": display_name(event.actor),
+        "subject": event.subject,
+        "what": describe_event(event),
+    }
+
+
+def describe_event(event) -> str:
+    """`status: todo → done` for field changes, the action name for others."""
+    if event.field:
+        before = STATUS_LABELS.get(event.before or "", event.before) if event.field == "status" else event.before
+        after = STATUS_LABELS.get(event.after or "", event.after) if event.field == "status" else event.after
+        return f"{event.field}: {before or '—'} → {after or '—'}"
+    return event.action
+
+
+def _local(iso: str) -> str:
+    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def md_escape(value: object) -> str:
+    """Text that stays literal in markdown, and on one line so a table cell cannot break."""
+    text = " ".join(str(value if value is not None else "").split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+@cache
+def _environment():
+    import jinja2  # lazily: the TUI starts without it
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_escape
+    env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
+    env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
+    env.filters["bar"] = lambda fraction, width=20: "█" * round(fraction * width) + "░" * (width - round(fraction * width))
+    return env
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes via a temporary file in the same folder: a reader never sees half a report."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise TrackerError(f"cannot write {path}: folder {folder} does not exist")
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,259 @@
+"""The tracker: checklist-item and deliverable state plus the activity log, in SQLite.
+
+One file per project, `<repo>/.phasegate/tracker.db`, in WAL mode with a busy timeout, so an
+engineer's TUI and their scripts can write at once. Every write is one `BEGIN IMMEDIATE`
+transaction that changes the state row and appends one activity event per changed field: a
+write is either wholly there or not at all, even if the process is killed mid-burst.
+
+Reads and writes are short SQL statements on `sqlite3`; sqlite-utils builds and migrates the
+schema (`deliverables.migrations`), and is imported only when a migration has to run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from deliverables.errors import TrackerError
+from deliverables.migrations import SCHEMA_VERSION, migrate
+
+BUSY_TIMEOUT_MS = 30_000
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ItemState:
+    id: str
+    status: str = "todo"
+    reason: str | None = None
+    owner: str | None = None
+    due: str | None = None
+    note: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverableState:
+    id: str
+    status: str = "missing"
+    reason: str | None = None
+    owner: str | None = None
+    path: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the activity log: who changed which field of what, from what to what."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    field: str
+    before: str | None
+    after: str | None
+
+    @property
+    def when(self) -> datetime:
+        return parse_time(self.at)
+
+
+_TABLES = {"item": ("items", ItemState), "deliverable": ("deliverables", DeliverableState)}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)  # 3.11 reads the trailing Z as UTC
+
+
+class Tracker:
+    """The open tracker database of one project."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, actor: str, clock: Clock) -> None:
+        self.path, self._conn, self.actor, self.clock = path, conn, actor, clock
+
+    @classmethod
+    def open(cls, path: Path, *, actor: str, clock: Clock = utc_now) -> Tracker:
+        """Opens (creating and migrating as needed) the tracker at `path`.
+
+        A database written by a newer phasegate is refused before anything touches it.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise TrackerError(f"cannot create {path.parent}: a file is in the way") from None
+        except OSError as exc:
+            raise TrackerError(f"cannot create {path.parent}: {exc.strerror}") from None
+        if path.exists():
+            _refuse_newer(path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives a killed process; only power loss may drop the last ones
+            conn.execute("PRAGMA synchronous = NORMAL")
+            tracker = cls(path, conn, actor, clock)
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                with tracker._write():
+                    migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise TrackerError(_explain(path, exc)) from None
+        return tracker
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def item_states(self) -> dict[str, ItemState]:
+        return {row[0]: ItemState(*row) for row in self._select("items", ItemState)}
+
+    def deliverable_states(self) -> dict[str, DeliverableState]:
+        return {row[0]: DeliverableState(*row) for row in self._select("deliverables", DeliverableState)}
+
+    def item_state(self, item_id: str) -> ItemState:
+        return self._one("item", item_id)
+
+    def deliverable_state(self, deliverable_id: str) -> DeliverableState:
+        return self._one("deliverable", deliverable_id)
+
+    def activity(self, limit: int | None = 50, *, subject: str | None = None, since: datetime | None = None) -> list[Event]:
+        """Newest first."""
+        where, args = [], []
+        if subject is not None:
+            where.append("subject = ?")
+            args.append(subject)
+        if since is not None:
+            where.append("at >= ?")
+            args.append(format_time(since))
+        sql = "SELECT id, at, actor, action, subject, field, before, after FROM activity"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [Event(*row) for row in self._conn.execute(sql, args)]
+
+    def activity_count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM activity").fetchone()[0]
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def update(self, kind: str, subject_id: str, changes: dict[str, str | None]) -> list[Event]:
+        """Sets fields of an item or deliverable; logs one event per field that really changed."""
+        table, state_type = _TABLES[kind]
+        fields = state_type.__dataclass_fields__
+        for name in changes:
+            if name not in fields or name in ("id", "updated_at", "updated_by"):
+                raise TrackerError(f"{kind} has no field '{name}'")
+        at, actor = format_time(self.clock()), self.actor
+        with self._write():
+            current = self._one(kind, subject_id)
+            changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            if not changed:
+                return []
+            row = {**current.__dict__, **changed, "updated_at": at, "updated_by": actor}
+            columns = list(row)
+            self._conn.execute(
+                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in columns],
+            )
+            events = []
+            for name, after in changed.items():
+                before = getattr(current, name)
+                cursor = self._conn.execute(
+                    "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (at, actor, f"{kind}.{name}", subject_id, name, before, after),
+                )
+                events.append(Event(cursor.lastrowid, at, actor, f"{kind}.{name}", subject_id, name, before, after))
+            return events
+
+    def log(self, action: str, subject: str, *, before: object = None, after: object = None) -> Event:
+        """Appends a free-form event (e.g. `project.init`), values stored as JSON when not text."""
+        at = format_time(self.clock())
+        values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in (before, after)]
+        with self._write():
+            cursor = self._conn.execute(
+                "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, '', ?, ?)",
+                (at, self.actor, action, subject, *values),
+            )
+        return Event(cursor.lastrowid, at, self.actor, action, subject, "", *values)
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One IMMEDIATE transaction: takes the write lock up front, so a busy database waits
+        (busy timeout) instead of failing half-way with "database is locked"."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise TrackerError(_explain(self.path, exc)) from None
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise TrackerError(_explain(self.path, exc)) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _select(self, table: str, state_type: type) -> Iterator[tuple]:
+        columns = ", ".join(state_type.__dataclass_fields__)
+        return self._conn.execute(f"SELECT {columns} FROM {table}")
+
+    def _one(self, kind: str, subject_id: str):  # -> ItemState | DeliverableState
+        table, state_type = _TABLES[kind]
+        columns = ", ".join(state_type.__dataclass_fields__)
+        row = self._conn.execute(f"SELECT {columns} FROM {table} WHERE id = ?", (subject_id,)).fetchone()
+        return state_type(*row) if row else state_type(subject_id)
+
+
+def _refuse_newer(path: Path) -> None:
+    """Reads the schema version without writing a byte (read-only, no WAL switch)."""
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise TrackerError(_explain(path, exc)) from None
+    if version > SCHEMA_VERSION:
+        raise TrackerError(
+            f"{path} was written by a newer phasegate (schema {version}; this one knows up to "
+            f"{SCHEMA_VERSION}): upgrade phasegate to open it; the file was left untouched"
+        )
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    message = str(exc)
+    if "readonly" in message or "unable to open" in message or "disk I/O" in message:
+        return f"cannot write to {path}: {message} (check the permissions of {path.parent})"
+    if "not a database" in message:
+        return f"{path} is not a phasegate tracker (not an SQLite database)"
+    if "locked" in message or "busy" in message:
+        return f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s: {message}"
+    return f"{path}: {message}"

@@ -1,0 +1,41 @@
+"""Shared fixtures: real projects in temporary folders, a fixed clock, a fixed identity."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+# Times on screen are local: pin the zone so snapshots and reports read the same everywhere.
+os.environ["TZ"] = "UTC"
+time.tzset()
+os.environ["PHASEGATE_USER"] = "Test Engineer <test@example.com>"
+
+from deliverables import Project  # noqa: E402
+from deliverables.demo import create_demo  # noqa: E402
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """A fresh, empty project with a fixed clock."""
+    created, _ = Project.init(tmp_path / "acme-platform", clock=fixed_clock)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path):
+    """The demo project (realistic partial progress) with a fixed clock."""
+    created = create_demo(tmp_path / "retail-events", clock=fixed_clock)
+    yield created
+    created.close()

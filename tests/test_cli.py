@@ -1,0 +1,190 @@
+"""The `phasegate` command in real processes: exit codes, one-line errors, nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PHASEGATE = [sys.executable, "-m", "tui"]
+
+
+def run(*args: str, cwd: Path | None = None, user: list[str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*(user or []), *PHASEGATE, *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def _one_clear_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("phasegate: ")
+    return lines[0]
+
+
+def _digest(project: Path) -> str:
+    """Content of the tracker as a dump: unchanged means nothing stored was touched."""
+    import sqlite3
+
+    conn = sqlite3.connect(project / ".phasegate" / "tracker.db")
+    text = "\n".join(conn.iterdump())
+    conn.close()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> Path:
+    path = tmp_path / "solution"
+    assert run("init", str(path)).returncode == 0
+    return path
+
+
+def test_init_says_when_it_initialised_git(tmp_path):
+    result = run("init", str(tmp_path / "fresh"))
+    assert result.returncode == 0
+    assert result.stdout.startswith("Initialised an empty git repository in")
+    assert (tmp_path / "fresh" / ".git").is_dir() and (tmp_path / "fresh" / ".phasegate" / "tracker.db").is_file()
+    again = run("init", str(tmp_path / "fresh"))
+    assert again.returncode == 0 and "Initialised" not in again.stdout and "nothing changed" in again.stdout
+
+
+def test_init_in_an_existing_repository_keeps_it(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    result = run("init", str(tmp_path / "repo"))
+    assert result.returncode == 0 and "Initialised" not in result.stdout
+
+
+def test_item_and_deliverable_set_then_status_json(made):
+    result = run("-C", str(made), "item", "set", "1.1.1", "--status", "done", "--owner", "Ana", "--due", "2026-12-01", "--note", "kick-off")
+    assert result.returncode == 0, result.stderr
+    assert "1.1.1: status todo → done" in result.stdout
+    assert run("-C", str(made), "deliverable", "set", "D1.1", "--status", "draft", "--owner", "Ana").returncode == 0
+    status = run("-C", str(made), "status", "--json")
+    assert status.returncode == 0
+    doc = json.loads(status.stdout)
+    item = doc["phases"][0]["sub_phases"][0]["items"][0]
+    assert item == {"id": "1.1.1", "text": "Capture business objectives and success criteria", "status": "done", "owner": "Ana", "due": "2026-12-01"}
+    deliverable = doc["phases"][0]["deliverables"][0]
+    assert deliverable == {"id": "D1.1", "title": "Business Requirements Document", "status": "draft", "owner": "Ana",
+                           "path": "docs/phase-1/business-requirements-document.md"}
+    text = run("-C", str(made), "status")
+    assert text.returncode == 0 and "current phase: 1. Discovery & Requirements" in text.stdout
+
+
+def test_export_writes_markdown_to_a_file_or_stdout(made, tmp_path):
+    out = tmp_path / "report.md"
+    assert run("-C", str(made), "export", "-o", str(out)).returncode == 0
+    assert out.read_text().startswith("# solution — status report")
+    phase = run("-C", str(made), "export", "--phase", "2")
+    assert phase.returncode == 0 and "## Phase 2: Architecture & Design" in phase.stdout
+    assert "## Phase 1" not in phase.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("item", "set", "9.9.9", "--status", "done"), "unknown checklist item '9.9.9'"),
+        (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
+        (("item", "set", "1.1.1", "--due", "tomorrow"), "due date 'tomorrow' is not YYYY-MM-DD"),
+        (("item", "set", "1.1.1", "--status", "n/a"), "needs a reason"),
+        (("deliverable", "set", "D1.1", "--status", "approved"), "cannot go from missing to approved"),
+        (("deliverable", "set", "D9.9", "--status", "draft"), "unknown deliverable 'D9.9'"),
+        (("export", "--phase", "8"), "unknown phase '8'"),
+        (("export", "-o", "/no/such/folder/r.md"), "folder /no/such/folder does not exist"),
+    ],
+)
+def test_errors_are_one_line_exit_1_and_change_nothing(made, args, message):
+    run("-C", str(made), "item", "set", "1.1.2", "--status", "done")
+    before = _digest(made)
+    line = _one_clear_line(run("-C", str(made), *args))
+    assert message in line
+    assert _digest(made) == before
+
+
+def test_usage_errors_exit_2(made):
+    assert run("-C", str(made), "item", "set", "1.1.1").returncode == 2
+    assert run("-C", str(made), "frobnicate").returncode == 2
+    assert run("-C", str(made), "item").returncode == 2
+
+
+def test_outside_a_project_and_missing_folders(tmp_path):
+    assert "not in a phasegate project" in _one_clear_line(run("-C", str(tmp_path), "status"))
+    assert "no such folder" in _one_clear_line(run("-C", str(tmp_path / "nope"), "status"))
+
+
+def test_without_a_terminal_the_tui_says_so_and_exits_1(made):
+    line = _one_clear_line(run("-C", str(made)))
+    assert "needs a terminal" in line
+
+
+def test_a_malformed_process_yaml_is_reported_and_stored_data_untouched(made):
+    run("-C", str(made), "item", "set", "1.1.1", "--status", "done")
+    before = _digest(made)
+    (made / ".phasegate" / "process.yaml").write_text("items:\n  1.1.1:\n    optional: yes\n    colour: red\n")
+    line = _one_clear_line(run("-C", str(made), "item", "set", "1.1.2", "--status", "done"))
+    assert line == (
+        f"phasegate: {made / '.phasegate' / 'process.yaml'}:4: items.1.1.1.colour: "
+        "unknown key (expected one of: sub_phase, text, optional, retired)"
+    )
+    assert _digest(made) == before
+
+
+def test_a_newer_tracker_is_refused_untouched(made):
+    import sqlite3
+
+    db = made / ".phasegate" / "tracker.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    assert "newer phasegate" in _one_clear_line(run("-C", str(made), "status"))
+    assert db.read_bytes() == before
+
+
+@pytest.mark.skipif(not shutil.which("setpriv") or os.geteuid() != 0, reason="needs root to drop to nobody")
+def test_an_unwritable_phasegate_folder_is_reported_and_data_kept():
+    # root writes anywhere, so the write is attempted as `nobody` on a folder it may only read
+    base = Path(tempfile.mkdtemp(prefix="phasegate-ro-"))
+    try:
+        base.chmod(0o755)
+        project = base / "solution"
+        assert run("init", str(project)).returncode == 0
+        assert run("-C", str(project), "item", "set", "1.1.1", "--status", "done").returncode == 0
+        for path in project.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        project.chmod(0o755)
+        (project / ".phasegate").chmod(0o555)
+        before = _digest(project)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        line = _one_clear_line(run("-C", str(project), "item", "set", "1.1.2", "--status", "done", cwd=base, user=nobody))
+        assert "cannot write to" in line and ".phasegate" in line
+        assert _digest(project) == before
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_demo_creates_a_project_with_progress(tmp_path):
+    result = run("demo", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(run("-C", str(tmp_path / "demo"), "status", "--json").stdout)
+    assert [p["status"] for p in doc["phases"]][:3] == ["complete", "in_progress", "in_progress"]
+    assert "already a phasegate project" in _one_clear_line(run("demo", str(tmp_path / "demo")))

@@ -1,0 +1,51 @@
+"""Start-up stays light: the TUI never pays for Spark, GX, Airflow, Iceberg or pandas, and
+the domain packages never import Textual."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_the_tui_starts_without_heavy_modules(demo):
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.start_tui", str(demo.root)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for heavy in ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas"):
+        assert heavy not in loaded
+    # and the lighter ones that are only needed later (migrations, reports, git facts)
+    assert loaded == []
+
+
+def test_domain_packages_never_import_textual():
+    for package in ("phases", "deliverables"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                for name in names:
+                    assert not name.startswith(("textual", "rich", "tui")), f"{path} imports {name}"
+
+
+def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
+    code = (
+        "import sys, phases, deliverables, deliverables.report, deliverables.demo;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tui')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,157 @@
+"""Project rules: ids, workflows, reasons, derived progress, the status document."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from deliverables import Project, TrackerError
+from deliverables.identity import current_actor
+from tests.conftest import NOW, fixed_clock
+
+
+def test_unknown_ids_are_refused_with_a_hint(project):
+    with pytest.raises(TrackerError, match=r"unknown checklist item '9\.9\.9'"):
+        project.set_item("9.9.9", status="done")
+    with pytest.raises(TrackerError, match="D1.1 is a deliverable"):
+        project.set_item("D1.1", status="done")
+    with pytest.raises(TrackerError, match="1.1.1 is a checklist item"):
+        project.set_deliverable("1.1.1", status="draft")
+    assert project.tracker.activity_count() == 0
+
+
+def test_item_statuses_are_parsed_leniently_but_checked(project):
+    project.set_item("1.1.1", status="DONE")
+    assert project.item_state("1.1.1").status == "done"
+    with pytest.raises(TrackerError, match="unknown item status 'finished'"):
+        project.set_item("1.1.1", status="finished")
+
+
+def test_not_applicable_needs_a_reason_and_leaving_it_drops_the_reason(project):
+    with pytest.raises(TrackerError, match="needs a reason"):
+        project.set_item("2.2.3", status="n/a")
+    project.set_item("2.2.3", status="n/a", reason="No dimensions change")
+    assert project.item_state("2.2.3").reason == "No dimensions change"
+    project.set_item("2.2.3", owner="Chen")  # other fields keep the reason
+    assert project.item_state("2.2.3").reason == "No dimensions change"
+    project.set_item("2.2.3", status="todo")
+    assert project.item_state("2.2.3").reason is None
+    with pytest.raises(TrackerError, match="only kept for 'not applicable'"):
+        project.set_item("2.2.3", reason="why not")
+
+
+def test_toggle_flips_between_todo_and_done(project):
+    project.toggle_item("1.1.1")
+    assert project.item_state("1.1.1").status == "done"
+    project.toggle_item("1.1.1")
+    assert project.item_state("1.1.1").status == "todo"
+
+
+def test_due_dates_must_be_real_dates_and_empty_clears(project):
+    with pytest.raises(TrackerError, match="not YYYY-MM-DD"):
+        project.set_item("1.1.1", due="next friday")
+    with pytest.raises(TrackerError, match="not a real date"):
+        project.set_item("1.1.1", due="2026-02-30")
+    project.set_item("1.1.1", due="2026-12-01")
+    project.set_item("1.1.1", due="")
+    assert project.item_state("1.1.1").due is None
+
+
+def test_deliverables_follow_the_workflow(project):
+    with pytest.raises(TrackerError, match="cannot go from missing to approved"):
+        project.set_deliverable("D1.1", status="approved")
+    for status in ("draft", "in review", "approved"):
+        project.set_deliverable("d1.1", status=status)
+    assert project.deliverable_state("D1.1").status == "approved"
+    project.step_deliverable("D1.1", forward=False)
+    assert project.deliverable_state("D1.1").status == "in_review"
+    with pytest.raises(TrackerError, match="no step back"):
+        project.step_deliverable("D1.2", forward=False)
+    with pytest.raises(TrackerError, match="needs a reason"):
+        project.set_deliverable("D1.2", status="not_applicable")
+    project.set_deliverable("D1.2", status="not_applicable", reason="One source system only")
+    project.step_deliverable("D1.2")
+    assert project.deliverable_state("D1.2").status == "missing"
+
+
+def test_deliverable_paths_stay_in_the_repository(project):
+    with pytest.raises(TrackerError, match="inside the repository"):
+        project.set_deliverable("D1.1", path="../elsewhere.md")
+    project.set_deliverable("D1.1", path="docs/brd.md")
+    assert project.deliverable_path(project.deliverable("D1.1")) == "docs/brd.md"
+
+
+def test_progress_phase_status_and_current_phase_are_derived(project):
+    phase1 = project.model.phase("1")
+    assert project.phase_status(phase1) == "not_started"
+    assert project.current_phase().id == "1"
+    project.set_item("1.1.1", status="done")
+    assert project.phase_status(phase1) == "in_progress"
+    for item in phase1.items:
+        project.set_item(item.id, status="done")
+    for d in phase1.deliverables:
+        for status in ("draft", "in_review", "approved"):
+            project.set_deliverable(d.id, status=status)
+    progress = project.progress(phase1)
+    assert (progress.items_done, progress.items_total, progress.deliverables_done, progress.fraction) == (12, 12, 5, 1.0)
+    assert project.phase_status(phase1) == "complete"
+    assert project.current_phase().id == "2"
+
+
+def test_due_items_are_open_items_soonest_first(project):
+    project.set_item("2.1.1", due="2026-12-05")
+    project.set_item("1.1.1", due="2026-12-01")
+    project.set_item("1.1.2", due="2026-11-20", status="done")
+    assert [d.item.id for d in project.due_items()] == ["1.1.1", "2.1.1"]
+
+
+def test_status_document_has_the_documented_shape(demo):
+    doc = demo.status_document()
+    assert set(doc) == {"project", "phases"}
+    assert doc["project"] == "retail-events"
+    assert len(doc["phases"]) == 7
+    phase = doc["phases"][1]
+    assert set(phase) == {"id", "title", "status", "sub_phases", "deliverables"}
+    assert phase["status"] == "in_progress"
+    sub = phase["sub_phases"][0]
+    assert set(sub) == {"id", "title", "items", "assists"}
+    assert set(sub["items"][0]) == {"id", "text", "status", "owner", "due"}
+    assert sub["assists"] == [{"id": "A2.1", "tool": "Claude", "text": demo.model.assist("A2.1").text}]
+    assert set(phase["deliverables"][0]) == {"id", "title", "status", "owner", "path"}
+    assert sum(len(s["items"]) for p in doc["phases"] for s in p["sub_phases"]) == 80
+
+
+def test_the_actor_comes_from_git_config_unless_overridden(tmp_path, monkeypatch):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "config", "user.name", "Dana Weiss"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "config", "user.email", "dana@example.com"], check=True)
+    monkeypatch.delenv("PHASEGATE_USER", raising=False)
+    assert current_actor(tmp_path) == "Dana Weiss <dana@example.com>"
+    monkeypatch.setenv("PHASEGATE_USER", "Bot <ci@example.com>")
+    assert current_actor(tmp_path) == "Bot <ci@example.com>"
+
+
+def test_open_finds_the_project_from_a_sub_folder_and_refuses_elsewhere(project, tmp_path):
+    sub = project.root / "src" / "ingestion"
+    sub.mkdir(parents=True)
+    found = Project.open(sub, clock=fixed_clock)
+    assert found.root == project.root
+    found.close()
+    with pytest.raises(TrackerError, match="not in a phasegate project"):
+        Project.open(tmp_path)
+
+
+def test_init_creates_git_once_and_the_demo_is_realistic(demo, tmp_path):
+    assert (demo.root / ".git").is_dir()
+    statuses = [demo.phase_status(p) for p in demo.model.phases]
+    assert statuses[:4] == ["complete", "in_progress", "in_progress", "not_started"]
+    actors = {e.actor for e in demo.tracker.activity(None)}
+    assert len(actors) == 4
+    assert all(e.when <= NOW for e in demo.tracker.activity(None))
+    assert any(d.state.due < NOW.date().isoformat() for d in demo.due_items())  # something is overdue
+    assert demo.item_state("2.2.3").status == "not_applicable"
+    with pytest.raises(TrackerError, match="already a phasegate project"):
+        from deliverables.demo import create_demo
+
+        create_demo(demo.root)

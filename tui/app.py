@@ -1,0 +1,96 @@
+"""The phasegate TUI: one mode per section, app-wide keys to move between them."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from deliverables import Project
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen, binding_rows
+
+STARTED = time.perf_counter()
+
+
+class PhasegateApp(App):
+    CSS_PATH = Path(__file__).with_name("phasegate.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "phasegate"
+    # Screens other than the dashboard are imported when first shown: start-up stays light.
+    MODES = {
+        "dashboard": DashboardScreen,
+        "phase": lambda: _screen("tui.screens.phase", "PhaseScreen"),
+        "deliverables": lambda: _screen("tui.screens.register", "DeliverablesScreen"),
+        "report": lambda: _screen("tui.screens.report", "ReportScreen"),
+    }
+    DEFAULT_MODE = "dashboard"
+    BINDINGS = [
+        Binding("d", "switch_mode('dashboard')", "Dashboard"),
+        Binding("p", "show_phase('')", "Phase"),
+        Binding("D", "switch_mode('deliverables')", "Deliverables"),
+        Binding("r", "switch_mode('report')", "Report"),
+        *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.ready_in: float | None = None
+
+    def on_ready(self) -> None:
+        self.ready_in = time.perf_counter() - STARTED
+        self.log.info(f"started in {self.ready_in * 1000:.0f} ms")
+
+    def on_unmount(self) -> None:
+        self.project.close()
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def show_phase(self, phase_id: str = "", focus: str | None = None) -> None:
+        """Opens the phase screen on `phase_id` (the current phase when empty)."""
+        model = self.project.model
+        if phase_id and model.phase(phase_id) is None:
+            self.notify(f"There is no phase {phase_id}.", severity="warning")
+            return
+        self.switch_mode("phase")
+        self.screen.show(phase_id or self.project.current_phase().id, focus)  # type: ignore[attr-defined]
+
+    def action_show_phase(self, phase_id: str) -> None:
+        self.show_phase(phase_id)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(binding_rows(self.screen)))
+
+    # --- command palette: every bound action, by its description --------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for node, bindings in screen._modal_binding_chain:
+            for _key, binding in bindings:
+                if not binding.description or binding.action in seen or binding.action == "quit":
+                    continue
+                seen.add(binding.action)
+                yield SystemCommand(
+                    binding.description,
+                    f"{binding.action} · key {self.get_key_display(binding)}",
+                    partial(self.run_action, binding.action, node),
+                )
+        for phase in self.project.model.phases:
+            yield SystemCommand(
+                f"Open phase {phase.id}: {phase.title}", f"key {phase.id}", partial(self.show_phase, phase.id)
+            )
+
+
+def _screen(module: str, name: str) -> Screen:
+    return getattr(importlib.import_module(module), name)()

@@ -1,0 +1,202 @@
+"""`phasegate`: the command line. Every sub-command calls the same functions as the TUI.
+
+Exit codes: 0 ok, 1 an error explained in one line, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from deliverables import Project, TrackerError
+from phases import ProcessError
+
+DEFAULT_DEMO = "phasegate-demo"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (TrackerError, ProcessError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        target = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{target}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last guard: one line, and the traceback only on request
+        if os.environ.get("PHASEGATE_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set PHASEGATE_DEBUG=1 for details)")
+
+
+def _fail(message: str) -> int:
+    print(f"phasegate: {message}", file=sys.stderr)
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phasegate",
+        description="Walk a data solution through the seven-phase delivery process.",
+        epilog="Without a command, opens the TUI on the project that holds the current folder.",
+    )
+    parser.add_argument("-C", "--project", metavar="PATH", default=".", help="the project folder (default: .)")
+    parser.set_defaults(run=_cmd_open, path=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    cmd = commands.add_parser("open", help="open the TUI (the default)")
+    cmd.add_argument("path", nargs="?", help="project folder (default: -C or .)")
+    cmd.set_defaults(run=_cmd_open)
+
+    cmd = commands.add_parser("init", help="make a folder a phasegate project (and a git repository)")
+    cmd.add_argument("path", nargs="?", help="folder (default: -C or .)")
+    cmd.set_defaults(run=_cmd_init)
+
+    cmd = commands.add_parser("demo", help="create a demo project with realistic partial progress")
+    cmd.add_argument("path", nargs="?", default=DEFAULT_DEMO, help=f"folder (default: {DEFAULT_DEMO})")
+    cmd.set_defaults(run=_cmd_demo)
+
+    cmd = commands.add_parser("status", help="progress of every phase")
+    cmd.add_argument("--json", action="store_true", help="the whole state as JSON, for scripts and CI")
+    cmd.set_defaults(run=_cmd_status)
+
+    cmd = commands.add_parser("export", help="the markdown status report")
+    cmd.add_argument("--phase", metavar="N", help="only phase N")
+    cmd.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    cmd.set_defaults(run=_cmd_export)
+
+    item = commands.add_parser("item", help="change a checklist item").add_subparsers(metavar="ACTION", required=True)
+    cmd = item.add_parser("set", help="set status, owner, due date or note of an item")
+    cmd.add_argument("id", help="item id, e.g. 1.1.1")
+    cmd.add_argument("--status", help="todo | done | not_applicable (n/a needs --reason)")
+    cmd.add_argument("--reason", help="why the item does not apply")
+    cmd.add_argument("--owner", help="who owns it ('' clears)")
+    cmd.add_argument("--due", help="YYYY-MM-DD ('' clears)")
+    cmd.add_argument("--note", help="a note ('' clears)")
+    cmd.set_defaults(run=_cmd_item_set)
+
+    deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(metavar="ACTION", required=True)
+    cmd = deliv.add_parser("set", help="set status or owner of a deliverable")
+    cmd.add_argument("id", help="deliverable id, e.g. D1.1")
+    cmd.add_argument("--status", help="missing | draft | in_review | approved | not_applicable")
+    cmd.add_argument("--reason", help="why the deliverable does not apply")
+    cmd.add_argument("--owner", help="who owns it ('' clears)")
+    cmd.add_argument("--path", help="where it lives in the repository ('' resets)")
+    cmd.set_defaults(run=_cmd_deliverable_set)
+    return parser
+
+
+def _project(args: argparse.Namespace) -> Project:
+    return Project.open(args.path or args.project)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return _fail("the TUI needs a terminal; without one use a command such as `phasegate status` (see --help)")
+    project = _project(args)
+    from tui.app import PhasegateApp  # Textual only when the TUI really starts
+
+    PhasegateApp(project).run()
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.path or args.project)
+    already = (target / ".phasegate" / "tracker.db").is_file()
+    project, created_git = Project.init(target)
+    if created_git:
+        print(f"Initialised an empty git repository in {project.root}")
+    if already:
+        print(f"{project.root} already is a phasegate project; nothing changed")
+    else:
+        print(f"Created a phasegate project in {project.root}: {len(project.model.items)} checklist items, "
+              f"{len(project.model.deliverables)} deliverables. Open it with `phasegate -C {target}`.")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from deliverables.demo import create_demo
+
+    project = create_demo(Path(args.path))
+    print(f"Created the demo project in {project.root}. Open it with `phasegate open {args.path}`.")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    project = _project(args)
+    if args.json:
+        print(json.dumps(project.status_document(), indent=2, ensure_ascii=False))
+        return 0
+    items, delivs = project.item_states(), project.deliverable_states()
+    current = project.current_phase()
+    print(f"{project.name} — current phase: {current.id}. {current.title}")
+    for phase in project.model.phases:
+        progress = project.progress(phase, items, delivs)
+        filled = round(progress.fraction * 20)
+        marker = "▶" if phase is current else " "
+        print(
+            f"{marker} {phase.id}. {phase.title:<32} {'█' * filled}{'░' * (20 - filled)} {progress.fraction:4.0%}"
+            f"  items {progress.items_done}/{progress.items_total}"
+            f"  deliverables {progress.deliverables_done}/{progress.deliverables_total}"
+            f"  {project.phase_status(phase, items, delivs).replace('_', ' ')}"
+        )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from deliverables.report import render_status_report, write_atomically
+
+    project = _project(args)
+    text = render_status_report(project, phase=args.phase)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    write_atomically(Path(args.output), text)
+    print(f"Wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_item_set(args: argparse.Namespace) -> int:
+    fields = {k: getattr(args, k) for k in ("status", "reason", "owner", "due", "note")}
+    if all(v is None for v in fields.values()):
+        return _usage("item set: give at least one of --status, --reason, --owner, --due, --note")
+    project = _project(args)
+    events = project.set_item(args.id, **fields)
+    _report_changes(project.item(args.id).id, events)
+    return 0
+
+
+def _cmd_deliverable_set(args: argparse.Namespace) -> int:
+    fields = {k: getattr(args, k) for k in ("status", "reason", "owner", "path")}
+    if all(v is None for v in fields.values()):
+        return _usage("deliverable set: give at least one of --status, --reason, --owner, --path")
+    project = _project(args)
+    events = project.set_deliverable(args.id, **fields)
+    _report_changes(project.deliverable(args.id).id, events)
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"phasegate: {message}", file=sys.stderr)
+    return 2
+
+
+def _report_changes(subject: str, events: list) -> None:
+    if not events:
+        print(f"{subject}: already so; nothing changed")
+    for event in events:
+        print(f"{subject}: {event.field} {event.before or '—'} → {event.after or '—'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""How domain values look on screen: glyphs, colours, bars, times. Pure functions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+
+from deliverables.identity import display_name
+from deliverables.project import STATUS_LABELS
+from deliverables.store import parse_time
+
+ITEM_GLYPHS = {"todo": ("☐", ""), "done": ("☑", "green"), "not_applicable": ("⊘", "dim")}
+STATUS_STYLES = {
+    "todo": "",
+    "done": "green",
+    "not_applicable": "dim",
+    "missing": "red",
+    "draft": "yellow",
+    "in_review": "cyan",
+    "approved": "green",
+    "not_started": "dim",
+    "in_progress": "yellow",
+    "complete": "green",
+}
+
+
+def status_text(status: str) -> Text:
+    return Text(STATUS_LABELS.get(status, status.replace("_", " ")), style=STATUS_STYLES.get(status, ""))
+
+
+def item_mark(status: str) -> Text:
+    glyph, style = ITEM_GLYPHS.get(status, ("?", ""))
+    return Text(glyph, style=style)
+
+
+def bar(fraction: float, width: int = 20) -> Text:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    text = Text("█" * filled, style="green" if fraction >= 1 else "cyan")
+    text.append("░" * (width - filled), style="dim")
+    text.append(f" {fraction:4.0%}")
+    return text
+
+
+def when(iso: str) -> str:
+    """An event time in local time, compact."""
+    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def due_text(due: str | None, today: date, compact: bool = False) -> Text:
+    if not due:
+        return Text("—", style="dim")
+    days = (date.fromisoformat(due) - today).days
+    if compact:
+        style = "bold red" if days < 0 else "bold yellow" if days == 0 else "yellow" if days <= 7 else ""
+        words = f"{-days}d late" if days < 0 else "today" if days == 0 else f"in {days}d" if days <= 7 else due[5:]
+        return Text(words, style=style)
+    if days < 0:
+        return Text(f"{due} (overdue {-days}d)", style="bold red")
+    if days == 0:
+        return Text(f"{due} (today)", style="bold yellow")
+    if days <= 7:
+        return Text(f"{due} (in {days}d)", style="yellow")
+    return Text(due)
+
+
+def who(actor: str | None) -> str:
+    return display_name(actor) or "—"

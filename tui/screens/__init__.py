@@ -1,0 +1,1 @@
+"""One screen per section: dashboard, phase, deliverables register, report; plus help."""

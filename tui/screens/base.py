@@ -1,0 +1,107 @@
+"""What every phasegate screen shares: the project, safe writes, prompts for values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.screen import Screen
+
+from deliverables import Project, TrackerError
+from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
+from tui.widgets import ChoicePrompt, TextPrompt
+
+
+class ProjectScreen(Screen):
+    """A screen that shows part of the project and reloads it whenever it comes back into view,
+    so changes made elsewhere (another screen, the CLI, a teammate's process) show up."""
+
+    @property
+    def project(self) -> Project:
+        return self.app.project  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:  # pragma: no cover - every screen overrides it
+        raise NotImplementedError
+
+    def change(self, action: Callable[[], object], done: str | None = None) -> bool:
+        """Runs one domain change; a refused change becomes a message, never a crash."""
+        try:
+            action()
+        except TrackerError as exc:
+            self.notify(str(exc), title="Not changed", severity="error", timeout=6)
+            return False
+        if done:
+            self.notify(done, timeout=2)
+        self.reload()
+        return True
+
+    # --- prompts shared by the item and deliverable actions -------------------------------------
+
+    def prompt_item_field(self, item_id: str, field: str) -> None:
+        state = self.project.item_state(item_id)
+        if field == "owner":
+            title, value, hint = f"Owner of {item_id}", state.owner or "", "a name; empty clears"
+        elif field == "due":
+            title, value, hint = f"Due date of {item_id}", state.due or "", "YYYY-MM-DD; empty clears"
+        elif field == "note":
+            title, value, hint = f"Note on {item_id}", state.note or "", "empty clears"
+        else:
+            title, value, hint = f"Why is {item_id} not applicable?", state.reason or "", "a reason is required"
+
+        def check(text: str) -> str | None:
+            try:
+                if field == "due":
+                    parse_due(text)
+                if field == "reason" and not text.strip():
+                    return "Not applicable needs a reason."
+            except TrackerError as exc:
+                return str(exc)
+            return None
+
+        def save(text: str | None) -> None:
+            if text is None:
+                return
+            if field == "reason":
+                self.change(lambda: self.project.set_item(item_id, status="not_applicable", reason=text), f"{item_id}: not applicable")
+            else:
+                self.change(lambda: self.project.set_item(item_id, **{field: text}), f"{item_id}: {field} saved")
+
+        self.app.push_screen(TextPrompt(title, value, hint, check), save)
+
+    def prompt_deliverable_owner(self, deliverable_id: str) -> None:
+        state = self.project.deliverable_state(deliverable_id)
+
+        def save(text: str | None) -> None:
+            if text is not None:
+                self.change(lambda: self.project.set_deliverable(deliverable_id, owner=text), f"{deliverable_id}: owner saved")
+
+        self.app.push_screen(TextPrompt(f"Owner of {deliverable_id}", state.owner or "", "a name; empty clears"), save)
+
+    def prompt_deliverable_status(self, deliverable_id: str) -> None:
+        status = self.project.deliverable_state(deliverable_id).status
+        choices = [(s, f"{STATUS_LABELS[s]}") for s in DELIVERABLE_FLOW[status]]
+
+        def save(choice: str | None) -> None:
+            if choice is None:
+                return
+            if choice == "not_applicable":
+                self.prompt_deliverable_reason(deliverable_id)
+            else:
+                self.change(lambda: self.project.set_deliverable(deliverable_id, status=choice), f"{deliverable_id}: {STATUS_LABELS[choice]}")
+
+        self.app.push_screen(ChoicePrompt(f"{deliverable_id} is {STATUS_LABELS[status]}: move it to", choices), save)
+
+    def prompt_deliverable_reason(self, deliverable_id: str) -> None:
+        def save(text: str | None) -> None:
+            if text is not None:
+                self.change(
+                    lambda: self.project.set_deliverable(deliverable_id, status="not_applicable", reason=text),
+                    f"{deliverable_id}: not applicable",
+                )
+
+        def check(text: str) -> str | None:
+            return None if text.strip() else "Not applicable needs a reason."
+
+        self.app.push_screen(TextPrompt(f"Why is {deliverable_id} not applicable?", "", "a reason is required", check), save)

@@ -1,0 +1,118 @@
+"""The dashboard: every phase with its progress, the items due next, the recent activity."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Label
+
+from deliverables.report import describe_event
+from tui.format import bar, due_text, status_text, when, who
+from tui.screens.base import ProjectScreen
+from tui.widgets import VimTable
+
+ACTIVITY_ROWS = 30
+
+
+class DashboardScreen(ProjectScreen):
+    AUTO_FOCUS = "#phases"
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="dash-left"):
+                yield Label("Phases", classes="section")
+                yield VimTable(id="phases")
+                yield Label("", id="dash-summary", classes="dim")
+                yield Label("Due next", classes="section")
+                yield VimTable(id="due")
+            with Vertical(id="dash-right"):
+                yield Label("Recent activity", classes="section")
+                yield VimTable(id="activity")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        phases = self.query_one("#phases", VimTable)
+        phases.add_column("", key="mark", width=1)
+        phases.add_column("Phase", key="phase")
+        phases.add_column("Progress", key="progress")
+        phases.add_column("Items", key="items")
+        phases.add_column("Deliv.", key="deliverables")
+        phases.add_column("Status", key="status")
+        due = self.query_one("#due", VimTable)
+        due.add_column("Due", key="due")
+        due.add_column("Item", key="item")
+        due.add_column("Owner", key="owner")
+        activity = self.query_one("#activity", VimTable)
+        activity.add_column("When", key="when")
+        activity.add_column("Who", key="who")
+        activity.add_column("What", key="what")
+        # the rows come from reload(), which on_screen_resume runs before the first paint
+
+    def reload(self) -> None:
+        project = self.project
+        items, delivs = project.item_states(), project.deliverable_states()
+        current = project.current_phase()
+        self.title = f"phasegate · {project.name}"
+        self.sub_title = f"current phase {current.id}. {current.title}"
+
+        phases = self.query_one("#phases", VimTable)
+        keep = phases.current_key
+        phases.clear()
+        for phase in project.model.phases:
+            progress = project.progress(phase, items, delivs)
+            phases.add_row(
+                Text("▶", style="bold") if phase is current else "",
+                f"{phase.id}. {phase.title}",
+                bar(progress.fraction, 16),
+                f"{progress.items_done}/{progress.items_total}",
+                f"{progress.deliverables_done}/{progress.deliverables_total}",
+                status_text(project.phase_status(phase, items, delivs)),
+                key=phase.id,
+            )
+        phases.select_key(keep or current.id)
+        total_items = sum(1 for i in project.model.items if not i.optional)
+        done_items = sum(1 for i in project.model.items if not i.optional and items.get(i.id) and items[i.id].status != "todo")
+        self.query_one("#dash-summary", Label).update(
+            f"{done_items}/{total_items} checklist items closed · "
+            f"{sum(1 for s in delivs.values() if s.status == 'approved')}/{len(project.model.deliverables)} deliverables approved · "
+            "Enter opens a phase"
+        )
+
+        due = self.query_one("#due", VimTable)
+        due.clear()
+        today = project.today()
+        for entry in project.due_items(12):
+            due.add_row(
+                due_text(entry.state.due, today),
+                f"{entry.item.id} {entry.item.text}",
+                entry.state.owner or "—",
+                key=entry.item.id,
+            )
+        if not due.row_count:
+            due.add_row(Text("—", style="dim"), Text("No open item has a due date", style="dim"), "", key="")
+
+        activity = self.query_one("#activity", VimTable)
+        activity.clear()
+        self._subjects: dict[str, str] = {}
+        for event in project.tracker.activity(ACTIVITY_ROWS):
+            self._subjects[str(event.id)] = event.subject
+            activity.add_row(
+                when(event.at)[5:], who(event.actor), f"{event.subject} {describe_event(event)}", key=str(event.id)
+            )
+
+    def on_data_table_row_selected(self, event: VimTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        if event.data_table.id == "phases":
+            self.app.show_phase(key)  # type: ignore[attr-defined]
+        elif event.data_table.id == "due" and key:
+            self.open_subject(key)
+        elif event.data_table.id == "activity":
+            self.open_subject(self._subjects.get(key, ""))
+
+    def open_subject(self, subject: str) -> None:
+        """Opens the phase of an item or deliverable with the cursor on it."""
+        model = self.project.model
+        found = model.item(subject) or model.deliverable(subject)
+        if found is not None:
+            self.app.show_phase(found.phase_id, focus=found.id)  # type: ignore[attr-defined]

@@ -1,0 +1,87 @@
+"""The status report as stakeholders will read it: the same markdown `phasegate export` writes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Markdown
+
+from deliverables.report import render_status_report, write_atomically
+from tui.screens.base import ProjectScreen
+
+REPORTS_DIR = Path("docs") / "reports"
+_SECTION = re.compile(r"(?m)^(?=#{2,3} )")
+
+
+class ReportScreen(ProjectScreen):
+    AUTO_FOCUS = "#report-scroll"
+    BINDINGS = [
+        Binding("w", "write", "Write file"),
+        Binding("c", "copy", "Copy markdown"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("g", "top", "Top", show=False),
+        Binding("G", "bottom", "Bottom", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.markdown_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="report-scroll"):
+            yield Markdown("*Rendering the report…*", id="report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#report-scroll").focus()
+
+    def reload(self) -> None:
+        self.title = f"phasegate · {self.project.name}"
+        self.sub_title = "status report"
+        # Rendering the markdown takes ~40 ms and stays on the main thread with the tracker's
+        # connection; laying out ~30 tables takes the Markdown widget seconds, so it is streamed
+        # section by section: the summary shows at once and the keys keep working meanwhile.
+        self.markdown_text = render_status_report(self.project)
+        self._stream(self.markdown_text)
+
+    @work(exclusive=True, group="report-stream")
+    async def _stream(self, text: str) -> None:
+        markdown = self.query_one("#report", Markdown)
+        first, *rest = _SECTION.split(text)
+        await markdown.update(first)
+        for section in rest:
+            await markdown.append(section)
+
+    def action_write(self) -> None:
+        if not self.markdown_text:
+            self.notify("The report is still rendering.", severity="warning")
+            return
+        folder = self.project.root / REPORTS_DIR
+        path = folder / f"status-{self.project.today().isoformat()}.md"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, self.markdown_text)
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Wrote {path.relative_to(self.project.root)}", timeout=4)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.markdown_text)
+        self.notify("Copied the report's markdown", timeout=2)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#report-scroll").scroll_relative(y=lines, animate=False)
+
+    def action_top(self) -> None:
+        self.query_one("#report-scroll").scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one("#report-scroll").scroll_end(animate=False)
