@@ -15,6 +15,8 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.dev-installed
 	@$(BIN)/python -m compileall -q $(PKGS)
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 setup: $(VENV)/.run-installed

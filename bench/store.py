@@ -54,10 +54,14 @@ def bench_toggles(folder: Path) -> None:
     baseline = time.perf_counter() - started
     conn.close()
     rate = TOGGLES / ours
-    print(f"toggles: {TOGGLES} committed through Project.toggle_item in {ours:.2f} s = {rate:,.0f}/s "
-          f"(goal >= 2,000/s: {'met' if rate >= 2000 else 'NOT met'})")
-    print(f"  baseline, bare UPDATE + COMMIT: {TOGGLES / baseline:,.0f}/s; ours takes {ours / baseline:.1f}x "
-          "(it also reads the row, writes the event and checks the id and workflow)")
+    print(
+        f"toggles: {TOGGLES} committed through Project.toggle_item in {ours:.2f} s = {rate:,.0f}/s "
+        f"(goal >= 2,000/s: {'met' if rate >= 2000 else 'NOT met'})"
+    )
+    print(
+        f"  baseline, bare UPDATE + COMMIT: {TOGGLES / baseline:,.0f}/s; ours takes {ours / baseline:.1f}x "
+        "(it also reads the row, writes the event and checks the id and workflow)"
+    )
 
 
 def bench_export(folder: Path) -> None:
@@ -68,12 +72,16 @@ def bench_export(folder: Path) -> None:
     lines = ["items:"]
     subs = ["1.1", "2.2", "3.2", "4.3", "5.2", "6.3", "7.1"]
     for n in range(extra):
-        lines.append(f"  X{n}: {{sub_phase: '{subs[n % len(subs)]}', text: 'Extra checklist item number {n}'}}")
+        lines.append(
+            f"  X{n}: {{sub_phase: '{subs[n % len(subs)]}', text: 'Extra checklist item number {n}'}}"
+        )
     (root / ".phasegate" / "process.yaml").write_text("\n".join(lines) + "\n")
     project = Project.open(root, actor="Bench <bench@example.com>")
     assert len(project.model.items) == EXPORT_ITEMS
     for n, item in enumerate(project.model.items[::3]):
-        project.set_item(item.id, status="done" if n % 2 else "todo", owner=f"owner {n % 7}", note=f"note {n}")
+        project.set_item(
+            item.id, status="done" if n % 2 else "todo", owner=f"owner {n % 7}", note=f"note {n}"
+        )
 
     times = []
     for _ in range(5):
@@ -87,8 +95,10 @@ def bench_export(folder: Path) -> None:
         out = []
         for item in project.model.items:
             state = states.get(item.id)
-            out.append(f"| {item.id} | {item.text} | {state.status if state else 'todo'} | "
-                       f"{state.owner if state else ''} | {state.due if state else ''} | {state.note if state else ''} |")
+            out.append(
+                f"| {item.id} | {item.text} | {state.status if state else 'todo'} | "
+                f"{state.owner if state else ''} | {state.due if state else ''} | {state.note if state else ''} |"
+            )
         return "\n".join(out)
 
     base_times = []
@@ -97,10 +107,14 @@ def bench_export(folder: Path) -> None:
         plain()
         base_times.append(time.perf_counter() - started)
     baseline = statistics.median(base_times)
-    print(f"export: {EXPORT_ITEMS} items, {len(text) / 1024:.0f} KiB of markdown in {ours:.3f} s median of 5 "
-          f"(goal <= 0.3 s: {'met' if ours <= 0.3 else 'NOT met'})")
-    print(f"  baseline, the item rows alone with f-strings: {baseline:.3f} s; ours takes {ours / baseline:.1f}x "
-          "(it also escapes, derives progress, renders deliverables and activity)")
+    print(
+        f"export: {EXPORT_ITEMS} items, {len(text) / 1024:.0f} KiB of markdown in {ours:.3f} s median of 5 "
+        f"(goal <= 0.3 s: {'met' if ours <= 0.3 else 'NOT met'})"
+    )
+    print(
+        f"  baseline, the item rows alone with f-strings: {baseline:.3f} s; ours takes {ours / baseline:.1f}x "
+        "(it also escapes, derives progress, renders deliverables and activity)"
+    )
     project.close()
 
 

@@ -34,14 +34,18 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     """Creates the demo project in `path` (which must not be a phasegate project yet)."""
     root = Path(path).resolve()
     if (root / STATE_DIR).exists():
-        raise TrackerError(f"{root} is already a phasegate project; pick another folder for the demo")
+        raise TrackerError(
+            f"{root} is already a phasegate project; pick another folder for the demo"
+        )
     now = clock()
     start = now - timedelta(days=14)
     timeline = _Timeline(start)
     if not (root / ".git").exists():
         # its own repository even inside another one: the demo's commit must land in the demo
         root.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            ["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30
+        )
     project, _ = Project.init(root, clock=timeline, actor=ANA)
     _commit_readme(root)
     today = now.date()
@@ -63,7 +67,9 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
             as_(owners_1[sub.id], 5)
             project.set_item(item.id, status="done")
     project.set_item("1.3.1", note="12 % of POS events lack a store id; quality rule proposed")
-    for deliverable, owner in zip(project.model.phase("1").deliverables, (ANA, BEN, CHEN, CHEN, ANA), strict=True):
+    for deliverable, owner in zip(
+        project.model.phase("1").deliverables, (ANA, BEN, CHEN, CHEN, ANA), strict=True
+    ):
         as_(owner, 3)
         project.set_deliverable(deliverable.id, owner=owner.split(" <")[0], status="draft")
         as_(owner, 6)
@@ -77,13 +83,29 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
         for item in sub.items:
             as_(owners_2[sub.id], 2)
             project.set_item(item.id, owner=owners_2[sub.id].split(" <")[0])
-    for item_id in ("2.1.1", "2.1.2", "2.1.3", "2.1.4", "2.2.1", "2.2.2", "2.2.4", "2.3.1", "2.3.2"):
+    for item_id in (
+        "2.1.1",
+        "2.1.2",
+        "2.1.3",
+        "2.1.4",
+        "2.2.1",
+        "2.2.2",
+        "2.2.4",
+        "2.3.1",
+        "2.3.2",
+    ):
         as_(owners_2[item_id[:3]], 7)
         project.set_item(item_id, status="done")
     as_(CHEN, 1)
-    project.set_item("2.2.3", status="not_applicable", reason="Sources are append-only events; no dimension changes over time")
+    project.set_item(
+        "2.2.3",
+        status="not_applicable",
+        reason="Sources are append-only events; no dimension changes over time",
+    )
     as_(DANA, 1)
-    project.set_item("2.3.3", due=due(-2), note="Waiting for the security team's audit-log retention rule")
+    project.set_item(
+        "2.3.3", due=due(-2), note="Waiting for the security team's audit-log retention rule"
+    )
     project.set_item("2.3.4", due=due(1))
     for deliverable_id, owner, steps in (
         ("D2.1", BEN, ("draft", "in_review", "approved")),
@@ -101,11 +123,20 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     # Phase 3 — the environment is being set up.
     for item in project.model.phase("3").items:
         as_(BEN, 0.5)
-        project.set_item(item.id, owner="Ben Okafor" if item.sub_phase_id == "3.1" else "Dana Weiss")
+        project.set_item(
+            item.id, owner="Ben Okafor" if item.sub_phase_id == "3.1" else "Dana Weiss"
+        )
     for item_id in ("3.1.1", "3.1.2", "3.1.3", "3.1.4", "3.1.5", "3.1.6", "3.2.1"):
         as_(BEN if item_id.startswith("3.1") else DANA, 3)
         project.set_item(item_id, status="done")
-    for item_id, days in (("3.1.7", 0), ("3.1.8", 3), ("3.1.10", 4), ("3.2.2", 2), ("3.2.3", 5), ("3.2.4", 9)):
+    for item_id, days in (
+        ("3.1.7", 0),
+        ("3.1.8", 3),
+        ("3.1.10", 4),
+        ("3.2.2", 2),
+        ("3.2.3", 5),
+        ("3.2.4", 9),
+    ):
         as_(BEN, 0.3)
         project.set_item(item_id, due=due(days))
     as_(DANA, 2)
@@ -115,7 +146,11 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     project.set_deliverable("D3.3", owner="Ben Okafor")
 
     # Phase 4 — planned: owners and first due dates.
-    for item_id, owner, days in (("4.1.1", "Chen Li", 12), ("4.1.2", "Chen Li", 19), ("4.2.1", "Ben Okafor", 8)):
+    for item_id, owner, days in (
+        ("4.1.1", "Chen Li", 12),
+        ("4.1.2", "Chen Li", 19),
+        ("4.2.1", "Ben Okafor", 8),
+    ):
         as_(ANA, 1)
         project.set_item(item_id, owner=owner, due=due(days))
 
@@ -137,12 +172,16 @@ class _Timeline:
         self.moment += timedelta(hours=hours)
 
 
-
 def _commit_readme(root: Path) -> None:
     readme = root / "README.md"
     if readme.exists():
         return
     readme.write_text(README)
     identity = ["-c", "user.name=Ana Ruiz", "-c", "user.email=ana.ruiz@example.com"]
-    for args in (["add", "README.md", ".phasegate/.gitignore"], ["commit", "--quiet", "-m", "Start the retail events platform"]):
-        subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True, timeout=30)
+    for args in (
+        ["add", "README.md", ".phasegate/.gitignore"],
+        ["commit", "--quiet", "-m", "Start the retail events platform"],
+    ):
+        subprocess.run(
+            ["git", *identity, *args], cwd=root, check=True, capture_output=True, timeout=30
+        )

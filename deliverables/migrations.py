@@ -15,19 +15,42 @@ from typing import Any
 def _v1_core(db: Any) -> None:
     """States of items and deliverables, and the activity log."""
     db["items"].create(
-        {"id": str, "status": str, "reason": str, "owner": str, "updated_at": str, "updated_by": str},
+        {
+            "id": str,
+            "status": str,
+            "reason": str,
+            "owner": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
         pk="id",
         not_null={"status"},
         defaults={"status": "todo"},
     )
     db["deliverables"].create(
-        {"id": str, "status": str, "reason": str, "owner": str, "path": str, "updated_at": str, "updated_by": str},
+        {
+            "id": str,
+            "status": str,
+            "reason": str,
+            "owner": str,
+            "path": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
         pk="id",
         not_null={"status"},
         defaults={"status": "missing"},
     )
     db["activity"].create(
-        {"id": int, "at": str, "actor": str, "action": str, "subject": str, "before": str, "after": str},
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "subject": str,
+            "before": str,
+            "after": str,
+        },
         pk="id",
         not_null={"at", "actor", "action", "subject"},
     )
@@ -49,7 +72,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
     """Applies the missing steps up to `upto`; the caller holds the write transaction."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read: another process may have won
+    version = conn.execute("PRAGMA user_version").fetchone()[
+        0
+    ]  # re-read: another process may have won
     if version >= upto:
         return version
     db = _sqlite_utils().Database(conn)

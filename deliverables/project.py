@@ -50,7 +50,9 @@ def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
     key = re.sub(r"[\s-]+", "_", text.strip().lower())
     key = _ALIASES.get(key, key)
     if key not in allowed:
-        raise TrackerError(f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})")
+        raise TrackerError(
+            f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})"
+        )
     return key
 
 
@@ -111,7 +113,9 @@ class Project:
         return self.root.name
 
     @classmethod
-    def open(cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None) -> Project:
+    def open(
+        cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None
+    ) -> Project:
         """Opens the project that holds `path` (it or a parent has `.phasegate/`)."""
         start = Path(path).resolve()
         if not start.exists():
@@ -119,10 +123,14 @@ class Project:
         for candidate in (start, *start.parents):
             if (candidate / STATE_DIR / TRACKER_FILE).is_file():
                 return cls._load(candidate, clock, actor)
-        raise TrackerError(f"{start} is not in a phasegate project (run `phasegate init` there first)")
+        raise TrackerError(
+            f"{start} is not in a phasegate project (run `phasegate init` there first)"
+        )
 
     @classmethod
-    def init(cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None) -> tuple[Project, bool]:
+    def init(
+        cls, path: Path | str = ".", *, clock: Clock = utc_now, actor: str | None = None
+    ) -> tuple[Project, bool]:
         """Creates `.phasegate/` in `path` (and a git repository if there is none).
 
         Returns the project and whether git was initialised.
@@ -135,20 +143,31 @@ class Project:
         created_git = False
         if not _inside_git(root):
             try:
-                subprocess.run(["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30)
+                subprocess.run(
+                    ["git", "init", "--quiet", str(root)],
+                    check=True,
+                    capture_output=True,
+                    timeout=30,
+                )
             except (OSError, subprocess.SubprocessError) as exc:
                 raise TrackerError(f"cannot initialise git in {root}: {exc}") from None
             created_git = True
         project = cls._load(root, clock, actor)
         ignore = root / STATE_DIR / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\n")
+            ignore.write_text(
+                "# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\n"
+            )
         return project, created_git
 
     @classmethod
     def _load(cls, root: Path, clock: Clock, actor: str | None) -> Project:
-        model = load_process(root)  # first: a broken process.yaml must not leave a fresh tracker behind
-        tracker = Tracker.open(root / STATE_DIR / TRACKER_FILE, actor=actor or current_actor(root), clock=clock)
+        model = load_process(
+            root
+        )  # first: a broken process.yaml must not leave a fresh tracker behind
+        tracker = Tracker.open(
+            root / STATE_DIR / TRACKER_FILE, actor=actor or current_actor(root), clock=clock
+        )
         return cls(root, model, tracker)
 
     def close(self) -> None:
@@ -200,14 +219,18 @@ class Project:
             changes["due"] = parse_due(due)
         if note is not None:
             changes["note"] = note.strip() or None
-        changes.update(_reason_rule(item.id, current.status, current.reason, changes.get("status"), reason))
+        changes.update(
+            _reason_rule(item.id, current.status, current.reason, changes.get("status"), reason)
+        )
         return self.tracker.update("item", item.id, changes)
 
     def toggle_item(self, item_id: str) -> list[Event]:
         """todo → done, done → todo, not applicable → todo."""
         item = self.item(item_id)
         status = self.tracker.item_state(item.id).status
-        return self.set_item(item.id, status="todo" if status in ("done", "not_applicable") else "done")
+        return self.set_item(
+            item.id, status="todo" if status in ("done", "not_applicable") else "done"
+        )
 
     def set_deliverable(
         self,
@@ -235,9 +258,15 @@ class Project:
         if path is not None:
             cleaned = path.strip()
             if cleaned and (cleaned.startswith("/") or ".." in Path(cleaned).parts):
-                raise TrackerError(f"{deliverable.id}: path '{path}' must stay inside the repository")
+                raise TrackerError(
+                    f"{deliverable.id}: path '{path}' must stay inside the repository"
+                )
             changes["path"] = cleaned or None
-        changes.update(_reason_rule(deliverable.id, current.status, current.reason, changes.get("status"), reason))
+        changes.update(
+            _reason_rule(
+                deliverable.id, current.status, current.reason, changes.get("status"), reason
+            )
+        )
         return self.tracker.update("deliverable", deliverable.id, changes)
 
     def step_deliverable(self, deliverable_id: str, forward: bool = True) -> list[Event]:
@@ -271,7 +300,9 @@ class Project:
     def deliverable_state(self, deliverable_id: str) -> DeliverableState:
         return self.tracker.deliverable_state(deliverable_id)
 
-    def deliverable_path(self, deliverable: Deliverable, state: DeliverableState | None = None) -> str:
+    def deliverable_path(
+        self, deliverable: Deliverable, state: DeliverableState | None = None
+    ) -> str:
         state = state or self.tracker.deliverable_state(deliverable.id)
         return state.path or deliverable.path
 
@@ -288,7 +319,11 @@ class Project:
         return Progress(
             sum(1 for i in required if _status(items, i.id, "todo") in ("done", "not_applicable")),
             len(required),
-            sum(1 for d in needed if _status(delivs, d.id, "missing") in ("approved", "not_applicable")),
+            sum(
+                1
+                for d in needed
+                if _status(delivs, d.id, "missing") in ("approved", "not_applicable")
+            ),
             len(needed),
         )
 
@@ -351,7 +386,9 @@ class Project:
                                 }
                                 for item in sub.items
                             ],
-                            "assists": [{"id": a.id, "tool": a.tool, "text": a.text} for a in sub.assists],
+                            "assists": [
+                                {"id": a.id, "tool": a.tool, "text": a.text} for a in sub.assists
+                            ],
                         }
                         for sub in phase.sub_phases
                     ],
@@ -361,7 +398,9 @@ class Project:
                             "title": d.title,
                             "status": _status(delivs, d.id, "missing"),
                             "owner": delivs[d.id].owner if d.id in delivs else None,
-                            "path": self.deliverable_path(d, delivs.get(d.id) or DeliverableState(d.id)),
+                            "path": self.deliverable_path(
+                                d, delivs.get(d.id) or DeliverableState(d.id)
+                            ),
                         }
                         for d in phase.deliverables
                     ],
@@ -389,7 +428,7 @@ def _reason_rule(
     if status == "not_applicable":
         text = (reason if reason is not None else old_reason or "").strip()
         if not text:
-            raise TrackerError(f"{ident}: not applicable needs a reason (--reason \"...\")")
+            raise TrackerError(f'{ident}: not applicable needs a reason (--reason "...")')
         return {"reason": text}
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable'")

@@ -18,7 +18,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
 
-def render_status_report(project: Project, *, phase: str | None = None, activity_limit: int = 25) -> str:
+def render_status_report(
+    project: Project, *, phase: str | None = None, activity_limit: int = 25
+) -> str:
     """The status report: progress per phase, checklists, deliverables, recent activity."""
     phases = project.model.phases
     if phase is not None:
@@ -40,7 +42,9 @@ def render_status_report(project: Project, *, phase: str | None = None, activity
     return _environment().get_template("status_report.md.j2").render(context)
 
 
-def _phase_view(project: Project, phase, items: dict[str, ItemState], delivs: dict[str, DeliverableState]) -> dict[str, Any]:
+def _phase_view(
+    project: Project, phase, items: dict[str, ItemState], delivs: dict[str, DeliverableState]
+) -> dict[str, Any]:
     progress = project.progress(phase, items, delivs)
     return {
         "phase": phase,
@@ -55,7 +59,11 @@ def _phase_view(project: Project, phase, items: dict[str, ItemState], delivs: di
             for sub in phase.sub_phases
         ],
         "deliverables": [
-            (d, delivs.get(d.id) or DeliverableState(d.id), project.deliverable_path(d, delivs.get(d.id) or DeliverableState(d.id)))
+            (
+                d,
+                delivs.get(d.id) or DeliverableState(d.id),
+                project.deliverable_path(d, delivs.get(d.id) or DeliverableState(d.id)),
+            )
             for d in phase.deliverables
         ],
     }
@@ -73,8 +81,16 @@ def _event_view(project: Project, event) -> dict[str, Any]:
 def describe_event(event) -> str:
     """`status: todo → done` for field changes, the action name for others."""
     if event.field:
-        before = STATUS_LABELS.get(event.before or "", event.before) if event.field == "status" else event.before
-        after = STATUS_LABELS.get(event.after or "", event.after) if event.field == "status" else event.after
+        before = (
+            STATUS_LABELS.get(event.before or "", event.before)
+            if event.field == "status"
+            else event.before
+        )
+        after = (
+            STATUS_LABELS.get(event.after or "", event.after)
+            if event.field == "status"
+            else event.after
+        )
         return f"{event.field}: {before or '—'} → {after or '—'}"
     return event.action
 
@@ -104,7 +120,9 @@ def _environment():
     env.filters["md"] = md_escape
     env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
-    env.filters["bar"] = lambda fraction, width=20: "█" * round(fraction * width) + "░" * (width - round(fraction * width))
+    env.filters["bar"] = lambda fraction, width=20: (
+        "█" * round(fraction * width) + "░" * (width - round(fraction * width))
+    )
     return env
 
 

@@ -104,7 +104,9 @@ class Tracker:
         if path.exists():
             _refuse_newer(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn = sqlite3.connect(
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -127,7 +129,9 @@ class Tracker:
         return {row[0]: ItemState(*row) for row in self._select("items", ItemState)}
 
     def deliverable_states(self) -> dict[str, DeliverableState]:
-        return {row[0]: DeliverableState(*row) for row in self._select("deliverables", DeliverableState)}
+        return {
+            row[0]: DeliverableState(*row) for row in self._select("deliverables", DeliverableState)
+        }
 
     def item_state(self, item_id: str) -> ItemState:
         return self._one("item", item_id)
@@ -135,7 +139,9 @@ class Tracker:
     def deliverable_state(self, deliverable_id: str) -> DeliverableState:
         return self._one("deliverable", deliverable_id)
 
-    def activity(self, limit: int | None = 50, *, subject: str | None = None, since: datetime | None = None) -> list[Event]:
+    def activity(
+        self, limit: int | None = 50, *, subject: str | None = None, since: datetime | None = None
+    ) -> list[Event]:
         """Newest first."""
         where, args = [], []
         if subject is not None:
@@ -183,10 +189,23 @@ class Tracker:
                     "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (at, actor, f"{kind}.{name}", subject_id, name, before, after),
                 )
-                events.append(Event(cursor.lastrowid, at, actor, f"{kind}.{name}", subject_id, name, before, after))
+                events.append(
+                    Event(
+                        cursor.lastrowid,
+                        at,
+                        actor,
+                        f"{kind}.{name}",
+                        subject_id,
+                        name,
+                        before,
+                        after,
+                    )
+                )
             return events
 
-    def log(self, action: str, subject: str, *, before: object = None, after: object = None) -> Event:
+    def log(
+        self, action: str, subject: str, *, before: object = None, after: object = None
+    ) -> Event:
         """Appends a free-form event (e.g. `project.init`), values stored as JSON when not text."""
         at = format_time(self.clock())
         values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in (before, after)]
@@ -226,7 +245,9 @@ class Tracker:
     def _one(self, kind: str, subject_id: str):  # -> ItemState | DeliverableState
         table, state_type = _TABLES[kind]
         columns = ", ".join(state_type.__dataclass_fields__)
-        row = self._conn.execute(f"SELECT {columns} FROM {table} WHERE id = ?", (subject_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {columns} FROM {table} WHERE id = ?", (subject_id,)
+        ).fetchone()
         return state_type(*row) if row else state_type(subject_id)
 
 

@@ -1,6 +1,7 @@
 """The process model: phases, sub-phases, checklist items, assists, deliverables, gate criteria."""
 
-from phases.loader import DEFAULT_PROCESS, ProcessError, load_process
+from phases.errors import ProcessError
+from phases.loader import DEFAULT_PROCESS, load_process
 from phases.model import (
     Assist,
     ChecklistItem,

@@ -2,424 +2,78 @@
 
 Every problem becomes a `ProcessError` naming the file, the line and the field, so a team that
 tailors the process sees exactly what to fix. Unknown keys are rejected, not ignored.
+
+The packaged default is parsed once and then read from a pickle in the user's cache folder,
+keyed by the content of the YAML and of the code that reads it: start-up skips PyYAML entirely
+unless the project has an overlay.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+import hashlib
+import os
+import pickle
+import tempfile
 from pathlib import Path
 
-import yaml
-
-from phases.model import (
-    GATE_KINDS,
-    Assist,
-    ChecklistItem,
-    Deliverable,
-    DeliverablePart,
-    GateCriterion,
-    Phase,
-    ProcessModel,
-    SubPhase,
-    slugify,
-)
+from phases.errors import ProcessError
+from phases.model import ProcessModel
 
 DEFAULT_PROCESS = Path(__file__).with_name("process.yaml")
 OVERLAY_NAME = "process.yaml"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CODE = (Path(__file__).with_name("model.py"), Path(__file__).with_name("_reader.py"))
 
-try:  # the C loader composes ~5x faster; fall back where libyaml is missing
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+__all__ = ["DEFAULT_PROCESS", "OVERLAY_NAME", "ProcessError", "load_process"]
 
 
-class ProcessError(Exception):
-    """A process file is malformed: `str()` is `file:line: field: problem`."""
-
-    def __init__(self, path: str | Path, line: int | None, field: str, problem: str) -> None:
-        self.path, self.line, self.field, self.problem = str(path), line, field, problem
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
-
-
-def load_process(project_root: Path | None = None) -> ProcessModel:
+def load_process(project_root: Path | None = None, *, use_cache: bool = True) -> ProcessModel:
     """The default process, with the project's `.phasegate/process.yaml` applied when it exists."""
-    draft = _Draft.from_default(_Doc.read(DEFAULT_PROCESS))
-    sources = [str(DEFAULT_PROCESS)]
+    model = _default_model(use_cache)
     if project_root is not None:
         overlay = Path(project_root) / ".phasegate" / OVERLAY_NAME
         if overlay.exists():
-            draft.apply_overlay(_Doc.read(overlay))
-            sources.append(str(overlay))
-    return draft.freeze(tuple(sources))
+            from phases._reader import apply_overlay
+
+            model = apply_overlay(model, overlay)
+    return model
 
 
-# --- reading YAML nodes with their line numbers ------------------------------------------------
-
-
-class _Doc:
-    """One YAML file as a node tree; typed accessors raise ProcessError with file:line:field."""
-
-    def __init__(self, path: Path, root: yaml.Node | None) -> None:
-        self.path, self.root = path, root
-
-    @classmethod
-    def read(cls, path: Path) -> _Doc:
+def _default_model(use_cache: bool) -> ProcessModel:
+    try:
+        raw = DEFAULT_PROCESS.read_bytes()
+    except OSError as exc:
+        raise ProcessError(DEFAULT_PROCESS, None, "", f"cannot read: {exc.strerror}") from None
+    digest = hashlib.sha256(raw)
+    for code in _CODE:
+        digest.update(code.read_bytes())
+    cache = _cache_dir() / f"process-{digest.hexdigest()[:20]}.pickle"
+    if use_cache:
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ProcessError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
-        except OSError as exc:
-            raise ProcessError(path, None, "", f"cannot read: {exc.strerror}") from None
-        try:
-            return cls(path, yaml.compose(text, Loader=_Loader))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            raise ProcessError(path, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
-        except yaml.YAMLError as exc:
-            raise ProcessError(path, None, "", f"invalid YAML: {exc}") from None
+            model = pickle.loads(cache.read_bytes())
+            if isinstance(model, ProcessModel):
+                return model
+        except Exception:  # missing, unreadable or from another version: parse again
+            pass
+    from phases._reader import read_default
 
-    def fail(self, node: yaml.Node | None, where: str, problem: str) -> ProcessError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return ProcessError(self.path, line, where, problem)
-
-    def mapping(
-        self, node: yaml.Node, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, "expected a mapping of keys to values")
-        out: dict[str, yaml.Node] = {}
-        allowed = required + optional
-        for key_node, value_node in node.value:
-            key = self.key(key_node, where)
-            if key not in allowed:
-                raise self.fail(
-                    key_node, _join(where, key), f"unknown key (expected one of: {', '.join(allowed)})"
-                )
-            if key in out:
-                raise self.fail(key_node, _join(where, key), "duplicate key")
-            out[key] = value_node
-        for key in required:
-            if key not in out:
-                raise self.fail(node, _join(where, key), "missing (required)")
-        return out
-
-    def entries(self, node: yaml.Node | None, where: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        """A mapping whose keys are ids: [(id, key node, value node)]."""
-        if _is_null(node):
-            return []
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, "expected a mapping of ids to changes")
-        seen: set[str] = set()
-        out = []
-        for key_node, value_node in node.value:
-            key = self.key(key_node, where)
-            if key in seen:
-                raise self.fail(key_node, _join(where, key), "duplicate id")
-            seen.add(key)
-            out.append((key, key_node, value_node))
-        return out
-
-    def key(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or not node.value:
-            raise self.fail(node, where, "keys must be plain words or ids")
-        return node.value  # the raw text, so `1.1` stays "1.1" and never becomes a float
-
-    def sequence(self, node: yaml.Node | None, where: str) -> list[yaml.Node]:
-        if _is_null(node):
-            return []
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, where, "expected a list")
-        return list(node.value)
-
-    def text(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or _is_null(node):
-            raise self.fail(node, where, "expected text")
-        value = node.value.strip()
-        if not value:
-            raise self.fail(node, where, "must not be empty")
-        return value
-
-    def ident(self, node: yaml.Node, where: str) -> str:
-        value = self.text(node, where)
-        if not _ID.match(value):
-            raise self.fail(node, where, f"'{value}' is not a valid id (letters, digits, . _ -)")
-        return value
-
-    def flag(self, node: yaml.Node, where: str) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
-            return node.value.lower() in ("true", "yes", "on")
-        if isinstance(node, yaml.ScalarNode) and node.value in ("true", "false"):
-            return node.value == "true"
-        raise self.fail(node, where, "expected true or false")
+    model = read_default(DEFAULT_PROCESS).freeze((str(DEFAULT_PROCESS),))
+    if use_cache:
+        _write_quietly(cache, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    return model
 
 
-def _is_null(node: yaml.Node | None) -> bool:
-    return node is None or isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "phasegate"
 
 
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-# --- a mutable draft that the default builds and an overlay edits ----------------------------
-
-
-@dataclass
-class _DraftSub:
-    id: str
-    title: str
-    intro: str = ""
-    items: list[ChecklistItem] = field(default_factory=list)
-    assists: list[Assist] = field(default_factory=list)
-
-
-@dataclass
-class _DraftPhase:
-    id: str
-    title: str
-    subs: list[_DraftSub] = field(default_factory=list)
-    deliverables: list[Deliverable] = field(default_factory=list)
-    gate: list[GateCriterion] = field(default_factory=list)
-
-
-@dataclass
-class _Draft:
-    title: str
-    assist_prompt: str
-    phases: list[_DraftPhase]
-
-    # ids of every kind share one namespace, so `phasegate item set D1.1` can say what D1.1 is
-    def all_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for phase in self.phases:
-            ids.add(phase.id)
-            ids.update(g.id for g in phase.gate)
-            ids.update(d.id for d in phase.deliverables)
-            for sub in phase.subs:
-                ids.add(sub.id)
-                ids.update(i.id for i in sub.items)
-                ids.update(a.id for a in sub.assists)
-        return ids
-
-    @classmethod
-    def from_default(cls, doc: _Doc) -> _Draft:
-        if doc.root is None:
-            raise doc.fail(None, "", "the file is empty")
-        top = doc.mapping(doc.root, "", ("version", "title", "assist_prompt", "phases"))
-        draft = cls(doc.text(top["title"], "title"), doc.text(top["assist_prompt"], "assist_prompt"), [])
-        seen: dict[str, str] = {}
-
-        def claim(node: yaml.Node, where: str) -> str:
-            ident = doc.ident(node, where)
-            if ident in seen:
-                raise doc.fail(node, where, f"id '{ident}' is already used at {seen[ident]}")
-            seen[ident] = where
-            return ident
-
-        for p_index, p_node in enumerate(doc.sequence(top["phases"], "phases")):
-            pw = f"phases[{p_index}]"
-            p = doc.mapping(p_node, pw, ("id", "title", "sub_phases", "deliverables", "gate"))
-            phase = _DraftPhase(claim(p["id"], f"{pw}.id"), doc.text(p["title"], f"{pw}.title"))
-            if not phase.id.isdigit():
-                raise doc.fail(p["id"], f"{pw}.id", "phase ids are numbers: 1, 2, ...")
-            for s_index, s_node in enumerate(doc.sequence(p["sub_phases"], f"{pw}.sub_phases")):
-                sw = f"{pw}.sub_phases[{s_index}]"
-                s = doc.mapping(s_node, sw, ("id", "title", "items"), ("assists", "intro"))
-                sub = _DraftSub(claim(s["id"], f"{sw}.id"), doc.text(s["title"], f"{sw}.title"))
-                if "intro" in s:
-                    sub.intro = doc.text(s["intro"], f"{sw}.intro")
-                for i_index, i_node in enumerate(doc.sequence(s["items"], f"{sw}.items")):
-                    iw = f"{sw}.items[{i_index}]"
-                    i = doc.mapping(i_node, iw, ("id", "text"), ("optional",))
-                    optional = doc.flag(i["optional"], f"{iw}.optional") if "optional" in i else False
-                    sub.items.append(
-                        ChecklistItem(
-                            claim(i["id"], f"{iw}.id"), doc.text(i["text"], f"{iw}.text"), sub.id, optional
-                        )
-                    )
-                for a_index, a_node in enumerate(doc.sequence(s.get("assists"), f"{sw}.assists")):
-                    aw = f"{sw}.assists[{a_index}]"
-                    a = doc.mapping(a_node, aw, ("id", "tool", "text"))
-                    sub.assists.append(
-                        Assist(
-                            claim(a["id"], f"{aw}.id"),
-                            doc.text(a["tool"], f"{aw}.tool"),
-                            doc.text(a["text"], f"{aw}.text"),
-                            sub.id,
-                        )
-                    )
-                phase.subs.append(sub)
-            for d_index, d_node in enumerate(doc.sequence(p["deliverables"], f"{pw}.deliverables")):
-                dw = f"{pw}.deliverables[{d_index}]"
-                d = doc.mapping(d_node, dw, ("id", "title"), ("path", "parts", "optional"))
-                phase.deliverables.append(_deliverable(doc, d, dw, claim(d["id"], f"{dw}.id"), phase.id))
-            for g_index, g_node in enumerate(doc.sequence(p["gate"], f"{pw}.gate")):
-                gw = f"{pw}.gate[{g_index}]"
-                g = doc.mapping(g_node, gw, ("id", "kind", "text"))
-                kind = doc.text(g["kind"], f"{gw}.kind")
-                if kind not in GATE_KINDS:
-                    raise doc.fail(g["kind"], f"{gw}.kind", f"unknown kind (expected one of: {', '.join(GATE_KINDS)})")
-                phase.gate.append(GateCriterion(claim(g["id"], f"{gw}.id"), kind, doc.text(g["text"], f"{gw}.text")))
-            draft.phases.append(phase)
-        if not draft.phases:
-            raise doc.fail(top["phases"], "phases", "the process needs at least one phase")
-        return draft
-
-    def apply_overlay(self, doc: _Doc) -> None:
-        """Applies a team's tailoring: rename, add, retire, reword, mark optional."""
-        if doc.root is None or _is_null(doc.root):
-            return
-        top = doc.mapping(
-            doc.root, "", (), ("version", "phases", "sub_phases", "items", "deliverables", "assists")
-        )
-        if "version" in top and doc.text(top["version"], "version") != "1":
-            raise doc.fail(top["version"], "version", "this phasegate reads version 1 overlays")
-        phases = {p.id: p for p in self.phases}
-        subs = {s.id: (p, s) for p in self.phases for s in p.subs}
-        existing = self.all_ids()
-
-        for pid, key, node in doc.entries(top.get("phases"), "phases"):
-            where = f"phases.{pid}"
-            if pid not in phases:
-                raise doc.fail(key, where, f"no phase '{pid}' (phases are {', '.join(phases)})")
-            change = doc.mapping(node, where, (), ("title",))
-            if "title" in change:
-                phases[pid].title = doc.text(change["title"], f"{where}.title")
-
-        for sid, key, node in doc.entries(top.get("sub_phases"), "sub_phases"):
-            where = f"sub_phases.{sid}"
-            if sid not in subs:
-                raise doc.fail(key, where, f"no sub-phase '{sid}'")
-            change = doc.mapping(node, where, (), ("title", "intro"))
-            if "title" in change:
-                subs[sid][1].title = doc.text(change["title"], f"{where}.title")
-            if "intro" in change:
-                subs[sid][1].intro = doc.text(change["intro"], f"{where}.intro")
-
-        items = {i.id: s for _, s in subs.values() for i in s.items}
-        for iid, key, node in doc.entries(top.get("items"), "items"):
-            where = f"items.{iid}"
-            change = doc.mapping(node, where, (), ("sub_phase", "text", "optional", "retired"))
-            if iid in items:
-                sub = items[iid]
-                if "sub_phase" in change:
-                    raise doc.fail(change["sub_phase"], f"{where}.sub_phase", "an existing item cannot move; retire it and add a new one")
-                index = next(n for n, i in enumerate(sub.items) if i.id == iid)
-                if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del sub.items[index]
-                    continue
-                item = sub.items[index]
-                if "text" in change:
-                    item = replace(item, text=doc.text(change["text"], f"{where}.text"))
-                if "optional" in change:
-                    item = replace(item, optional=doc.flag(change["optional"], f"{where}.optional"))
-                sub.items[index] = item
-                continue
-            _new_id(doc, key, where, iid, existing, "item")
-            for needed in ("sub_phase", "text"):
-                if needed not in change:
-                    raise doc.fail(node, f"{where}.{needed}", f"missing (required to add item '{iid}')")
-            sid = doc.text(change["sub_phase"], f"{where}.sub_phase")
-            if sid not in subs:
-                raise doc.fail(change["sub_phase"], f"{where}.sub_phase", f"no sub-phase '{sid}'")
-            optional = doc.flag(change["optional"], f"{where}.optional") if "optional" in change else False
-            subs[sid][1].items.append(ChecklistItem(iid, doc.text(change["text"], f"{where}.text"), sid, optional))
-            existing.add(iid)
-
-        delivs = {d.id: p for p in self.phases for d in p.deliverables}
-        for did, key, node in doc.entries(top.get("deliverables"), "deliverables"):
-            where = f"deliverables.{did}"
-            change = doc.mapping(node, where, (), ("phase", "title", "path", "parts", "optional", "retired"))
-            if did in delivs:
-                phase = delivs[did]
-                if "phase" in change:
-                    raise doc.fail(change["phase"], f"{where}.phase", "an existing deliverable cannot move; retire it and add a new one")
-                index = next(n for n, d in enumerate(phase.deliverables) if d.id == did)
-                if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del phase.deliverables[index]
-                    continue
-                old = phase.deliverables[index]
-                new = _deliverable(doc, change, where, did, phase.id)
-                phase.deliverables[index] = replace(
-                    old,
-                    title=new.title if "title" in change else old.title,
-                    path=new.path if "path" in change else old.path,
-                    parts=new.parts if "parts" in change else old.parts,
-                    optional=new.optional if "optional" in change else old.optional,
-                )
-                continue
-            _new_id(doc, key, where, did, existing, "deliverable")
-            for needed in ("phase", "title"):
-                if needed not in change:
-                    raise doc.fail(node, f"{where}.{needed}", f"missing (required to add deliverable '{did}')")
-            pid = doc.text(change["phase"], f"{where}.phase")
-            if pid not in phases:
-                raise doc.fail(change["phase"], f"{where}.phase", f"no phase '{pid}' (phases are {', '.join(phases)})")
-            phases[pid].deliverables.append(_deliverable(doc, change, where, did, pid))
-            existing.add(did)
-
-        assists = {a.id: s for _, s in subs.values() for a in s.assists}
-        for aid, key, node in doc.entries(top.get("assists"), "assists"):
-            where = f"assists.{aid}"
-            change = doc.mapping(node, where, (), ("sub_phase", "tool", "text", "retired"))
-            if aid in assists:
-                sub = assists[aid]
-                index = next(n for n, a in enumerate(sub.assists) if a.id == aid)
-                if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del sub.assists[index]
-                    continue
-                assist = sub.assists[index]
-                if "text" in change:
-                    assist = replace(assist, text=doc.text(change["text"], f"{where}.text"))
-                if "tool" in change:
-                    assist = replace(assist, tool=doc.text(change["tool"], f"{where}.tool"))
-                sub.assists[index] = assist
-                continue
-            _new_id(doc, key, where, aid, existing, "assist")
-            for needed in ("sub_phase", "text"):
-                if needed not in change:
-                    raise doc.fail(node, f"{where}.{needed}", f"missing (required to add assist '{aid}')")
-            sid = doc.text(change["sub_phase"], f"{where}.sub_phase")
-            if sid not in subs:
-                raise doc.fail(change["sub_phase"], f"{where}.sub_phase", f"no sub-phase '{sid}'")
-            tool = doc.text(change["tool"], f"{where}.tool") if "tool" in change else "Claude"
-            subs[sid][1].assists.append(Assist(aid, tool, doc.text(change["text"], f"{where}.text"), sid))
-            existing.add(aid)
-
-    def freeze(self, sources: tuple[str, ...]) -> ProcessModel:
-        phases = tuple(
-            Phase(
-                p.id,
-                p.title,
-                tuple(SubPhase(s.id, s.title, tuple(s.items), tuple(s.assists), s.intro) for s in p.subs),
-                tuple(p.deliverables),
-                tuple(p.gate),
-            )
-            for p in self.phases
-        )
-        return ProcessModel(self.title, phases, self.assist_prompt, sources)
-
-
-def _new_id(doc: _Doc, key: yaml.Node, where: str, ident: str, existing: set[str], kind: str) -> None:
-    if not _ID.match(ident):
-        raise doc.fail(key, where, f"'{ident}' is not a valid id (letters, digits, . _ -)")
-    if ident in existing:
-        raise doc.fail(key, where, f"id '{ident}' is already used by something that is not a {kind}")
-
-
-def _deliverable(doc: _Doc, d: dict[str, yaml.Node], where: str, ident: str, phase_id: str) -> Deliverable:
-    title = doc.text(d["title"], f"{where}.title") if "title" in d else ident
-    path = doc.text(d["path"], f"{where}.path") if "path" in d else f"docs/phase-{phase_id}/{slugify(title)}.md"
-    if path.startswith("/") or ".." in Path(path).parts:
-        raise doc.fail(d["path"], f"{where}.path", "must be a relative path inside the repository")
-    parts = []
-    for n, part_node in enumerate(doc.sequence(d.get("parts"), f"{where}.parts")):
-        pw = f"{where}.parts[{n}]"
-        part = doc.mapping(part_node, pw, ("path", "text"))
-        parts.append(DeliverablePart(doc.text(part["path"], f"{pw}.path"), doc.text(part["text"], f"{pw}.text")))
-    optional = doc.flag(d["optional"], f"{where}.optional") if "optional" in d else False
-    return Deliverable(ident, title, phase_id, path, tuple(parts), optional)
+def _write_quietly(path: Path, data: bytes) -> None:
+    """A cache that cannot be written is no error: the next start parses again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".process-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except OSError:
+        pass

@@ -9,7 +9,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-GATE_KINDS = ("checklist_complete", "deliverables_approved", "validations_green", "reviewer_approval")
+GATE_KINDS = (
+    "checklist_complete",
+    "deliverables_approved",
+    "validations_green",
+    "reviewer_approval",
+)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 os.environ["PHASEGATE_USER"] = "Test Engineer <test@example.com>"
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-cache-")
 
 from deliverables import Project  # noqa: E402
 from deliverables.demo import create_demo  # noqa: E402

@@ -18,7 +18,9 @@ from tests.conftest import ROOT
 PHASEGATE = [sys.executable, "-m", "tui"]
 
 
-def run(*args: str, cwd: Path | None = None, user: list[str] | None = None) -> subprocess.CompletedProcess:
+def run(
+    *args: str, cwd: Path | None = None, user: list[str] | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [*(user or []), *PHASEGATE, *args],
@@ -61,9 +63,15 @@ def test_init_says_when_it_initialised_git(tmp_path):
     result = run("init", str(tmp_path / "fresh"))
     assert result.returncode == 0
     assert result.stdout.startswith("Initialised an empty git repository in")
-    assert (tmp_path / "fresh" / ".git").is_dir() and (tmp_path / "fresh" / ".phasegate" / "tracker.db").is_file()
+    assert (tmp_path / "fresh" / ".git").is_dir() and (
+        tmp_path / "fresh" / ".phasegate" / "tracker.db"
+    ).is_file()
     again = run("init", str(tmp_path / "fresh"))
-    assert again.returncode == 0 and "Initialised" not in again.stdout and "nothing changed" in again.stdout
+    assert (
+        again.returncode == 0
+        and "Initialised" not in again.stdout
+        and "nothing changed" in again.stdout
+    )
 
 
 def test_init_in_an_existing_repository_keeps_it(tmp_path):
@@ -73,18 +81,48 @@ def test_init_in_an_existing_repository_keeps_it(tmp_path):
 
 
 def test_item_and_deliverable_set_then_status_json(made):
-    result = run("-C", str(made), "item", "set", "1.1.1", "--status", "done", "--owner", "Ana", "--due", "2026-12-01", "--note", "kick-off")
+    result = run(
+        "-C",
+        str(made),
+        "item",
+        "set",
+        "1.1.1",
+        "--status",
+        "done",
+        "--owner",
+        "Ana",
+        "--due",
+        "2026-12-01",
+        "--note",
+        "kick-off",
+    )
     assert result.returncode == 0, result.stderr
     assert "1.1.1: status todo → done" in result.stdout
-    assert run("-C", str(made), "deliverable", "set", "D1.1", "--status", "draft", "--owner", "Ana").returncode == 0
+    assert (
+        run(
+            "-C", str(made), "deliverable", "set", "D1.1", "--status", "draft", "--owner", "Ana"
+        ).returncode
+        == 0
+    )
     status = run("-C", str(made), "status", "--json")
     assert status.returncode == 0
     doc = json.loads(status.stdout)
     item = doc["phases"][0]["sub_phases"][0]["items"][0]
-    assert item == {"id": "1.1.1", "text": "Capture business objectives and success criteria", "status": "done", "owner": "Ana", "due": "2026-12-01"}
+    assert item == {
+        "id": "1.1.1",
+        "text": "Capture business objectives and success criteria",
+        "status": "done",
+        "owner": "Ana",
+        "due": "2026-12-01",
+    }
     deliverable = doc["phases"][0]["deliverables"][0]
-    assert deliverable == {"id": "D1.1", "title": "Business Requirements Document", "status": "draft", "owner": "Ana",
-                           "path": "docs/phase-1/business-requirements-document.md"}
+    assert deliverable == {
+        "id": "D1.1",
+        "title": "Business Requirements Document",
+        "status": "draft",
+        "owner": "Ana",
+        "path": "docs/phase-1/business-requirements-document.md",
+    }
     text = run("-C", str(made), "status")
     assert text.returncode == 0 and "current phase: 1. Discovery & Requirements" in text.stdout
 
@@ -105,7 +143,10 @@ def test_export_writes_markdown_to_a_file_or_stdout(made, tmp_path):
         (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
         (("item", "set", "1.1.1", "--due", "tomorrow"), "due date 'tomorrow' is not YYYY-MM-DD"),
         (("item", "set", "1.1.1", "--status", "n/a"), "needs a reason"),
-        (("deliverable", "set", "D1.1", "--status", "approved"), "cannot go from missing to approved"),
+        (
+            ("deliverable", "set", "D1.1", "--status", "approved"),
+            "cannot go from missing to approved",
+        ),
         (("deliverable", "set", "D9.9", "--status", "draft"), "unknown deliverable 'D9.9'"),
         (("export", "--phase", "8"), "unknown phase '8'"),
         (("export", "-o", "/no/such/folder/r.md"), "folder /no/such/folder does not exist"),
@@ -138,7 +179,9 @@ def test_without_a_terminal_the_tui_says_so_and_exits_1(made):
 def test_a_malformed_process_yaml_is_reported_and_stored_data_untouched(made):
     run("-C", str(made), "item", "set", "1.1.1", "--status", "done")
     before = _digest(made)
-    (made / ".phasegate" / "process.yaml").write_text("items:\n  1.1.1:\n    optional: yes\n    colour: red\n")
+    (made / ".phasegate" / "process.yaml").write_text(
+        "items:\n  1.1.1:\n    optional: yes\n    colour: red\n"
+    )
     line = _one_clear_line(run("-C", str(made), "item", "set", "1.1.2", "--status", "done"))
     assert line == (
         f"phasegate: {made / '.phasegate' / 'process.yaml'}:4: items.1.1.1.colour: "
@@ -160,7 +203,9 @@ def test_a_newer_tracker_is_refused_untouched(made):
     assert db.read_bytes() == before
 
 
-@pytest.mark.skipif(not shutil.which("setpriv") or os.geteuid() != 0, reason="needs root to drop to nobody")
+@pytest.mark.skipif(
+    not shutil.which("setpriv") or os.geteuid() != 0, reason="needs root to drop to nobody"
+)
 def test_an_unwritable_phasegate_folder_is_reported_and_data_kept():
     # root writes anywhere, so the write is attempted as `nobody` on a folder it may only read
     base = Path(tempfile.mkdtemp(prefix="phasegate-ro-"))
@@ -175,7 +220,19 @@ def test_an_unwritable_phasegate_folder_is_reported_and_data_kept():
         (project / ".phasegate").chmod(0o555)
         before = _digest(project)
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        line = _one_clear_line(run("-C", str(project), "item", "set", "1.1.2", "--status", "done", cwd=base, user=nobody))
+        line = _one_clear_line(
+            run(
+                "-C",
+                str(project),
+                "item",
+                "set",
+                "1.1.2",
+                "--status",
+                "done",
+                cwd=base,
+                user=nobody,
+            )
+        )
         assert "cannot write to" in line and ".phasegate" in line
         assert _digest(project) == before
     finally:

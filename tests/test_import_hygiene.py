@@ -17,7 +17,11 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 def test_the_tui_starts_without_heavy_modules(demo):
     result = subprocess.run(
         [sys.executable, "-m", "tests.helpers.start_tui", str(demo.root)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
@@ -46,6 +50,8 @@ def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
         "import sys, phases, deliverables, deliverables.report, deliverables.demo;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tui')))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

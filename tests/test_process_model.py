@@ -9,7 +9,9 @@ import pytest
 from phases import load_process
 from tests.conftest import ROOT
 
-DOCUMENT = (ROOT / "docs" / "process" / "data-solution-delivery-process.md").read_text(encoding="utf-8")
+DOCUMENT = (ROOT / "docs" / "process" / "data-solution-delivery-process.md").read_text(
+    encoding="utf-8"
+)
 
 
 def _section(title_pattern: str, text: str = DOCUMENT) -> str:
@@ -79,8 +81,12 @@ def test_project_structure_items_cover_each_top_level_folder_of_the_tree(model):
 
 
 def test_pattern_sub_phases_become_concrete_items(model):
-    layers = re.findall(r"(?m)^\d\. \*\*(.+?):\*\* (.+)$", _section(re.escape("### 4.1 Development Approach")))
-    assert [i.text for i in model.sub_phase("4.1").items] == [f"{name}: {text}" for name, text in layers]
+    layers = re.findall(
+        r"(?m)^\d\. \*\*(.+?):\*\* (.+)$", _section(re.escape("### 4.1 Development Approach"))
+    )
+    assert [i.text for i in model.sub_phase("4.1").items] == [
+        f"{name}: {text}" for name, text in layers
+    ]
     assert [i.text.split(":")[0] for i in model.sub_phase("4.2").items] == [
         "Task definition",
         "Prompt execution",
@@ -101,18 +107,24 @@ def test_deliverables_match_the_document_per_phase(model):
         assert [d.title for d in model.phase(match.group(1)).deliverables] == titles
     parts = re.findall(r"(?m)^  - `([^`]+)` - (.+)$", section)
     structure = model.deliverable("D3.6")
-    assert [("agent-prompts/" + p.path.removeprefix("agent-prompts/"), p.text) for p in structure.parts] == [
-        ("agent-prompts/" + path, text) for path, text in parts
-    ]
+    assert [
+        ("agent-prompts/" + p.path.removeprefix("agent-prompts/"), p.text) for p in structure.parts
+    ] == [("agent-prompts/" + path, text) for path, text in parts]
 
 
 def test_ids_are_stable_shapes_and_unique(model):
-    ids = [i.id for i in model.items] + [d.id for d in model.deliverables] + [a.id for a in model.assists]
+    ids = (
+        [i.id for i in model.items]
+        + [d.id for d in model.deliverables]
+        + [a.id for a in model.assists]
+    )
     assert len(ids) == len(set(ids))
     for item in model.items:
         assert re.fullmatch(rf"{re.escape(item.sub_phase_id)}\.\d+", item.id)
     for phase in model.phases:
-        assert [d.id for d in phase.deliverables] == [f"D{phase.id}.{n}" for n in range(1, len(phase.deliverables) + 1)]
+        assert [d.id for d in phase.deliverables] == [
+            f"D{phase.id}.{n}" for n in range(1, len(phase.deliverables) + 1)
+        ]
     assert model.item("1.1.3").text == "Identify stakeholders and data consumers"
     assert model.deliverable("D1.2").title == "Technical Assessment Report"
 
@@ -129,3 +141,28 @@ def test_assist_prompt_names_the_sub_phase_and_its_checklist(model):
     assert "2.2 Data Modeling" in prompt
     assert "- Define Iceberg table schemas and partitioning" in prompt
     assert prompt.rstrip().endswith("Generate DDL, optimize schemas, create naming conventions.")
+
+
+def test_the_cached_default_equals_a_fresh_parse_and_spares_yaml(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fresh = load_process(use_cache=False)
+    load_process()  # writes the cache
+    assert load_process() == fresh
+    code = "import sys; from phases import load_process; m = load_process(); print(len(m.items), 'yaml' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    assert out.split() == ["80", "False"]
+
+
+def test_a_corrupt_cache_is_ignored(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    load_process()
+    (cached,) = (tmp_path / "phasegate").glob("process-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    assert len(load_process().items) == 80
+    assert cached.read_bytes() != b"not a pickle"  # rewritten

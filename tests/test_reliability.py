@@ -33,7 +33,10 @@ def _start(project: Path, name: str, count: int) -> subprocess.Popen:
 def _events(db: Path) -> dict[int, tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
-        return {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, subject, after FROM activity")}
+        return {
+            row[0]: (row[1], row[2])
+            for row in conn.execute("SELECT id, subject, after FROM activity")
+        }
     finally:
         conn.close()
 
@@ -49,7 +52,9 @@ def test_sigkill_mid_burst_loses_no_acknowledged_write(project):
         stop_after = rng.randint(20, 400)
         for _ in range(stop_after):
             line = writer.stdout.readline()
-            assert line.startswith("ack "), writer.stderr.read() if writer.poll() is not None else line
+            assert line.startswith("ack "), (
+                writer.stderr.read() if writer.poll() is not None else line
+            )
             _, event_id, item, after = line.split()
             acknowledged.append((int(event_id), item, after))
         writer.send_signal(signal.SIGKILL)

@@ -14,7 +14,11 @@ def _parse(text: str):
 
 
 def _headings(tokens) -> list[tuple[str, str]]:
-    return [(tok.tag, tokens[n + 1].content) for n, tok in enumerate(tokens) if tok.type == "heading_open"]
+    return [
+        (tok.tag, tokens[n + 1].content)
+        for n, tok in enumerate(tokens)
+        if tok.type == "heading_open"
+    ]
 
 
 def _tables(tokens) -> list[list[list[str]]]:
@@ -28,7 +32,9 @@ def _tables(tokens) -> list[list[list[str]]]:
         elif tok.type in ("th_open", "td_open"):
             cell = ""
         elif tok.type == "inline" and cell is not None:
-            cell = "".join(child.content for child in tok.children if child.type in ("text", "code_inline"))
+            cell = "".join(
+                child.content for child in tok.children if child.type in ("text", "code_inline")
+            )
         elif tok.type in ("th_close", "td_close"):
             row.append(cell)
             cell = None
@@ -57,7 +63,12 @@ def test_the_report_has_a_summary_every_phase_and_recent_activity(demo):
     assert summary[2][3] == "10/12"  # phase 2: nine items done, one not applicable
     checklist_11 = tables[1]
     assert checklist_11[0] == ["ID", "Item", "Status", "Owner", "Due", "Note"]
-    assert checklist_11[1][:4] == ["1.1.1", "Capture business objectives and success criteria", "done", "Ana Ruiz"]
+    assert checklist_11[1][:4] == [
+        "1.1.1",
+        "Capture business objectives and success criteria",
+        "done",
+        "Ana Ruiz",
+    ]
     na_row = next(row for t in tables for row in t if row[0] == "2.2.3")
     assert na_row[2].startswith("n/a: Sources are append-only")
 
@@ -71,7 +82,9 @@ def test_user_text_cannot_break_the_markdown(project):
     assert row[5] == "a | b *not bold* <script> `tick` [link](x)"
     inline = [child.type for tok in tokens for child in (tok.children or [])]
     assert "html_inline" not in inline and "link_open" not in inline
-    assert inline.count("em_open") == len(project.model.phase("1").assists)  # only the "With Claude" labels
+    assert inline.count("em_open") == len(
+        project.model.phase("1").assists
+    )  # only the "With Claude" labels
 
 
 def test_phase_scope_and_unknown_phase(demo):

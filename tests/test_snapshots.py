@@ -21,11 +21,15 @@ def test_dashboard(snap_compare, demo):
 
 
 def test_phase_screen(snap_compare, demo):
-    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["2", "j", "j"], run_before=_settle)
+    assert snap_compare(
+        PhasegateApp(demo), terminal_size=SIZE, press=["2", "j", "j"], run_before=_settle
+    )
 
 
 def test_deliverables_screen(snap_compare, demo):
-    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["D", "j"], run_before=_settle)
+    assert snap_compare(
+        PhasegateApp(demo), terminal_size=SIZE, press=["D", "j"], run_before=_settle
+    )
 
 
 def test_report_screen(snap_compare, demo):
@@ -37,4 +41,6 @@ def test_report_screen(snap_compare, demo):
 
 
 def test_help_screen(snap_compare, demo):
-    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["question_mark"], run_before=_settle)
+    assert snap_compare(
+        PhasegateApp(demo), terminal_size=SIZE, press=["question_mark"], run_before=_settle
+    )

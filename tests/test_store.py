@@ -37,9 +37,17 @@ def test_a_new_tracker_is_a_wal_database_at_the_current_schema(tracker):
 
 def test_an_update_writes_state_and_one_event_per_changed_field(tracker):
     events = tracker.update("item", "1.1.1", {"status": "done", "owner": "Ana Ruiz", "due": None})
-    assert [(e.field, e.before, e.after) for e in events] == [("status", "todo", "done"), ("owner", None, "Ana Ruiz")]
+    assert [(e.field, e.before, e.after) for e in events] == [
+        ("status", "todo", "done"),
+        ("owner", None, "Ana Ruiz"),
+    ]
     state = tracker.item_state("1.1.1")
-    assert (state.status, state.owner, state.updated_by, state.updated_at) == ("done", "Ana Ruiz", ACTOR, "2026-11-27T09:00:00Z")
+    assert (state.status, state.owner, state.updated_by, state.updated_at) == (
+        "done",
+        "Ana Ruiz",
+        ACTOR,
+        "2026-11-27T09:00:00Z",
+    )
     assert tracker.update("item", "1.1.1", {"status": "done"}) == []  # no change, no event
     logged = tracker.activity()
     assert [(e.actor, e.action, e.subject, e.before, e.after) for e in logged] == [

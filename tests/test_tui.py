@@ -8,9 +8,10 @@ from textual.widgets import Input, Markdown, OptionList, Select
 from deliverables import Project
 from tests.conftest import fixed_clock
 from tui.app import PhasegateApp
+from tui.prompts import ChoicePrompt, TextPrompt
 from tui.screens.help import HelpScreen
 from tui.screens.phase import PhaseScreen
-from tui.widgets import ChoicePrompt, TextPrompt, VimTable
+from tui.widgets import VimTable
 
 SIZE = (150, 45)
 
@@ -109,7 +110,11 @@ async def test_phase_screen_changes_a_deliverable_status_through_the_picker(demo
         await pilot.pause()
         assert isinstance(app.screen, ChoicePrompt)
         options = app.screen.query_one(OptionList)
-        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["approved", "draft", "not_applicable"]
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [
+            "approved",
+            "draft",
+            "not_applicable",
+        ]
         await pilot.press("enter")
         await pilot.pause()
         assert _reopen(demo).deliverable_state("D2.2").status == "approved"
@@ -204,7 +209,19 @@ async def test_help_lists_every_binding_of_the_screen(demo):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         actions = {row[1] for row in app.screen.rows}
-        for expected in ("Done/undo", "N/A", "Owner", "Due", "Note", "Copy", "Prev phase", "Dashboard", "Report", "Quit", "Down"):
+        for expected in (
+            "Done/undo",
+            "N/A",
+            "Owner",
+            "Due",
+            "Note",
+            "Copy",
+            "Prev phase",
+            "Dashboard",
+            "Report",
+            "Quit",
+            "Down",
+        ):
             assert expected in actions
         await pilot.press("escape")
         await pilot.pause()
@@ -217,7 +234,18 @@ async def test_command_palette_offers_every_bound_action(demo):
         await pilot.press("p")
         await pilot.pause()
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        for expected in ("Done/undo", "N/A", "Owner", "Due", "Note", "Status ▶", "Dashboard", "Deliverables", "Report", "Help"):
+        for expected in (
+            "Done/undo",
+            "N/A",
+            "Owner",
+            "Due",
+            "Note",
+            "Status ▶",
+            "Dashboard",
+            "Deliverables",
+            "Report",
+            "Help",
+        ):
             assert expected in titles
         assert "Open phase 5: Integration & Testing" in titles
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Deliverables")
@@ -234,5 +262,7 @@ async def test_phase_switching_keys(demo, key):
         await pilot.pause()
         await pilot.press(key)
         await pilot.pause()
-        expected = {"h": "4", "l": "4", "left_square_bracket": "3", "right_square_bracket": "5"}[key]
+        expected = {"h": "4", "l": "4", "left_square_bracket": "3", "right_square_bracket": "5"}[
+            key
+        ]
         assert app.screen.phase_id == expected

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 import time
-from pathlib import Path
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -88,7 +88,9 @@ class PhasegateApp(App):
                 )
         for phase in self.project.model.phases:
             yield SystemCommand(
-                f"Open phase {phase.id}: {phase.title}", f"key {phase.id}", partial(self.show_phase, phase.id)
+                f"Open phase {phase.id}: {phase.title}",
+                f"key {phase.id}",
+                partial(self.show_phase, phase.id),
             )
 
 

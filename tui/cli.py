@@ -33,7 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last guard: one line, and the traceback only on request
         if os.environ.get("PHASEGATE_DEBUG"):
             raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (set PHASEGATE_DEBUG=1 for details)")
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} (set PHASEGATE_DEBUG=1 for details)"
+        )
 
 
 def _fail(message: str) -> int:
@@ -47,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Walk a data solution through the seven-phase delivery process.",
         epilog="Without a command, opens the TUI on the project that holds the current folder.",
     )
-    parser.add_argument("-C", "--project", metavar="PATH", default=".", help="the project folder (default: .)")
+    parser.add_argument(
+        "-C", "--project", metavar="PATH", default=".", help="the project folder (default: .)"
+    )
     parser.set_defaults(run=_cmd_open, path=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -55,24 +59,34 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("path", nargs="?", help="project folder (default: -C or .)")
     cmd.set_defaults(run=_cmd_open)
 
-    cmd = commands.add_parser("init", help="make a folder a phasegate project (and a git repository)")
+    cmd = commands.add_parser(
+        "init", help="make a folder a phasegate project (and a git repository)"
+    )
     cmd.add_argument("path", nargs="?", help="folder (default: -C or .)")
     cmd.set_defaults(run=_cmd_init)
 
     cmd = commands.add_parser("demo", help="create a demo project with realistic partial progress")
-    cmd.add_argument("path", nargs="?", default=DEFAULT_DEMO, help=f"folder (default: {DEFAULT_DEMO})")
+    cmd.add_argument(
+        "path", nargs="?", default=DEFAULT_DEMO, help=f"folder (default: {DEFAULT_DEMO})"
+    )
     cmd.set_defaults(run=_cmd_demo)
 
     cmd = commands.add_parser("status", help="progress of every phase")
-    cmd.add_argument("--json", action="store_true", help="the whole state as JSON, for scripts and CI")
+    cmd.add_argument(
+        "--json", action="store_true", help="the whole state as JSON, for scripts and CI"
+    )
     cmd.set_defaults(run=_cmd_status)
 
     cmd = commands.add_parser("export", help="the markdown status report")
     cmd.add_argument("--phase", metavar="N", help="only phase N")
-    cmd.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    cmd.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
     cmd.set_defaults(run=_cmd_export)
 
-    item = commands.add_parser("item", help="change a checklist item").add_subparsers(metavar="ACTION", required=True)
+    item = commands.add_parser("item", help="change a checklist item").add_subparsers(
+        metavar="ACTION", required=True
+    )
     cmd = item.add_parser("set", help="set status, owner, due date or note of an item")
     cmd.add_argument("id", help="item id, e.g. 1.1.1")
     cmd.add_argument("--status", help="todo | done | not_applicable (n/a needs --reason)")
@@ -82,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--note", help="a note ('' clears)")
     cmd.set_defaults(run=_cmd_item_set)
 
-    deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(metavar="ACTION", required=True)
+    deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(
+        metavar="ACTION", required=True
+    )
     cmd = deliv.add_parser("set", help="set status or owner of a deliverable")
     cmd.add_argument("id", help="deliverable id, e.g. D1.1")
     cmd.add_argument("--status", help="missing | draft | in_review | approved | not_applicable")
@@ -102,7 +118,9 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _cmd_open(args: argparse.Namespace) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return _fail("the TUI needs a terminal; without one use a command such as `phasegate status` (see --help)")
+        return _fail(
+            "the TUI needs a terminal; without one use a command such as `phasegate status` (see --help)"
+        )
     project = _project(args)
     from tui.app import PhasegateApp  # Textual only when the TUI really starts
 
@@ -119,8 +137,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if already:
         print(f"{project.root} already is a phasegate project; nothing changed")
     else:
-        print(f"Created a phasegate project in {project.root}: {len(project.model.items)} checklist items, "
-              f"{len(project.model.deliverables)} deliverables. Open it with `phasegate -C {target}`.")
+        print(
+            f"Created a phasegate project in {project.root}: {len(project.model.items)} checklist items, "
+            f"{len(project.model.deliverables)} deliverables. Open it with `phasegate -C {target}`."
+        )
     return 0
 
 

@@ -26,7 +26,9 @@ STATUS_STYLES = {
 
 
 def status_text(status: str) -> Text:
-    return Text(STATUS_LABELS.get(status, status.replace("_", " ")), style=STATUS_STYLES.get(status, ""))
+    return Text(
+        STATUS_LABELS.get(status, status.replace("_", " ")), style=STATUS_STYLES.get(status, "")
+    )
 
 
 def item_mark(status: str) -> Text:
@@ -52,8 +54,24 @@ def due_text(due: str | None, today: date, compact: bool = False) -> Text:
         return Text("—", style="dim")
     days = (date.fromisoformat(due) - today).days
     if compact:
-        style = "bold red" if days < 0 else "bold yellow" if days == 0 else "yellow" if days <= 7 else ""
-        words = f"{-days}d late" if days < 0 else "today" if days == 0 else f"in {days}d" if days <= 7 else due[5:]
+        style = (
+            "bold red"
+            if days < 0
+            else "bold yellow"
+            if days == 0
+            else "yellow"
+            if days <= 7
+            else ""
+        )
+        words = (
+            f"{-days}d late"
+            if days < 0
+            else "today"
+            if days == 0
+            else f"in {days}d"
+            if days <= 7
+            else due[5:]
+        )
         return Text(words, style=style)
     if days < 0:
         return Text(f"{due} (overdue {-days}d)", style="bold red")

@@ -1,15 +1,10 @@
-"""Widgets shared by the screens: a vim-keyed table and the small input modals."""
+"""The vim-keyed table every screen uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 
 class VimTable(DataTable):
@@ -37,70 +32,7 @@ class VimTable(DataTable):
 
     def select_key(self, key: str) -> None:
         try:
-            self.move_cursor(row=self.get_row_index(key))
-        except Exception:  # the row is gone (filtered out): keep the cursor where it is
-            pass
-
-
-class TextPrompt(ModalScreen[str | None]):
-    """Asks for one line of text. Enter submits, Escape cancels (returns None).
-
-    `check` returns an error message for a bad value, shown without closing the prompt.
-    """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, value: str = "", placeholder: str = "", check: Callable[[str], str | None] | None = None) -> None:
-        super().__init__()
-        self._title, self._value, self._placeholder, self._check = title, value, placeholder, check
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
-            yield Label("", id="prompt-error", classes="error")
-            yield Label("Enter to save · Escape to cancel", classes="dim")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        problem = self._check(event.value) if self._check else None
-        if problem:
-            self.query_one("#prompt-error", Label).update(problem)
+            index = self.get_row_index(key)
+        except RowDoesNotExist:  # the row is gone (filtered out): keep the cursor where it is
             return
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ChoicePrompt(ModalScreen[str | None]):
-    """Picks one of a few choices: [(value, label)]."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("j", "down", show=False),
-        Binding("k", "up", show=False),
-    ]
-
-    def __init__(self, title: str, choices: Iterable[tuple[str, str]]) -> None:
-        super().__init__()
-        self._title, self._choices = title, list(choices)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield OptionList(*(Option(label, id=value) for value, label in self._choices), id="choices")
-            yield Label("Enter to choose · Escape to cancel", classes="dim")
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_down(self) -> None:
-        self.query_one(OptionList).action_cursor_down()
-
-    def action_up(self) -> None:
-        self.query_one(OptionList).action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.move_cursor(row=index)

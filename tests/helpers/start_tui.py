@@ -9,7 +9,17 @@ import asyncio
 import json
 import sys
 
-HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas", "numpy", "sqlite_utils", "jinja2", "git")
+HEAVY = (
+    "pyspark",
+    "great_expectations",
+    "airflow",
+    "pyiceberg",
+    "pandas",
+    "numpy",
+    "sqlite_utils",
+    "jinja2",
+    "git",
+)
 
 
 async def main(folder: str) -> None:

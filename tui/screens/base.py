@@ -8,7 +8,6 @@ from textual.screen import Screen
 
 from deliverables import Project, TrackerError
 from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
-from tui.widgets import ChoicePrompt, TextPrompt
 
 
 class ProjectScreen(Screen):
@@ -40,15 +39,25 @@ class ProjectScreen(Screen):
     # --- prompts shared by the item and deliverable actions -------------------------------------
 
     def prompt_item_field(self, item_id: str, field: str) -> None:
+        from tui.prompts import TextPrompt
+
         state = self.project.item_state(item_id)
         if field == "owner":
             title, value, hint = f"Owner of {item_id}", state.owner or "", "a name; empty clears"
         elif field == "due":
-            title, value, hint = f"Due date of {item_id}", state.due or "", "YYYY-MM-DD; empty clears"
+            title, value, hint = (
+                f"Due date of {item_id}",
+                state.due or "",
+                "YYYY-MM-DD; empty clears",
+            )
         elif field == "note":
             title, value, hint = f"Note on {item_id}", state.note or "", "empty clears"
         else:
-            title, value, hint = f"Why is {item_id} not applicable?", state.reason or "", "a reason is required"
+            title, value, hint = (
+                f"Why is {item_id} not applicable?",
+                state.reason or "",
+                "a reason is required",
+            )
 
         def check(text: str) -> str | None:
             try:
@@ -64,22 +73,38 @@ class ProjectScreen(Screen):
             if text is None:
                 return
             if field == "reason":
-                self.change(lambda: self.project.set_item(item_id, status="not_applicable", reason=text), f"{item_id}: not applicable")
+                self.change(
+                    lambda: self.project.set_item(item_id, status="not_applicable", reason=text),
+                    f"{item_id}: not applicable",
+                )
             else:
-                self.change(lambda: self.project.set_item(item_id, **{field: text}), f"{item_id}: {field} saved")
+                self.change(
+                    lambda: self.project.set_item(item_id, **{field: text}),
+                    f"{item_id}: {field} saved",
+                )
 
         self.app.push_screen(TextPrompt(title, value, hint, check), save)
 
     def prompt_deliverable_owner(self, deliverable_id: str) -> None:
+        from tui.prompts import TextPrompt
+
         state = self.project.deliverable_state(deliverable_id)
 
         def save(text: str | None) -> None:
             if text is not None:
-                self.change(lambda: self.project.set_deliverable(deliverable_id, owner=text), f"{deliverable_id}: owner saved")
+                self.change(
+                    lambda: self.project.set_deliverable(deliverable_id, owner=text),
+                    f"{deliverable_id}: owner saved",
+                )
 
-        self.app.push_screen(TextPrompt(f"Owner of {deliverable_id}", state.owner or "", "a name; empty clears"), save)
+        self.app.push_screen(
+            TextPrompt(f"Owner of {deliverable_id}", state.owner or "", "a name; empty clears"),
+            save,
+        )
 
     def prompt_deliverable_status(self, deliverable_id: str) -> None:
+        from tui.prompts import ChoicePrompt
+
         status = self.project.deliverable_state(deliverable_id).status
         choices = [(s, f"{STATUS_LABELS[s]}") for s in DELIVERABLE_FLOW[status]]
 
@@ -89,19 +114,33 @@ class ProjectScreen(Screen):
             if choice == "not_applicable":
                 self.prompt_deliverable_reason(deliverable_id)
             else:
-                self.change(lambda: self.project.set_deliverable(deliverable_id, status=choice), f"{deliverable_id}: {STATUS_LABELS[choice]}")
+                self.change(
+                    lambda: self.project.set_deliverable(deliverable_id, status=choice),
+                    f"{deliverable_id}: {STATUS_LABELS[choice]}",
+                )
 
-        self.app.push_screen(ChoicePrompt(f"{deliverable_id} is {STATUS_LABELS[status]}: move it to", choices), save)
+        self.app.push_screen(
+            ChoicePrompt(f"{deliverable_id} is {STATUS_LABELS[status]}: move it to", choices), save
+        )
 
     def prompt_deliverable_reason(self, deliverable_id: str) -> None:
+        from tui.prompts import TextPrompt
+
         def save(text: str | None) -> None:
             if text is not None:
                 self.change(
-                    lambda: self.project.set_deliverable(deliverable_id, status="not_applicable", reason=text),
+                    lambda: self.project.set_deliverable(
+                        deliverable_id, status="not_applicable", reason=text
+                    ),
                     f"{deliverable_id}: not applicable",
                 )
 
         def check(text: str) -> str | None:
             return None if text.strip() else "Not applicable needs a reason."
 
-        self.app.push_screen(TextPrompt(f"Why is {deliverable_id} not applicable?", "", "a reason is required", check), save)
+        self.app.push_screen(
+            TextPrompt(
+                f"Why is {deliverable_id} not applicable?", "", "a reason is required", check
+            ),
+            save,
+        )

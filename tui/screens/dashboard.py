@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label
+from textual.widgets import Footer, Header
 
 from deliverables.report import describe_event
 from tui.format import bar, due_text, status_text, when, who
@@ -17,22 +17,19 @@ ACTIVITY_ROWS = 30
 
 class DashboardScreen(ProjectScreen):
     AUTO_FOCUS = "#phases"
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
             with Vertical(id="dash-left"):
-                yield Label("Phases", classes="section")
-                yield VimTable(id="phases")
-                yield Label("", id="dash-summary", classes="dim")
-                yield Label("Due next", classes="section")
-                yield VimTable(id="due")
-            with Vertical(id="dash-right"):
-                yield Label("Recent activity", classes="section")
-                yield VimTable(id="activity")
+                yield VimTable(id="phases", classes="panel")
+                yield VimTable(id="due", classes="panel")
+            yield VimTable(id="activity", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
         phases = self.query_one("#phases", VimTable)
+        phases.border_title = "Phases"
         phases.add_column("", key="mark", width=1)
         phases.add_column("Phase", key="phase")
         phases.add_column("Progress", key="progress")
@@ -40,10 +37,12 @@ class DashboardScreen(ProjectScreen):
         phases.add_column("Deliv.", key="deliverables")
         phases.add_column("Status", key="status")
         due = self.query_one("#due", VimTable)
+        due.border_title = "Due next"
         due.add_column("Due", key="due")
         due.add_column("Item", key="item")
         due.add_column("Owner", key="owner")
         activity = self.query_one("#activity", VimTable)
+        activity.border_title = "Recent activity"
         activity.add_column("When", key="when")
         activity.add_column("Who", key="who")
         activity.add_column("What", key="what")
@@ -72,11 +71,15 @@ class DashboardScreen(ProjectScreen):
             )
         phases.select_key(keep or current.id)
         total_items = sum(1 for i in project.model.items if not i.optional)
-        done_items = sum(1 for i in project.model.items if not i.optional and items.get(i.id) and items[i.id].status != "todo")
-        self.query_one("#dash-summary", Label).update(
-            f"{done_items}/{total_items} checklist items closed · "
-            f"{sum(1 for s in delivs.values() if s.status == 'approved')}/{len(project.model.deliverables)} deliverables approved · "
-            "Enter opens a phase"
+        done_items = sum(
+            1
+            for i in project.model.items
+            if not i.optional and items.get(i.id) and items[i.id].status != "todo"
+        )
+        approved = sum(1 for s in delivs.values() if s.status == "approved")
+        phases.border_subtitle = (
+            f"{done_items}/{total_items} items closed · {approved}/{len(project.model.deliverables)} "
+            "deliverables approved · enter opens a phase"
         )
 
         due = self.query_one("#due", VimTable)
@@ -90,7 +93,9 @@ class DashboardScreen(ProjectScreen):
                 key=entry.item.id,
             )
         if not due.row_count:
-            due.add_row(Text("—", style="dim"), Text("No open item has a due date", style="dim"), "", key="")
+            due.add_row(
+                Text("—", style="dim"), Text("No open item has a due date", style="dim"), "", key=""
+            )
 
         activity = self.query_one("#activity", VimTable)
         activity.clear()
@@ -98,7 +103,10 @@ class DashboardScreen(ProjectScreen):
         for event in project.tracker.activity(ACTIVITY_ROWS):
             self._subjects[str(event.id)] = event.subject
             activity.add_row(
-                when(event.at)[5:], who(event.actor), f"{event.subject} {describe_event(event)}", key=str(event.id)
+                when(event.at)[5:],
+                who(event.actor),
+                f"{event.subject} {describe_event(event)}",
+                key=str(event.id),
             )
 
     def on_data_table_row_selected(self, event: VimTable.RowSelected) -> None:

@@ -21,7 +21,11 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     for node, bindings in screen._modal_binding_chain:
         for key, binding in bindings:
             description = binding.description or binding.action.replace("_", " ")
-            where = "everywhere" if node is app else ("this screen" if node is screen else type(node).__name__)
+            where = (
+                "everywhere"
+                if node is app
+                else ("this screen" if node is screen else type(node).__name__)
+            )
             display = app.get_key_display(binding)
             entry = rows.setdefault((description, where), [])
             if display not in entry:
@@ -43,9 +47,15 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
-            yield Label("Keys  ·  ctrl+p opens the command palette with every action", classes="dialog-title")
+            yield Label(
+                "Keys  ·  ctrl+p opens the command palette with every action",
+                classes="dialog-title",
+            )
             yield VimTable(id="help-keys")
-            yield Label("Escape closes · the mouse works too: click rows, filters and footer keys", classes="dim")
+            yield Label(
+                "Escape closes · the mouse works too: click rows, filters and footer keys",
+                classes="dim",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -91,8 +91,11 @@ class PhaseScreen(ProjectScreen):
         heading.append_text(status_text(project.phase_status(phase, items, delivs)))
         heading.append("  ")
         heading.append_text(bar(progress.fraction, 24))
-        heading.append(f"  items {progress.items_done}/{progress.items_total} · deliverables "
-                       f"{progress.deliverables_done}/{progress.deliverables_total}   [ ] switch phase", style="dim")
+        heading.append(
+            f"  items {progress.items_done}/{progress.items_total} · deliverables "
+            f"{progress.deliverables_done}/{progress.deliverables_total}   [ ] switch phase",
+            style="dim",
+        )
         self.query_one("#phase-heading", Static).update(heading)
 
         checklist = self.query_one("#checklist", VimTable)
@@ -101,9 +104,18 @@ class PhaseScreen(ProjectScreen):
         today = project.today()
         first_item = None
         for sub in phase.sub_phases:
-            checklist.add_row("", Text(sub.id, style="bold"), Text(sub.title, style="bold underline"), "", "", key=f"sub:{sub.id}")
+            checklist.add_row(
+                "",
+                Text(sub.id, style="bold"),
+                Text(sub.title, style="bold underline"),
+                "",
+                "",
+                key=f"sub:{sub.id}",
+            )
             if sub.intro:
-                checklist.add_row("", "", Text(sub.intro, style="italic"), "", "", key=f"intro:{sub.id}")
+                checklist.add_row(
+                    "", "", Text(sub.intro, style="italic"), "", "", key=f"intro:{sub.id}"
+                )
             for item in sub.items:
                 state = items.get(item.id)
                 status = state.status if state else "todo"
@@ -115,7 +127,9 @@ class PhaseScreen(ProjectScreen):
                     item.id,
                     text,
                     state.owner if state and state.owner else "—",
-                    due_text(state.due if state and status == "todo" else None, today, compact=True),
+                    due_text(
+                        state.due if state and status == "todo" else None, today, compact=True
+                    ),
                     key=item.id,
                     height=None,
                 )
@@ -123,7 +137,9 @@ class PhaseScreen(ProjectScreen):
             for assist in sub.assists:
                 label = Text(f"With {assist.tool}: ", style="bold magenta")
                 label.append(assist.text, style="magenta")
-                checklist.add_row(Text("✦", style="magenta"), assist.id, label, "", "", key=assist.id, height=None)
+                checklist.add_row(
+                    Text("✦", style="magenta"), assist.id, label, "", "", key=assist.id, height=None
+                )
         target = self._focus_on or keep or first_item
         if target:
             checklist.select_key(target)
@@ -181,7 +197,9 @@ class PhaseScreen(ProjectScreen):
         """(kind, id) of the selected row in the focused table: item, assist or deliverable."""
         if table is None:
             focused = self.focused
-            table = focused if isinstance(focused, VimTable) else self.query_one("#checklist", VimTable)
+            table = (
+                focused if isinstance(focused, VimTable) else self.query_one("#checklist", VimTable)
+            )
         key = table.current_key
         if not key:
             return None
@@ -232,7 +250,9 @@ class PhaseScreen(ProjectScreen):
                 text.append(f"  {part.path} — {part.text}\n", style="dim")
             text.append("enter: change status · s/b: step · x: n/a · o: owner\n", style="dim")
         for event in project.tracker.activity(3, subject=ident):
-            text.append(f"{when(event.at)} {who(event.actor)}: {describe_event(event)}\n", style="dim")
+            text.append(
+                f"{when(event.at)} {who(event.actor)}: {describe_event(event)}\n", style="dim"
+            )
         details.update(text)
 
     # --- actions -------------------------------------------------------------------------------
@@ -291,7 +311,10 @@ class PhaseScreen(ProjectScreen):
                 status = self.project.deliverable_state(ident).status
                 self.notify(f"{ident}: {STATUS_LABELS[status]}", timeout=2)
         else:
-            self.notify("Status steps apply to deliverables: Tab to the deliverables table.", severity="warning")
+            self.notify(
+                "Status steps apply to deliverables: Tab to the deliverables table.",
+                severity="warning",
+            )
 
     def action_copy(self) -> None:
         selected = self._selected()

@@ -37,7 +37,9 @@ class DeliverablesScreen(ProjectScreen):
         with Horizontal(id="filters"):
             yield Select([], prompt="Any phase", id="filter-phase")
             yield Select(
-                [(STATUS_LABELS[s], s) for s in DELIVERABLE_STATUSES], prompt="Any status", id="filter-status"
+                [(STATUS_LABELS[s], s) for s in DELIVERABLE_STATUSES],
+                prompt="Any status",
+                id="filter-status",
             )
             yield Select([], prompt="Anyone", id="filter-owner")
             yield Label("", id="register-count", classes="dim")
@@ -47,8 +49,15 @@ class DeliverablesScreen(ProjectScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#register", VimTable)
-        for label, key in (("ID", "id"), ("Phase", "phase"), ("Deliverable", "title"), ("Status", "status"),
-                           ("Owner", "owner"), ("Path", "path"), ("Last change", "updated")):
+        for label, key in (
+            ("ID", "id"),
+            ("Phase", "phase"),
+            ("Deliverable", "title"),
+            ("Status", "status"),
+            ("Owner", "owner"),
+            ("Path", "path"),
+            ("Last change", "updated"),
+        ):
             table.add_column(label, key=key)
         self.query_one("#filter-phase", Select).set_options(
             (f"{p.id}. {p.title}", p.id) for p in self.project.model.phases
@@ -97,14 +106,18 @@ class DeliverablesScreen(ProjectScreen):
                 status_text(status),
                 owner or "—",
                 project.deliverable_path(d, state) if state else d.path,
-                f"{when(state.updated_at)} {who(state.updated_by)}" if state and state.updated_at else Text("—", style="dim"),
+                f"{when(state.updated_at)} {who(state.updated_by)}"
+                if state and state.updated_at
+                else Text("—", style="dim"),
                 key=d.id,
             )
         if keep:
             table.select_key(keep)
         total = len(project.model.deliverables)
         approved = sum(1 for s in states.values() if s.status == "approved")
-        self.query_one("#register-count", Label).update(f"{shown} of {total} shown · {approved} approved")
+        self.query_one("#register-count", Label).update(
+            f"{shown} of {total} shown · {approved} approved"
+        )
         self._show_detail()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -117,7 +130,9 @@ class DeliverablesScreen(ProjectScreen):
         key = self.query_one("#register", VimTable).current_key
         label = self.query_one("#register-detail", Label)
         if not key:
-            label.update(Text("No deliverable matches these filters (Escape clears them).", style="dim"))
+            label.update(
+                Text("No deliverable matches these filters (Escape clears them).", style="dim")
+            )
             return
         d, state = self.project.deliverable(key), self.project.deliverable_state(key)
         text = Text(f"{d.id} {d.title}: ", style="bold")
@@ -142,7 +157,9 @@ class DeliverablesScreen(ProjectScreen):
     def action_step(self, forward: bool) -> None:
         key = self._current()
         if key and self.change(lambda: self.project.step_deliverable(key, forward)):
-            self.notify(f"{key}: {STATUS_LABELS[self.project.deliverable_state(key).status]}", timeout=2)
+            self.notify(
+                f"{key}: {STATUS_LABELS[self.project.deliverable_state(key).status]}", timeout=2
+            )
 
     def action_not_applicable(self) -> None:
         key = self._current()
