@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
-DEMO   ?= .demo
+DEMO   ?= .demo/retail-events
 PKGS   := phases deliverables tui
 
 .PHONY: run test setup setup-dev lint bench lock clean
@@ -51,4 +51,4 @@ lock: | $(UV)
 	cd requirements && ../$(UV) pip compile --quiet --python-version 3.11 dev.in -c run.txt -o dev.txt
 
 clean:
-	rm -rf $(VENV) $(DEMO)
+	rm -rf $(VENV) .demo
