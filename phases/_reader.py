@@ -7,6 +7,7 @@ process is served from a cache keyed by its content, so start-up does not pay fo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -160,6 +161,17 @@ def _join(where: str, key: str) -> str:
 
 
 # --- a mutable draft that the default builds and an overlay edits ----------------------------
+
+
+@dataclass(frozen=True)
+class _Section:
+    """What an overlay section holds: `items` are items under a `sub_phase`, and so on."""
+
+    name: str
+    noun: str
+    parent: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
 
 
 @dataclass
@@ -335,121 +347,120 @@ class _Draft:
             if "intro" in change:
                 subs[sid][1].intro = doc.text(change["intro"], f"{where}.intro")
 
-        items = {i.id: s for _, s in subs.values() for i in s.items}
-        for iid, key, node in doc.entries(top.get("items"), "items"):
-            where = f"items.{iid}"
-            change = doc.mapping(node, where, (), ("sub_phase", "text", "optional", "retired"))
-            if iid in items:
-                sub = items[iid]
-                if "sub_phase" in change:
-                    raise doc.fail(
-                        change["sub_phase"],
-                        f"{where}.sub_phase",
-                        "an existing item cannot move; retire it and add a new one",
-                    )
-                index = next(n for n, i in enumerate(sub.items) if i.id == iid)
-                if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del sub.items[index]
-                    continue
-                item = sub.items[index]
-                if "text" in change:
-                    item = replace(item, text=doc.text(change["text"], f"{where}.text"))
-                if "optional" in change:
-                    item = replace(item, optional=doc.flag(change["optional"], f"{where}.optional"))
-                sub.items[index] = item
-                continue
-            _new_id(doc, key, where, iid, existing, "item")
-            for needed in ("sub_phase", "text"):
-                if needed not in change:
-                    raise doc.fail(
-                        node, f"{where}.{needed}", f"missing (required to add item '{iid}')"
-                    )
-            sid = doc.text(change["sub_phase"], f"{where}.sub_phase")
-            if sid not in subs:
-                raise doc.fail(change["sub_phase"], f"{where}.sub_phase", f"no sub-phase '{sid}'")
-            optional = (
-                doc.flag(change["optional"], f"{where}.optional") if "optional" in change else False
-            )
-            subs[sid][1].items.append(
-                ChecklistItem(iid, doc.text(change["text"], f"{where}.text"), sid, optional)
-            )
-            existing.add(iid)
+        sub_lists = {sid: sub.items for sid, (_, sub) in subs.items()}
+        phase_names = ", ".join(phases)
 
-        delivs = {d.id: p for p in self.phases for d in p.deliverables}
-        for did, key, node in doc.entries(top.get("deliverables"), "deliverables"):
-            where = f"deliverables.{did}"
-            change = doc.mapping(
-                node, where, (), ("phase", "title", "path", "parts", "optional", "retired")
-            )
-            if did in delivs:
-                phase = delivs[did]
-                if "phase" in change:
+        def text(change, where, name):
+            return doc.text(change[name], f"{where}.{name}")
+
+        def flag(change, where, name, default):
+            return doc.flag(change[name], f"{where}.{name}") if name in change else default
+
+        self._edit(
+            doc,
+            top.get("items"),
+            _Section("items", "item", "sub_phase", ("text",), ("optional",)),
+            sub_lists,
+            existing,
+            lambda ident: f"no sub-phase '{ident}'",
+            new=lambda change, where, ident, sid: ChecklistItem(
+                ident, text(change, where, "text"), sid, flag(change, where, "optional", False)
+            ),
+            edit=lambda old, change, where: replace(
+                old,
+                text=text(change, where, "text") if "text" in change else old.text,
+                optional=flag(change, where, "optional", old.optional),
+            ),
+        )
+
+        def edit_deliverable(old, change, where):
+            new = _deliverable(doc, change, where, old.id, old.phase_id)
+            kept = {
+                name: getattr(new if name in change else old, name)
+                for name in ("title", "path", "parts", "optional")
+            }
+            return replace(old, **kept)
+
+        self._edit(
+            doc,
+            top.get("deliverables"),
+            _Section(
+                "deliverables", "deliverable", "phase", ("title",), ("path", "parts", "optional")
+            ),
+            {pid: phase.deliverables for pid, phase in phases.items()},
+            existing,
+            lambda ident: f"no phase '{ident}' (phases are {phase_names})",
+            new=lambda change, where, ident, pid: _deliverable(doc, change, where, ident, pid),
+            edit=edit_deliverable,
+        )
+        self._edit(
+            doc,
+            top.get("assists"),
+            _Section("assists", "assist", "sub_phase", ("text",), ("tool",)),
+            {sid: sub.assists for sid, (_, sub) in subs.items()},
+            existing,
+            lambda ident: f"no sub-phase '{ident}'",
+            new=lambda change, where, ident, sid: Assist(
+                ident,
+                text(change, where, "tool") if "tool" in change else "Claude",
+                text(change, where, "text"),
+                sid,
+            ),
+            edit=lambda old, change, where: replace(
+                old,
+                text=text(change, where, "text") if "text" in change else old.text,
+                tool=text(change, where, "tool") if "tool" in change else old.tool,
+            ),
+        )
+
+    @staticmethod
+    def _edit(
+        doc: _Doc,
+        node: yaml.Node | None,
+        section: _Section,
+        lists: dict[str, list],
+        existing: set[str],
+        no_parent: Callable[[str], str],
+        *,
+        new: Callable[[dict[str, yaml.Node], str, str, str], object],
+        edit: Callable[[object, dict[str, yaml.Node], str], object],
+    ) -> None:
+        """One overlay section: a known id is edited or retired, an unknown id is added under
+        its parent (`lists` maps each parent id to the list that holds its entries)."""
+        holder = {entry.id: entries for entries in lists.values() for entry in entries}
+        keys = (section.parent, *section.required, *section.optional, "retired")
+        for ident, key, value in doc.entries(node, section.name):
+            where = f"{section.name}.{ident}"
+            change = doc.mapping(value, where, (), keys)
+            if ident in holder:
+                entries = holder[ident]
+                if section.parent in change:
                     raise doc.fail(
-                        change["phase"],
-                        f"{where}.phase",
-                        "an existing deliverable cannot move; retire it and add a new one",
+                        change[section.parent],
+                        f"{where}.{section.parent}",
+                        f"an existing {section.noun} cannot move; retire it and add a new one",
                     )
-                index = next(n for n, d in enumerate(phase.deliverables) if d.id == did)
+                index = next(n for n, entry in enumerate(entries) if entry.id == ident)
                 if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del phase.deliverables[index]
-                    continue
-                old = phase.deliverables[index]
-                new = _deliverable(doc, change, where, did, phase.id)
-                phase.deliverables[index] = replace(
-                    old,
-                    title=new.title if "title" in change else old.title,
-                    path=new.path if "path" in change else old.path,
-                    parts=new.parts if "parts" in change else old.parts,
-                    optional=new.optional if "optional" in change else old.optional,
-                )
+                    del entries[index]
+                else:
+                    entries[index] = edit(entries[index], change, where)
                 continue
-            _new_id(doc, key, where, did, existing, "deliverable")
-            for needed in ("phase", "title"):
+            _new_id(doc, key, where, ident, existing, section.noun)
+            for needed in (section.parent, *section.required):
                 if needed not in change:
                     raise doc.fail(
-                        node, f"{where}.{needed}", f"missing (required to add deliverable '{did}')"
+                        value,
+                        f"{where}.{needed}",
+                        f"missing (required to add {section.noun} '{ident}')",
                     )
-            pid = doc.text(change["phase"], f"{where}.phase")
-            if pid not in phases:
+            parent = doc.text(change[section.parent], f"{where}.{section.parent}")
+            if parent not in lists:
                 raise doc.fail(
-                    change["phase"],
-                    f"{where}.phase",
-                    f"no phase '{pid}' (phases are {', '.join(phases)})",
+                    change[section.parent], f"{where}.{section.parent}", no_parent(parent)
                 )
-            phases[pid].deliverables.append(_deliverable(doc, change, where, did, pid))
-            existing.add(did)
-
-        assists = {a.id: s for _, s in subs.values() for a in s.assists}
-        for aid, key, node in doc.entries(top.get("assists"), "assists"):
-            where = f"assists.{aid}"
-            change = doc.mapping(node, where, (), ("sub_phase", "tool", "text", "retired"))
-            if aid in assists:
-                sub = assists[aid]
-                index = next(n for n, a in enumerate(sub.assists) if a.id == aid)
-                if "retired" in change and doc.flag(change["retired"], f"{where}.retired"):
-                    del sub.assists[index]
-                    continue
-                assist = sub.assists[index]
-                if "text" in change:
-                    assist = replace(assist, text=doc.text(change["text"], f"{where}.text"))
-                if "tool" in change:
-                    assist = replace(assist, tool=doc.text(change["tool"], f"{where}.tool"))
-                sub.assists[index] = assist
-                continue
-            _new_id(doc, key, where, aid, existing, "assist")
-            for needed in ("sub_phase", "text"):
-                if needed not in change:
-                    raise doc.fail(
-                        node, f"{where}.{needed}", f"missing (required to add assist '{aid}')"
-                    )
-            sid = doc.text(change["sub_phase"], f"{where}.sub_phase")
-            if sid not in subs:
-                raise doc.fail(change["sub_phase"], f"{where}.sub_phase", f"no sub-phase '{sid}'")
-            tool = doc.text(change["tool"], f"{where}.tool") if "tool" in change else "Claude"
-            subs[sid][1].assists.append(
-                Assist(aid, tool, doc.text(change["text"], f"{where}.text"), sid)
-            )
-            existing.add(aid)
+            lists[parent].append(new(change, where, ident, parent))
+            existing.add(ident)
 
     def freeze(self, sources: tuple[str, ...]) -> ProcessModel:
         phases = tuple(
