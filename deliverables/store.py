@@ -11,6 +11,7 @@ schema (`deliverables.migrations`), and is imported only when a migration has to
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -82,6 +83,19 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)  # 3.11 reads the trailing Z as UTC
 
 
+def _reading(method: Callable) -> Callable:
+    """A read that fails (a locked or damaged file) raises TrackerError, which the UI shows."""
+
+    @functools.wraps(method)
+    def wrapper(self: Tracker, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise TrackerError(_explain(self.path, exc)) from None
+
+    return wrapper
+
+
 class Tracker:
     """The open tracker database of one project."""
 
@@ -125,20 +139,25 @@ class Tracker:
 
     # --- reads ---------------------------------------------------------------------------------
 
+    @_reading
     def item_states(self) -> dict[str, ItemState]:
         return {row[0]: ItemState(*row) for row in self._select("items", ItemState)}
 
+    @_reading
     def deliverable_states(self) -> dict[str, DeliverableState]:
         return {
             row[0]: DeliverableState(*row) for row in self._select("deliverables", DeliverableState)
         }
 
+    @_reading
     def item_state(self, item_id: str) -> ItemState:
         return self._one("item", item_id)
 
+    @_reading
     def deliverable_state(self, deliverable_id: str) -> DeliverableState:
         return self._one("deliverable", deliverable_id)
 
+    @_reading
     def activity(
         self, limit: int | None = 50, *, subject: str | None = None, since: datetime | None = None
     ) -> list[Event]:
@@ -158,6 +177,7 @@ class Tracker:
             sql += f" LIMIT {int(limit)}"
         return [Event(*row) for row in self._conn.execute(sql, args)]
 
+    @_reading
     def activity_count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM activity").fetchone()[0]
 

@@ -266,3 +266,26 @@ async def test_phase_switching_keys(demo, key):
             key
         ]
         assert app.screen.phase_id == expected
+
+
+async def test_a_tracker_that_cannot_be_read_is_a_message_not_a_crash(demo, monkeypatch):
+    import sqlite3
+
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        real = demo.tracker._conn
+
+        class Broken:
+            def execute(self, *args):
+                raise sqlite3.DatabaseError("database disk image is malformed")
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        monkeypatch.setattr(demo.tracker, "_conn", Broken())
+        await pilot.press("D")
+        await pilot.pause()
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any("tracker.db: database disk image is malformed" in m for m in messages)

@@ -19,7 +19,14 @@ class ProjectScreen(Screen):
         return self.app.project  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        self.safe_reload()
+
+    def safe_reload(self) -> None:
+        """reload(), with a tracker that cannot be read shown as a message, not a crash."""
+        try:
+            self.reload()
+        except TrackerError as exc:
+            self.notify(str(exc), title="Cannot read the tracker", severity="error", timeout=10)
 
     def reload(self) -> None:  # pragma: no cover - every screen overrides it
         raise NotImplementedError
@@ -33,7 +40,7 @@ class ProjectScreen(Screen):
             return False
         if done:
             self.notify(done, timeout=2)
-        self.reload()
+        self.safe_reload()
         return True
 
     # --- prompts shared by the item and deliverable actions -------------------------------------
