@@ -143,7 +143,7 @@ async def test_deliverables_screen_filters_and_steps(demo):
         assert table.row_count == 4  # D2.4, D2.5, D3.1, D3.6
         app.screen.query_one("#filter-phase", Select).value = "2"
         await pilot.pause()
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["D2.4", "D2.5"]
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["D2.4", "D2.5"]
         table.select_key("D2.5")
         await pilot.press("s")
         await pilot.pause()
@@ -289,3 +289,20 @@ async def test_a_tracker_that_cannot_be_read_is_a_message_not_a_crash(demo, monk
         assert app.is_running
         messages = [n.message for n in app._notifications]
         assert any("tracker.db: database disk image is malformed" in m for m in messages)
+
+
+async def test_user_text_is_shown_literally_not_as_markup(project):
+    project.set_item("1.1.1", owner="[bold]Ann[/]", note="[/unbalanced] and [red]")
+    project.set_deliverable("D1.1", owner="[/oops]")
+    app = _app(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        await pilot.pause()
+        checklist = app.screen.query_one("#checklist", VimTable)
+        row = checklist.get_row("1.1.1")
+        assert str(row[3]) == "[bold]Ann[/]"
+        await pilot.press("D")
+        await pilot.pause()
+        register = app.screen.query_one("#register", VimTable)
+        assert str(register.get_row("D1.1")[4]) == "[/oops]"
+        assert app.is_running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
@@ -21,6 +22,11 @@ class VimTable(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+
+    def add_row(self, *cells, **kwargs):
+        """Plain strings are shown as they are: DataTable would read them as Rich markup, so a
+        note like "[/draft]" would fail or restyle the row (and parsing markup costs time)."""
+        return super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
     @property
     def current_key(self) -> str | None:
