@@ -12,7 +12,6 @@ schema (`deliverables.migrations`), and is imported only when a migration has to
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -222,19 +221,6 @@ class Tracker:
                     )
                 )
             return events
-
-    def log(
-        self, action: str, subject: str, *, before: object = None, after: object = None
-    ) -> Event:
-        """Appends a free-form event (e.g. `project.init`), values stored as JSON when not text."""
-        at = format_time(self.clock())
-        values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in (before, after)]
-        with self._write():
-            cursor = self._conn.execute(
-                "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, '', ?, ?)",
-                (at, self.actor, action, subject, *values),
-            )
-        return Event(cursor.lastrowid, at, self.actor, action, subject, "", *values)
 
     @contextmanager
     def _write(self) -> Iterator[None]:

@@ -10,10 +10,10 @@ unless the project has an overlay.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import tempfile
+import zlib
 from pathlib import Path
 
 from phases.errors import ProcessError
@@ -43,10 +43,12 @@ def _default_model(use_cache: bool) -> ProcessModel:
         raw = DEFAULT_PROCESS.read_bytes()
     except OSError as exc:
         raise ProcessError(DEFAULT_PROCESS, None, "", f"cannot read: {exc.strerror}") from None
-    digest = hashlib.sha256(raw)
+    # crc32 rather than hashlib: loading OpenSSL costs ~3 ms of start-up, and a key only has to
+    # change when the content does (the unpickled object is checked as well)
+    key = zlib.crc32(raw)
     for code in _CODE:
-        digest.update(code.read_bytes())
-    cache = _cache_dir() / f"process-{digest.hexdigest()[:20]}.pickle"
+        key = zlib.crc32(code.read_bytes(), key)
+    cache = _cache_dir() / f"process-{key:08x}-{len(raw)}.pickle"
     if use_cache:
         try:
             model = pickle.loads(cache.read_bytes())
