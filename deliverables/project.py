@@ -343,17 +343,24 @@ class Project:
         )
         return "in_progress" if touched else "not_started"
 
-    def current_phase(self) -> Phase:
+    def current_phase(
+        self,
+        items: dict[str, ItemState] | None = None,
+        delivs: dict[str, DeliverableState] | None = None,
+    ) -> Phase:
         """The first phase that is not complete (the last phase when all are)."""
-        items, delivs = self.item_states(), self.deliverable_states()
+        items = self.item_states() if items is None else items
+        delivs = self.deliverable_states() if delivs is None else delivs
         for phase in self.model.phases:
             if self.phase_status(phase, items, delivs) != "complete":
                 return phase
         return self.model.phases[-1]
 
-    def due_items(self, limit: int = 10) -> list[DueItem]:
+    def due_items(
+        self, limit: int = 10, states: dict[str, ItemState] | None = None
+    ) -> list[DueItem]:
         """Open items with a due date, soonest first."""
-        states = self.item_states()
+        states = self.item_states() if states is None else states
         due = [
             DueItem(item, states[item.id])
             for item in self.model.items

@@ -33,7 +33,9 @@ async def test_dashboard_shows_phases_due_items_and_activity(demo):
         assert phases.row_count == 7
         assert phases.current_key == "2"  # the current phase is selected
         assert app.screen.query_one("#due", VimTable).row_count > 3
-        assert app.screen.query_one("#activity", VimTable).row_count == 30
+        log = str(app.screen.query_one("#activity-log").render())
+        assert len(log.splitlines()) == 30
+        assert "4.2.1 due: — → 2026-12-05" in log.splitlines()[0]
         await pilot.press("j", "enter")
         await pilot.pause()
         assert isinstance(app.screen, PhaseScreen) and app.screen.phase_id == "3"
@@ -306,3 +308,27 @@ async def test_user_text_is_shown_literally_not_as_markup(project):
         register = app.screen.query_one("#register", VimTable)
         assert str(register.get_row("D1.1")[4]) == "[/oops]"
         assert app.is_running
+
+
+async def test_the_key_bar_shows_the_screens_keys_and_runs_a_clicked_one(demo):
+    from tui.keybar import KeyBar
+
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar)
+        text = str(bar.render())
+        for label in (
+            "space Done/undo",
+            "x N/A",
+            "d Dashboard",
+            "r Report",
+            "? Help",
+            "^p Commands",
+        ):
+            assert label in text
+        x = text.index(" r Report") + 2
+        await pilot.click(KeyBar, offset=(x, 0))
+        await pilot.pause()
+        assert app.current_mode == "report"

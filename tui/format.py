@@ -84,3 +84,9 @@ def due_text(due: str | None, today: date, compact: bool = False) -> Text:
 
 def who(actor: str | None) -> str:
     return display_name(actor) or "—"
+
+
+def short_name(actor: str | None) -> str:
+    """`Ana Ruiz <ana@example.com>` -> `Ana R.`, for narrow columns."""
+    parts = who(actor).split()
+    return parts[0] if len(parts) < 2 else f"{parts[0]} {parts[-1][0]}."

@@ -6,12 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from deliverables.project import STATUS_LABELS
 from deliverables.report import describe_event
 from phases import Phase
 from tui.format import bar, due_text, item_mark, status_text, when, who
+from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 from tui.widgets import VimTable
 
@@ -51,7 +52,7 @@ class PhaseScreen(ProjectScreen):
                     yield Static("", id="details")
                 yield Label("Gate criteria", classes="section")
                 yield Static("", id="gate")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         checklist = self.query_one("#checklist", VimTable)

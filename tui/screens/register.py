@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Label, Select
+from textual.widgets import Header, Label, Select
 
 from deliverables.project import DELIVERABLE_STATUSES, STATUS_LABELS
 from tui.format import status_text, when, who
+from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 from tui.widgets import VimTable
 
@@ -45,7 +46,7 @@ class DeliverablesScreen(ProjectScreen):
             yield Label("", id="register-count", classes="dim")
         yield VimTable(id="register")
         yield Label("", id="register-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#register", VimTable)

@@ -9,9 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Header, Markdown
 
 from deliverables.report import render_status_report, write_atomically
+from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 
 REPORTS_DIR = Path("docs") / "reports"
@@ -37,7 +38,7 @@ class ReportScreen(ProjectScreen):
         yield Header()
         with VerticalScroll(id="report-scroll"):
             yield Markdown("*Rendering the report…*", id="report")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#report-scroll").focus()
