@@ -177,6 +177,11 @@ class Tracker:
         return [Event(*row) for row in self._conn.execute(sql, args)]
 
     @_reading
+    def data_version(self) -> int:
+        """Changes whenever another connection (a CLI run, a teammate's TUI) commits."""
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    @_reading
     def activity_count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM activity").fetchone()[0]
 

@@ -332,3 +332,20 @@ async def test_the_key_bar_shows_the_screens_keys_and_runs_a_clicked_one(demo):
         await pilot.click(KeyBar, offset=(x, 0))
         await pilot.pause()
         assert app.current_mode == "report"
+
+
+async def test_changes_from_another_process_show_up_without_a_key_press(demo, monkeypatch):
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "WATCH_SECONDS", 0.1)
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        checklist = app.screen.query_one("#checklist", VimTable)
+        assert str(checklist.get_row("3.1.9")[0]) == "☐"
+        other = _reopen(demo)  # a second connection, as `phasegate item set` would use
+        other.set_item("3.1.9", status="done")
+        other.close()
+        await pilot.pause(0.5)
+        assert str(checklist.get_row("3.1.9")[0]) == "☑"

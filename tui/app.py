@@ -12,11 +12,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from deliverables import Project
+from deliverables import Project, TrackerError
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen, binding_rows
 
 STARTED = time.perf_counter()
+WATCH_SECONDS = 2.0
 
 
 class PhasegateApp(App):
@@ -48,6 +49,20 @@ class PhasegateApp(App):
     def on_ready(self) -> None:
         self.ready_in = time.perf_counter() - STARTED
         self.log.info(f"started in {self.ready_in * 1000:.0f} ms")
+        self._seen_version = self.project.tracker.data_version()
+        self.set_interval(WATCH_SECONDS, self._watch_tracker)
+
+    def _watch_tracker(self) -> None:
+        """Shows changes made outside this app (the CLI, another process) within seconds."""
+        try:
+            version = self.project.tracker.data_version()
+        except TrackerError:
+            return
+        if version != self._seen_version:
+            self._seen_version = version
+            reload = getattr(self.screen, "safe_reload", None)
+            if reload is not None:
+                reload()
 
     def on_unmount(self) -> None:
         self.project.close()
