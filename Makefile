@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 DEMO   ?= .demo/retail-events
-PKGS   := phases deliverables tui
+PKGS   := phases deliverables pipelines tui
 
 .PHONY: run test setup setup-dev lint bench lock clean
 

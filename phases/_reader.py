@@ -6,7 +6,6 @@ process is served from a cache keyed by its content, so start-up does not pay fo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,138 +25,17 @@ from phases.model import (
     SubPhase,
     slugify,
 )
-
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-try:  # the C loader composes ~5x faster; fall back where libyaml is missing
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+from phases.yamldoc import ID, YamlDoc, is_null
 
 
 def read_default(path: Path) -> _Draft:
-    return _Draft.from_default(_Doc.read(path))
+    return _Draft.from_default(YamlDoc.read(path, ProcessError))
 
 
 def apply_overlay(model: ProcessModel, overlay: Path) -> ProcessModel:
     draft = _Draft.from_model(model)
-    draft.apply_overlay(_Doc.read(overlay))
+    draft.apply_overlay(YamlDoc.read(overlay, ProcessError))
     return draft.freeze((*model.sources, str(overlay)))
-
-
-# --- reading YAML nodes with their line numbers ------------------------------------------------
-
-
-class _Doc:
-    """One YAML file as a node tree; typed accessors raise ProcessError with file:line:field."""
-
-    def __init__(self, path: Path, root: yaml.Node | None) -> None:
-        self.path, self.root = path, root
-
-    @classmethod
-    def read(cls, path: Path) -> _Doc:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ProcessError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
-        except OSError as exc:
-            raise ProcessError(path, None, "", f"cannot read: {exc.strerror}") from None
-        try:
-            return cls(path, yaml.compose(text, Loader=_Loader))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            raise ProcessError(
-                path, line, "", f"invalid YAML: {exc.problem or exc.context}"
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ProcessError(path, None, "", f"invalid YAML: {exc}") from None
-
-    def fail(self, node: yaml.Node | None, where: str, problem: str) -> ProcessError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return ProcessError(self.path, line, where, problem)
-
-    def mapping(
-        self, node: yaml.Node, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, "expected a mapping of keys to values")
-        out: dict[str, yaml.Node] = {}
-        allowed = required + optional
-        for key_node, value_node in node.value:
-            key = self.key(key_node, where)
-            if key not in allowed:
-                raise self.fail(
-                    key_node,
-                    _join(where, key),
-                    f"unknown key (expected one of: {', '.join(allowed)})",
-                )
-            if key in out:
-                raise self.fail(key_node, _join(where, key), "duplicate key")
-            out[key] = value_node
-        for key in required:
-            if key not in out:
-                raise self.fail(node, _join(where, key), "missing (required)")
-        return out
-
-    def entries(self, node: yaml.Node | None, where: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        """A mapping whose keys are ids: [(id, key node, value node)]."""
-        if _is_null(node):
-            return []
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, "expected a mapping of ids to changes")
-        seen: set[str] = set()
-        out = []
-        for key_node, value_node in node.value:
-            key = self.key(key_node, where)
-            if key in seen:
-                raise self.fail(key_node, _join(where, key), "duplicate id")
-            seen.add(key)
-            out.append((key, key_node, value_node))
-        return out
-
-    def key(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or not node.value:
-            raise self.fail(node, where, "keys must be plain words or ids")
-        return node.value  # the raw text, so `1.1` stays "1.1" and never becomes a float
-
-    def sequence(self, node: yaml.Node | None, where: str) -> list[yaml.Node]:
-        if _is_null(node):
-            return []
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, where, "expected a list")
-        return list(node.value)
-
-    def text(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or _is_null(node):
-            raise self.fail(node, where, "expected text")
-        value = node.value.strip()
-        if not value:
-            raise self.fail(node, where, "must not be empty")
-        return value
-
-    def ident(self, node: yaml.Node, where: str) -> str:
-        value = self.text(node, where)
-        if not _ID.match(value):
-            raise self.fail(node, where, f"'{value}' is not a valid id (letters, digits, . _ -)")
-        return value
-
-    def flag(self, node: yaml.Node, where: str) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
-            return node.value.lower() in ("true", "yes", "on")
-        if isinstance(node, yaml.ScalarNode) and node.value in ("true", "false"):
-            return node.value == "true"
-        raise self.fail(node, where, "expected true or false")
-
-
-def _is_null(node: yaml.Node | None) -> bool:
-    return node is None or (
-        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-    )
-
-
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
 
 
 # --- a mutable draft that the default builds and an overlay edits ----------------------------
@@ -233,7 +111,7 @@ class _Draft:
         )
 
     @classmethod
-    def from_default(cls, doc: _Doc) -> _Draft:
+    def from_default(cls, doc: YamlDoc) -> _Draft:
         if doc.root is None:
             raise doc.fail(None, "", "the file is empty")
         top = doc.mapping(doc.root, "", ("version", "title", "assist_prompt", "phases"))
@@ -313,9 +191,9 @@ class _Draft:
             raise doc.fail(top["phases"], "phases", "the process needs at least one phase")
         return draft
 
-    def apply_overlay(self, doc: _Doc) -> None:
+    def apply_overlay(self, doc: YamlDoc) -> None:
         """Applies a team's tailoring: rename, add, retire, reword, mark optional."""
-        if doc.root is None or _is_null(doc.root):
+        if doc.root is None or is_null(doc.root):
             return
         top = doc.mapping(
             doc.root,
@@ -415,7 +293,7 @@ class _Draft:
 
     @staticmethod
     def _edit(
-        doc: _Doc,
+        doc: YamlDoc,
         node: yaml.Node | None,
         section: _Section,
         lists: dict[str, list],
@@ -480,9 +358,9 @@ class _Draft:
 
 
 def _new_id(
-    doc: _Doc, key: yaml.Node, where: str, ident: str, existing: set[str], kind: str
+    doc: YamlDoc, key: yaml.Node, where: str, ident: str, existing: set[str], kind: str
 ) -> None:
-    if not _ID.match(ident):
+    if not ID.match(ident):
         raise doc.fail(key, where, f"'{ident}' is not a valid id (letters, digits, . _ -)")
     if ident in existing:
         raise doc.fail(
@@ -491,7 +369,7 @@ def _new_id(
 
 
 def _deliverable(
-    doc: _Doc, d: dict[str, yaml.Node], where: str, ident: str, phase_id: str
+    doc: YamlDoc, d: dict[str, yaml.Node], where: str, ident: str, phase_id: str
 ) -> Deliverable:
     title = doc.text(d["title"], f"{where}.title") if "title" in d else ident
     path = (

@@ -1,0 +1,695 @@
+"""Pipeline specs: one YAML file per pipeline, `pipelines/<name>.yaml` in the solution repo.
+
+A spec names a source, its schema, the target Iceberg table, transformations, quality rules, a
+schedule and the pipelines it depends on (the format is documented in docs/pipeline-spec.md).
+Loading checks everything a generator will rely on, so generated code only ever receives
+validated identifiers and values it writes as escaped literals:
+
+- names of pipelines, columns, namespaces and tables are safe identifiers;
+- paths stay inside the repository (or are object-store URIs);
+- every column a transformation, rule or partition names exists at that point;
+- Spark SQL expressions cannot reach Java (`reflect`, `java_method`) and hold one expression.
+
+Every problem is a `SpecError` naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from phases.yamldoc import YamlDoc, is_null, scalar
+
+SPEC_DIR = "pipelines"
+FORMATS = ("csv", "json", "parquet")
+SIMPLE_TYPES = (
+    "string",
+    "int",
+    "long",
+    "float",
+    "double",
+    "boolean",
+    "date",
+    "timestamp",
+    "binary",
+)
+TRANSFORMS = ("identity", "day", "month", "bucket")
+RULES = ("not_null", "unique", "between", "in_set", "regex", "row_count", "freshness")
+SEVERITIES = ("error", "warning")
+URI_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
+# Columns the generated job adds to every row (ingestion time, source file, correlation id).
+METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
+
+_PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_OPTION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,63}$")
+_DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+_JAVA_REACH = re.compile(r"\b(reflect|java_method|try_reflect)\s*\(", re.IGNORECASE)
+
+
+class SpecError(Exception):
+    """A pipeline spec is wrong: `str()` is `file:line: field: problem`."""
+
+    def __init__(self, path: str | Path, line: int | None, field: str, problem: str) -> None:
+        self.path, self.line, self.field, self.problem = str(path), line, field, problem
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    format: str
+    options: tuple[tuple[str, str | int | float | bool], ...] = ()
+    sample: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionField:
+    column: str
+    transform: str = "identity"
+    buckets: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    namespace: str
+    table: str
+    partition_by: tuple[PartitionField, ...] = ()
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.namespace}.{self.table}"
+
+
+@dataclass(frozen=True)
+class Transformation:
+    """One step: `rename` (column → to), `cast` (column → type), `derive` (column = expr, type),
+    `filter` (expr), `dedupe` (keys)."""
+
+    kind: str
+    column: str | None = None
+    to: str | None = None
+    type: str | None = None
+    expr: str | None = None
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    rule: str
+    column: str | None = None
+    severity: str = "error"
+    min: int | float | None = None
+    max: int | float | None = None
+    values: tuple[str | int | float | bool, ...] = ()
+    pattern: str | None = None
+    max_age_hours: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}_{self.column}" if self.column else self.rule
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    name: str
+    path: Path
+    source: Source
+    schema: tuple[Column, ...]
+    target: Target
+    transformations: tuple[Transformation, ...] = ()
+    quality: tuple[QualityRule, ...] = ()
+    schedule: str | None = None
+    depends_on: tuple[str, ...] = ()
+    description: str = ""
+    output: tuple[Column, ...] = field(default=())
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.output if c.name == name), None)
+
+
+def load_specs(repo_root: Path) -> list[PipelineSpec]:
+    """Every `pipelines/*.yaml` of the repository, checked one by one and against each other."""
+    folder = Path(repo_root) / SPEC_DIR
+    paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+    specs = [load_spec(path, repo_root) for path in paths]
+    _check_together(specs)
+    return specs
+
+
+def load_spec(path: Path, repo_root: Path) -> PipelineSpec:
+    """One spec file, checked on its own (references to other pipelines are checked by load_specs)."""
+    doc = YamlDoc.read(Path(path), SpecError)
+    if doc.root is None or is_null(doc.root):
+        raise doc.fail(None, "", "the file is empty; see docs/pipeline-spec.md")
+    return _Reader(doc, Path(repo_root)).spec()
+
+
+class _Reader:
+    def __init__(self, doc: YamlDoc, root: Path) -> None:
+        self.doc, self.root = doc, root
+
+    def spec(self) -> PipelineSpec:
+        doc = self.doc
+        top = doc.mapping(
+            doc.root,
+            "",
+            ("name", "source", "schema", "target"),
+            ("description", "transformations", "quality", "schedule", "depends_on"),
+        )
+        name = doc.text(top["name"], "name")
+        if not _PIPELINE_NAME.match(name) or keyword.iskeyword(name):
+            raise doc.fail(
+                top["name"],
+                "name",
+                f"'{name}' is not a safe pipeline name (a-z, 0-9, _; starts with a letter)",
+            )
+        if doc.path.stem != name:
+            raise doc.fail(
+                top["name"],
+                "name",
+                f"must match the file name: the file is {doc.path.name}, so name: {doc.path.stem}",
+            )
+        description = doc.text(top["description"], "description") if "description" in top else ""
+        source = self.source(top["source"])
+        schema = self.schema(top["schema"])
+        columns = {c.name: c for c in schema}
+        steps = []
+        for n, step_node in enumerate(doc.sequence(top.get("transformations"), "transformations")):
+            steps.append(self.transformation(step_node, f"transformations[{n}]", columns))
+        output = tuple(columns.values()) + tuple(
+            Column(
+                meta, "timestamp" if meta == "_ingested_at" else "string", False, "added by the job"
+            )
+            for meta in METADATA_COLUMNS
+        )
+        target = self.target(top["target"], {c.name: c for c in output})
+        quality = tuple(
+            self.rule(node, f"quality[{n}]", {c.name: c for c in output})
+            for n, node in enumerate(doc.sequence(top.get("quality"), "quality"))
+        )
+        seen_rules: dict[str, str] = {}
+        for n, rule in enumerate(quality):
+            if rule.id in seen_rules:
+                raise doc.fail(
+                    doc.sequence(top["quality"], "quality")[n],
+                    f"quality[{n}]",
+                    f"repeats {seen_rules[rule.id]} ({rule.id})",
+                )
+            seen_rules[rule.id] = f"quality[{n}]"
+        schedule = self.schedule(top["schedule"]) if "schedule" in top else None
+        depends = []
+        for n, node in enumerate(doc.sequence(top.get("depends_on"), "depends_on")):
+            other = doc.text(node, f"depends_on[{n}]")
+            if not _PIPELINE_NAME.match(other):
+                raise doc.fail(node, f"depends_on[{n}]", f"'{other}' is not a pipeline name")
+            if other == name:
+                raise doc.fail(node, f"depends_on[{n}]", "a pipeline cannot depend on itself")
+            depends.append(other)
+        return PipelineSpec(
+            name,
+            doc.path,
+            source,
+            schema,
+            target,
+            tuple(steps),
+            quality,
+            schedule,
+            tuple(depends),
+            description,
+            output,
+        )
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def source(self, node: yaml.Node) -> Source:
+        doc = self.doc
+        src = doc.mapping(node, "source", ("path", "format"), ("options", "sample"))
+        path = self.repo_path(src["path"], "source.path", allow_uri=True, allow_glob=True)
+        fmt = doc.text(src["format"], "source.format")
+        if fmt not in FORMATS:
+            raise doc.fail(
+                src["format"], "source.format", f"'{fmt}' is not one of: {', '.join(FORMATS)}"
+            )
+        options = []
+        if "options" in src:
+            if not isinstance(src["options"], yaml.MappingNode):
+                raise doc.fail(
+                    src["options"], "source.options", "expected a mapping of reader options"
+                )
+            for key_node, value_node in src["options"].value:
+                key = doc.key(key_node, "source.options")
+                if not _OPTION_KEY.match(key):
+                    raise doc.fail(key_node, f"source.options.{key}", "not a reader option name")
+                value = self.plain_scalar(value_node, f"source.options.{key}")
+                options.append((key, value))
+        sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None
+        return Source(path, fmt, tuple(options), sample)
+
+    def schema(self, node: yaml.Node) -> tuple[Column, ...]:
+        doc = self.doc
+        columns: list[Column] = []
+        for n, col_node in enumerate(doc.sequence(node, "schema")):
+            where = f"schema[{n}]"
+            col = doc.mapping(col_node, where, ("name", "type"), ("nullable", "description"))
+            name = self.identifier(col["name"], f"{where}.name", "column")
+            if name in METADATA_COLUMNS:
+                raise doc.fail(
+                    col["name"],
+                    f"{where}.name",
+                    f"'{name}' is added by the job itself; choose another name",
+                )
+            if any(c.name == name for c in columns):
+                raise doc.fail(
+                    col["name"], f"{where}.name", f"column '{name}' is already in the schema"
+                )
+            nullable = doc.flag(col["nullable"], f"{where}.nullable") if "nullable" in col else True
+            description = (
+                doc.text(col["description"], f"{where}.description") if "description" in col else ""
+            )
+            columns.append(
+                Column(name, self.data_type(col["type"], f"{where}.type"), nullable, description)
+            )
+        if not columns:
+            raise doc.fail(node, "schema", "a pipeline needs at least one column")
+        return tuple(columns)
+
+    def transformation(
+        self, node: yaml.Node, where: str, columns: dict[str, Column]
+    ) -> Transformation:
+        """Reads one step and applies it to `columns` (the columns at that point of the job)."""
+        doc = self.doc
+        if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
+            raise doc.fail(
+                node,
+                where,
+                "each step is one of: rename, cast, derive, filter, dedupe (e.g. `- rename: {column: a, to: b}`)",
+            )
+        key_node, body = node.value[0]
+        kind = doc.key(key_node, where)
+        at = f"{where}.{kind}"
+        if kind == "rename":
+            step = doc.mapping(body, at, ("column", "to"))
+            old = self.existing(step["column"], f"{at}.column", columns)
+            new = self.identifier(step["to"], f"{at}.to", "column")
+            if new in columns or new in METADATA_COLUMNS:
+                raise doc.fail(step["to"], f"{at}.to", f"column '{new}' already exists")
+            columns[new] = Column(
+                new, columns[old].type, columns[old].nullable, columns[old].description
+            )
+            del columns[old]
+            return Transformation("rename", column=old, to=new)
+        if kind == "cast":
+            step = doc.mapping(body, at, ("column", "to"))
+            name = self.existing(step["column"], f"{at}.column", columns)
+            data_type = self.data_type(step["to"], f"{at}.to")
+            columns[name] = Column(
+                name, data_type, columns[name].nullable, columns[name].description
+            )
+            return Transformation("cast", column=name, type=data_type)
+        if kind == "derive":
+            step = doc.mapping(body, at, ("column", "expr", "type"))
+            name = self.identifier(step["column"], f"{at}.column", "column")
+            if name in METADATA_COLUMNS:
+                raise doc.fail(
+                    step["column"], f"{at}.column", f"'{name}' is added by the job itself"
+                )
+            expr = self.expression(step["expr"], f"{at}.expr")
+            data_type = self.data_type(step["type"], f"{at}.type")
+            columns[name] = Column(name, data_type, True, f"derived: {expr}")
+            return Transformation("derive", column=name, expr=expr, type=data_type)
+        if kind == "filter":
+            step = doc.mapping(body, at, ("expr",))
+            return Transformation("filter", expr=self.expression(step["expr"], f"{at}.expr"))
+        if kind == "dedupe":
+            step = doc.mapping(body, at, ("keys",))
+            keys = tuple(
+                self.existing(k, f"{at}.keys[{n}]", columns)
+                for n, k in enumerate(doc.sequence(step["keys"], f"{at}.keys"))
+            )
+            if not keys:
+                raise doc.fail(step["keys"], f"{at}.keys", "name at least one key column")
+            return Transformation("dedupe", keys=keys)
+        raise doc.fail(
+            key_node,
+            where,
+            f"unknown step '{kind}' (expected one of: rename, cast, derive, filter, dedupe)",
+        )
+
+    def target(self, node: yaml.Node, columns: dict[str, Column]) -> Target:
+        doc = self.doc
+        tgt = doc.mapping(node, "target", ("table",), ("partition_by",))
+        table = doc.text(tgt["table"], "target.table")
+        parts = table.split(".")
+        if len(parts) != 2 or not all(_IDENTIFIER.match(p) for p in parts):
+            raise doc.fail(
+                tgt["table"],
+                "target.table",
+                f"'{table}' is not namespace.table with safe names (letters, digits, _)",
+            )
+        fields = []
+        for n, p_node in enumerate(doc.sequence(tgt.get("partition_by"), "target.partition_by")):
+            where = f"target.partition_by[{n}]"
+            p = doc.mapping(p_node, where, ("column",), ("transform", "buckets"))
+            column = self.existing(p["column"], f"{where}.column", columns)
+            transform = (
+                doc.text(p["transform"], f"{where}.transform") if "transform" in p else "identity"
+            )
+            if transform not in TRANSFORMS:
+                raise doc.fail(
+                    p["transform"],
+                    f"{where}.transform",
+                    f"'{transform}' is not one of: {', '.join(TRANSFORMS)}",
+                )
+            if transform in ("day", "month") and columns[column].type not in ("date", "timestamp"):
+                raise doc.fail(
+                    p["column"],
+                    f"{where}.column",
+                    f"a {transform} partition needs a date or timestamp column; '{column}' is {columns[column].type}",
+                )
+            buckets = None
+            if transform == "bucket":
+                if "buckets" not in p:
+                    raise doc.fail(
+                        p_node, f"{where}.buckets", "missing (required by the bucket transform)"
+                    )
+                buckets = self.number(p["buckets"], f"{where}.buckets", integer=True, minimum=1)
+            elif "buckets" in p:
+                raise doc.fail(
+                    p["buckets"], f"{where}.buckets", "only the bucket transform takes buckets"
+                )
+            fields.append(PartitionField(column, transform, buckets))
+        return Target(parts[0], parts[1], tuple(fields))
+
+    def rule(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> QualityRule:
+        doc = self.doc
+        head = doc.mapping(
+            node,
+            where,
+            ("rule",),
+            ("column", "severity", "min", "max", "values", "pattern", "max_age_hours"),
+        )
+        rule = doc.text(head["rule"], f"{where}.rule")
+        if rule not in RULES:
+            raise doc.fail(
+                head["rule"],
+                f"{where}.rule",
+                f"unknown rule '{rule}' (expected one of: {', '.join(RULES)})",
+            )
+        needs = {
+            "not_null": (("column",), ()),
+            "unique": (("column",), ()),
+            "between": (("column",), ("min", "max")),
+            "in_set": (("column", "values"), ()),
+            "regex": (("column", "pattern"), ()),
+            "row_count": ((), ("min", "max")),
+            "freshness": (("column", "max_age_hours"), ()),
+        }[rule]
+        r = doc.mapping(node, where, ("rule", *needs[0]), ("severity", *needs[1]))
+        severity = doc.text(r["severity"], f"{where}.severity") if "severity" in r else "error"
+        if severity not in SEVERITIES:
+            raise doc.fail(
+                r["severity"],
+                f"{where}.severity",
+                f"'{severity}' is not one of: {', '.join(SEVERITIES)}",
+            )
+        column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
+        values: dict = {}
+        if rule in ("between", "row_count"):
+            if "min" not in r and "max" not in r:
+                raise doc.fail(node, f"{where}.min", "give min, max or both")
+            integer = rule == "row_count"
+            low = (
+                self.number(
+                    r["min"], f"{where}.min", integer=integer, minimum=0 if integer else None
+                )
+                if "min" in r
+                else None
+            )
+            high = (
+                self.number(
+                    r["max"], f"{where}.max", integer=integer, minimum=0 if integer else None
+                )
+                if "max" in r
+                else None
+            )
+            if low is not None and high is not None and low > high:
+                raise doc.fail(r["max"], f"{where}.max", f"max ({high}) is below min ({low})")
+            values.update(min=low, max=high)
+        if rule == "in_set":
+            items = tuple(
+                self.plain_scalar(v, f"{where}.values[{n}]")
+                for n, v in enumerate(doc.sequence(r["values"], f"{where}.values"))
+            )
+            if not items:
+                raise doc.fail(r["values"], f"{where}.values", "list at least one allowed value")
+            values["values"] = items
+        if rule == "regex":
+            pattern = doc.text(r["pattern"], f"{where}.pattern")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise doc.fail(
+                    r["pattern"], f"{where}.pattern", f"not a valid regular expression: {exc}"
+                ) from None
+            values["pattern"] = pattern
+        if rule == "freshness":
+            if columns[column].type not in ("date", "timestamp"):
+                raise doc.fail(
+                    r["column"],
+                    f"{where}.column",
+                    f"freshness needs a date or timestamp column; '{column}' is {columns[column].type}",
+                )
+            values["max_age_hours"] = float(
+                self.number(r["max_age_hours"], f"{where}.max_age_hours", minimum=0)
+            )
+        return QualityRule(rule, column, severity, **values)
+
+    def schedule(self, node: yaml.Node) -> str | None:
+        doc = self.doc
+        if is_null(node):
+            return None
+        text = doc.text(node, "schedule")
+        if text in ("@hourly", "@daily", "@weekly", "@monthly", "@yearly"):
+            return text
+        problem = cron_problem(text)
+        if problem:
+            raise doc.fail(node, "schedule", f"'{text}' is not a cron schedule: {problem}")
+        return text
+
+    # --- values --------------------------------------------------------------------------------
+
+    def identifier(self, node: yaml.Node, where: str, what: str) -> str:
+        name = self.doc.text(node, where)
+        if not _IDENTIFIER.match(name):
+            raise self.doc.fail(
+                node,
+                where,
+                f"'{name}' is not a safe {what} name (letters, digits and _, not starting with a digit)",
+            )
+        return name
+
+    def existing(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> str:
+        name = self.identifier(node, where, "column")
+        if name not in columns:
+            known = ", ".join(columns)
+            raise self.doc.fail(node, where, f"no column '{name}' at this point (columns: {known})")
+        return name
+
+    def data_type(self, node: yaml.Node, where: str) -> str:
+        text = self.doc.text(node, where).lower()
+        if text in SIMPLE_TYPES:
+            return text
+        match = _DECIMAL.match(text)
+        if match:
+            precision, scale = int(match.group(1)), int(match.group(2))
+            if 1 <= precision <= 38 and scale <= precision:
+                return f"decimal({precision},{scale})"
+        raise self.doc.fail(
+            node, where, f"'{text}' is not a type (one of: {', '.join(SIMPLE_TYPES)}, decimal(p,s))"
+        )
+
+    def expression(self, node: yaml.Node, where: str) -> str:
+        expr = self.doc.text(node, where)
+        if "\n" in expr or ";" in expr:
+            raise self.doc.fail(node, where, "one Spark SQL expression on one line, without ';'")
+        if _JAVA_REACH.search(expr):
+            raise self.doc.fail(
+                node, where, "reflect/java_method would let a spec run Java code; not allowed"
+            )
+        return expr
+
+    def number(
+        self, node: yaml.Node, where: str, *, integer: bool = False, minimum: float | None = None
+    ) -> int | float:
+        value = scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (integer and not isinstance(value, int))
+        ):
+            raise self.doc.fail(
+                node, where, "expected a whole number" if integer else "expected a number"
+            )
+        if minimum is not None and value < minimum:
+            raise self.doc.fail(node, where, f"must be at least {minimum}")
+        return value
+
+    def plain_scalar(self, node: yaml.Node, where: str) -> str | int | float | bool:
+        if not isinstance(node, yaml.ScalarNode) or is_null(node):
+            raise self.doc.fail(node, where, "expected a plain value (text, number or true/false)")
+        value = scalar(node)
+        if not isinstance(value, str | int | float | bool):
+            raise self.doc.fail(node, where, "expected a plain value (text, number or true/false)")
+        return value
+
+    def repo_path(
+        self, node: yaml.Node, where: str, *, allow_uri: bool = False, allow_glob: bool = False
+    ) -> str:
+        text = self.doc.text(node, where)
+        scheme = re.match(r"^([a-z][a-z0-9+.-]*)://", text)
+        if scheme:
+            if allow_uri and scheme.group(1) in URI_SCHEMES:
+                return text
+            raise self.doc.fail(
+                node,
+                where,
+                f"'{scheme.group(1)}://' is not allowed here (use a path inside the repository{' or ' + ', '.join(s + '://' for s in URI_SCHEMES) if allow_uri else ''})",
+            )
+        if "\\" in text or "\x00" in text:
+            raise self.doc.fail(node, where, "use forward slashes")
+        pure = PurePosixPath(text)
+        if pure.is_absolute() or ".." in pure.parts or text.startswith("~"):
+            raise self.doc.fail(
+                node, where, f"'{text}' leaves the repository; use a path relative to it"
+            )
+        if not allow_glob and re.search(r"[*?\[]", text):
+            raise self.doc.fail(node, where, "a single file, not a pattern")
+        fixed = PurePosixPath(*[p for p in pure.parts if not re.search(r"[*?\[]", p)] or ["."])
+        resolved = (self.root / fixed).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise self.doc.fail(node, where, f"'{text}' leaves the repository (through a link)")
+        return text
+
+
+def cron_problem(text: str) -> str | None:
+    """Why `text` is not a five-field cron expression, or None when it is one."""
+    fields = text.split()
+    if len(fields) != 5:
+        return f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
+    names = (
+        ("minute", 0, 59, {}),
+        ("hour", 0, 23, {}),
+        ("day of month", 1, 31, {}),
+        (
+            "month",
+            1,
+            12,
+            {
+                m: i + 1
+                for i, m in enumerate(
+                    [
+                        "jan",
+                        "feb",
+                        "mar",
+                        "apr",
+                        "may",
+                        "jun",
+                        "jul",
+                        "aug",
+                        "sep",
+                        "oct",
+                        "nov",
+                        "dec",
+                    ]
+                )
+            },
+        ),
+        (
+            "weekday",
+            0,
+            7,
+            {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
+        ),
+    )
+    for value, (label, low, high, aliases) in zip(fields, names, strict=True):
+        for part in value.lower().split(","):
+            base, _, step = part.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                return f"{label}: step '{step}' must be a positive number"
+            if base == "*":
+                continue
+            bounds = base.split("-")
+            if len(bounds) > 2:
+                return f"{label}: '{part}' is not a value or a range"
+            numbers = []
+            for bound in bounds:
+                number = aliases.get(bound, int(bound) if bound.isdigit() else None)
+                if number is None or not low <= number <= high:
+                    return f"{label}: '{bound}' is outside {low}-{high}"
+                numbers.append(number)
+            if len(numbers) == 2 and numbers[0] > numbers[1]:
+                return f"{label}: range '{base}' runs backwards"
+    return None
+
+
+def _check_together(specs: list[PipelineSpec]) -> None:
+    """Names and tables are unique; every dependency exists; dependencies have no cycle."""
+    by_name: dict[str, PipelineSpec] = {}
+    tables: dict[str, PipelineSpec] = {}
+    for spec in specs:
+        if spec.name in by_name:
+            raise SpecError(
+                spec.path,
+                None,
+                "name",
+                f"'{spec.name}' is also the name in {by_name[spec.name].path}",
+            )
+        by_name[spec.name] = spec
+        if spec.target.identifier in tables:
+            raise SpecError(
+                spec.path,
+                None,
+                "target.table",
+                f"{spec.target.identifier} is also written by {tables[spec.target.identifier].path.name}",
+            )
+        tables[spec.target.identifier] = spec
+    for spec in specs:
+        for n, other in enumerate(spec.depends_on):
+            if other not in by_name:
+                raise SpecError(
+                    spec.path,
+                    None,
+                    f"depends_on[{n}]",
+                    f"no pipeline '{other}' (pipelines: {', '.join(by_name) or 'none'})",
+                )
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " → ".join([*trail[trail.index(name) :], name])
+            raise SpecError(
+                by_name[name].path, None, "depends_on", f"dependencies form a cycle: {cycle}"
+            )
+        state[name] = 1
+        for other in by_name[name].depends_on:
+            visit(other, [*trail, name])
+        state[name] = 2
+
+    for name in by_name:
+        visit(name, [])

@@ -1,0 +1,324 @@
+"""Pipeline specs: the documented format loads; every mistake names file, line and field."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipelines import SpecError, load_spec, load_specs
+from pipelines.spec import cron_problem
+from tests.conftest import ROOT
+
+DOC = (ROOT / "docs" / "pipeline-spec.md").read_text()
+EXAMPLE = re.search(r"```yaml\n(.*?)```", DOC, re.S).group(1)
+STORE_MASTER = """\
+name: store_master
+source: {path: landing/stores.parquet, format: parquet}
+schema:
+  - {name: store_id, type: string, nullable: false}
+target: {table: sales.stores}
+schedule: "@daily"
+"""
+
+
+def _write(root: Path, name: str, text: str) -> Path:
+    path = root / "pipelines" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_the_documented_example_loads_with_every_section(tmp_path):
+    _write(tmp_path, "pos_orders", EXAMPLE)
+    _write(tmp_path, "store_master", STORE_MASTER)
+    specs = {s.name: s for s in load_specs(tmp_path)}
+    spec = specs["pos_orders"]
+    assert spec.source.format == "csv"
+    assert dict(spec.source.options) == {"header": True, "delimiter": ";"}
+    assert spec.source.sample == "samples/pos_orders.csv"
+    assert [c.name for c in spec.schema][:3] == ["order_id", "store_id", "ordered_at"]
+    assert spec.schema[0].nullable is False and spec.schema[3].type == "decimal(12,2)"
+    assert spec.target.identifier == "sales.orders"
+    assert [(p.column, p.transform, p.buckets) for p in spec.target.partition_by] == [
+        ("ordered_on", "day", None),
+        ("store_id", "bucket", 16),
+    ]
+    assert [t.kind for t in spec.transformations] == [
+        "rename",
+        "cast",
+        "derive",
+        "filter",
+        "dedupe",
+    ]
+    # the columns after the transformations, plus the job's metadata
+    output = {c.name: c.type for c in spec.output}
+    assert "ordered_at" not in output and output["ordered_on"] == "timestamp"
+    assert output["quantity"] == "long" and output["unit_price"] == "decimal(12,4)"
+    assert list(output)[-3:] == ["_ingested_at", "_source_file", "_correlation_id"]
+    assert [r.id for r in spec.quality] == [
+        "not_null_order_id",
+        "unique_order_id",
+        "between_quantity",
+        "in_set_status",
+        "regex_email",
+        "row_count",
+        "freshness_ordered_on",
+    ]
+    assert spec.quality[3].severity == "warning" and spec.quality[3].values == (
+        "paid",
+        "refunded",
+        "void",
+    )
+    assert spec.quality[6].max_age_hours == 26.0
+    assert spec.schedule == "0 5 * * *" and spec.depends_on == ("store_master",)
+
+
+BASE = """\
+name: orders
+source: {path: landing/orders.csv, format: csv}
+schema:
+  - {name: order_id, type: string}
+  - {name: ordered_at, type: timestamp}
+  - {name: qty, type: int}
+target: {table: sales.orders}
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "field", "problem"),
+    [
+        ("colour: red\n", 8, "colour", "unknown key"),
+        (
+            "transformations:\n  - rename: {column: nope, to: x}\n",
+            9,
+            "transformations[0].rename.column",
+            "no column 'nope'",
+        ),
+        (
+            "transformations:\n  - rename: {column: qty, to: 'qty; drop'}\n",
+            9,
+            "transformations[0].rename.to",
+            "not a safe column name",
+        ),
+        (
+            "transformations:\n  - explode: {column: qty}\n",
+            9,
+            "transformations[0]",
+            "unknown step 'explode'",
+        ),
+        (
+            "transformations:\n  - derive: {column: x, expr: \"reflect('java.lang.Runtime', 'getRuntime')\", type: string}\n",
+            9,
+            "transformations[0].derive.expr",
+            "run Java code",
+        ),
+        (
+            "transformations:\n  - filter: {expr: 'qty > 0; DROP TABLE x'}\n",
+            9,
+            "transformations[0].filter.expr",
+            "without ';'",
+        ),
+        (
+            "transformations:\n  - cast: {column: qty, to: bigint}\n",
+            9,
+            "transformations[0].cast.to",
+            "not a type",
+        ),
+        (
+            "quality:\n  - {rule: between, column: qty, min: 5, max: 1}\n",
+            9,
+            "quality[0].max",
+            "below min",
+        ),
+        (
+            "quality:\n  - {rule: between, column: qty}\n",
+            9,
+            "quality[0].min",
+            "give min, max or both",
+        ),
+        (
+            "quality:\n  - {rule: regex, column: order_id, pattern: '([a-z'}\n",
+            9,
+            "quality[0].pattern",
+            "not a valid regular expression",
+        ),
+        (
+            "quality:\n  - {rule: not_null, column: qty, pattern: x}\n",
+            9,
+            "quality[0].pattern",
+            "unknown key",
+        ),
+        (
+            "quality:\n  - {rule: freshness, column: qty, max_age_hours: 3}\n",
+            9,
+            "quality[0].column",
+            "date or timestamp",
+        ),
+        ("quality:\n  - {rule: row_count, min: 1.5}\n", 9, "quality[0].min", "whole number"),
+        (
+            "quality:\n  - {rule: in_set, column: qty, values: []}\n",
+            9,
+            "quality[0].values",
+            "at least one",
+        ),
+        (
+            "quality:\n  - {rule: not_null, column: qty, severity: fatal}\n",
+            9,
+            "quality[0].severity",
+            "not one of",
+        ),
+        ("quality:\n  - {rule: nonsense}\n", 9, "quality[0].rule", "unknown rule"),
+        (
+            "quality:\n  - {rule: unique, column: qty}\n  - {rule: unique, column: qty}\n",
+            10,
+            "quality[1]",
+            "repeats quality[0]",
+        ),
+        ("schedule: '61 * * * *'\n", 8, "schedule", "minute: '61' is outside 0-59"),
+        ("schedule: 'every day'\n", 8, "schedule", "expected 5 fields"),
+        ("depends_on: [orders]\n", 8, "depends_on[0]", "cannot depend on itself"),
+    ],
+)
+def test_errors_name_file_line_and_field(tmp_path, extra, line, field, problem):
+    path = _write(tmp_path, "orders", BASE + extra)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, tmp_path)
+    error = caught.value
+    assert (error.path, error.line, error.field) == (str(path), line, field), str(error)
+    assert problem in error.problem, str(error)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "problem"),
+    [
+        ("name: orders", "name: Orders", "name", "not a safe pipeline name"),
+        ("name: orders", "name: class", "name", "not a safe pipeline name"),
+        ("name: orders", "name: invoices", "name", "must match the file name"),
+        (
+            "path: landing/orders.csv",
+            "path: ../../etc/passwd",
+            "source.path",
+            "leaves the repository",
+        ),
+        ("path: landing/orders.csv", "path: /etc/passwd", "source.path", "leaves the repository"),
+        ("path: landing/orders.csv", "path: file:///etc/passwd", "source.path", "not allowed"),
+        ("format: csv", "format: xlsx", "source.format", "not one of"),
+        (
+            "{name: qty, type: int}",
+            "{name: 2qty, type: int}",
+            "schema[2].name",
+            "not a safe column name",
+        ),
+        (
+            "{name: qty, type: int}",
+            "{name: _ingested_at, type: int}",
+            "schema[2].name",
+            "added by the job",
+        ),
+        (
+            "{name: qty, type: int}",
+            "{name: order_id, type: int}",
+            "schema[2].name",
+            "already in the schema",
+        ),
+        ("{table: sales.orders}", "{table: orders}", "target.table", "namespace.table"),
+        (
+            "{table: sales.orders}",
+            "{table: sales.orders, partition_by: [{column: qty, transform: day}]}",
+            "target.partition_by[0].column",
+            "date or timestamp",
+        ),
+        (
+            "{table: sales.orders}",
+            "{table: sales.orders, partition_by: [{column: qty, transform: bucket}]}",
+            "target.partition_by[0].buckets",
+            "missing",
+        ),
+        (
+            "{table: sales.orders}",
+            "{table: sales.orders, partition_by: [{column: qty, transform: hour}]}",
+            "target.partition_by[0].transform",
+            "not one of",
+        ),
+    ],
+)
+def test_unsafe_names_and_escaping_paths_are_refused(tmp_path, old, new, field, problem):
+    text = BASE.replace(old, new)
+    assert text != BASE
+    path = _write(tmp_path, "orders", text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, tmp_path)
+    assert caught.value.field == field, str(caught.value)
+    assert problem in caught.value.problem, str(caught.value)
+
+
+def test_a_link_out_of_the_repository_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = tmp_path / "repo"
+    (repo / "landing").mkdir(parents=True)
+    (repo / "landing" / "elsewhere").symlink_to(outside)
+    path = _write(repo, "orders", BASE.replace("landing/orders.csv", "landing/elsewhere/*.csv"))
+    with pytest.raises(SpecError, match="through a link"):
+        load_spec(path, repo)
+
+
+def test_specs_are_checked_together(tmp_path):
+    _write(tmp_path, "orders", BASE + "depends_on: [customers]\n")
+    with pytest.raises(SpecError, match=r"depends_on\[0\]: no pipeline 'customers'"):
+        load_specs(tmp_path)
+    _write(
+        tmp_path,
+        "customers",
+        BASE.replace("name: orders", "name: customers").replace("sales.orders", "sales.customers")
+        + "depends_on: [orders]\n",
+    )
+    with pytest.raises(SpecError, match=r"cycle: customers → orders → customers"):
+        load_specs(tmp_path)
+    _write(tmp_path, "customers", BASE.replace("name: orders", "name: customers"))
+    with pytest.raises(
+        SpecError,
+        match=r"sales\.orders is also written by customers\.yaml",
+    ):
+        load_specs(tmp_path)
+    _write(
+        tmp_path,
+        "customers",
+        BASE.replace("name: orders", "name: customers").replace("sales.orders", "sales.customers"),
+    )
+    assert [s.name for s in load_specs(tmp_path)] == ["customers", "orders"]
+
+
+def test_no_specs_is_an_empty_list(tmp_path):
+    assert load_specs(tmp_path) == []
+
+
+def test_a_yaml_tag_cannot_construct_objects(tmp_path):
+    path = _write(
+        tmp_path,
+        "orders",
+        BASE.replace("format: csv", "format: !!python/object/apply:os.system ['true']"),
+    )
+    with pytest.raises(SpecError):
+        load_spec(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("cron", "ok"),
+    [
+        ("0 5 * * *", True),
+        ("*/15 8-18 * * mon-fri", True),
+        ("0 0 1 jan,jul *", True),
+        ("0 0 * * 7", True),
+        ("0 24 * * *", False),
+        ("0 0 0 * *", False),
+        ("5-1 * * * *", False),
+        ("*/0 * * * *", False),
+        ("* * * *", False),
+    ],
+)
+def test_cron_expressions(cron, ok):
+    assert (cron_problem(cron) is None) == ok
