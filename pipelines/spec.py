@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from phases.yamldoc import YamlDoc, is_null, scalar
+from pipelines.errors import SpecError
 
 SPEC_DIR = "pipelines"
 FORMATS = ("csv", "json", "parquet")
@@ -49,15 +50,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _OPTION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,63}$")
 _DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 _JAVA_REACH = re.compile(r"\b(reflect|java_method|try_reflect)\s*\(", re.IGNORECASE)
-
-
-class SpecError(Exception):
-    """A pipeline spec is wrong: `str()` is `file:line: field: problem`."""
-
-    def __init__(self, path: str | Path, line: int | None, field: str, problem: str) -> None:
-        self.path, self.line, self.field, self.problem = str(path), line, field, problem
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from deliverables import Project, TrackerError
 from phases import ProcessError
+from pipelines.errors import GenerationError, SpecError
 
 DEFAULT_DEMO = "phasegate-demo"
 
@@ -23,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (TrackerError, ProcessError) as exc:
+    except (TrackerError, ProcessError, GenerationError, SpecError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         target = f"{exc.filename}: " if exc.filename else ""
@@ -95,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--due", help="YYYY-MM-DD ('' clears)")
     cmd.add_argument("--note", help="a note ('' clears)")
     cmd.set_defaults(run=_cmd_item_set)
+
+    generate = commands.add_parser(
+        "generate", help="generate code and documents into the repository"
+    )
+    targets = generate.add_subparsers(metavar="WHAT", required=True)
+    cmd = targets.add_parser(
+        "scaffold", help="the project structure of process 3.1 with starter content"
+    )
+    cmd.add_argument(
+        "--dry-run", action="store_true", help="show what would change, with diffs; write nothing"
+    )
+    cmd.set_defaults(run=_cmd_generate_scaffold)
 
     deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(
         metavar="ACTION", required=True
@@ -203,6 +216,28 @@ def _cmd_deliverable_set(args: argparse.Namespace) -> int:
     project = _project(args)
     events = project.set_deliverable(args.id, **fields)
     _report_changes(project.deliverable(args.id).id, events)
+    return 0
+
+
+def _cmd_generate_scaffold(args: argparse.Namespace) -> int:
+    from pipelines.scaffold import generate_scaffold
+
+    project = _project(args)
+    result = generate_scaffold(project, dry_run=args.dry_run)
+    for planned in result.plan.files:
+        if planned.state != "unchanged":
+            print(f"{planned.state:<10} {planned.path}")
+    print(f"{'would be' if args.dry_run else 'scaffold:'} {result.plan.summary()}")
+    if args.dry_run:
+        for planned in result.plan.writes:
+            sys.stdout.write(planned.diff)
+    conflicts = [f.path for f in result.plan.files if f.state == "conflict"]
+    if conflicts:
+        print(f"resolve the conflict markers in: {', '.join(conflicts)}", file=sys.stderr)
+    if result.ticked:
+        print(f"ticked: {', '.join(result.ticked)}")
+    if result.drafted:
+        print(f"deliverables now draft: {', '.join(result.drafted)}")
     return 0
 
 
