@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.pyformat import format_python
 
 if TYPE_CHECKING:
     from deliverables import Project
@@ -96,7 +97,7 @@ def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
             "src/__init__.py", '"""The Spark jobs of this solution."""\n', SCAFFOLD_VERSION
         )
     )
-    return files
+    return format_python(files)
 
 
 def generate_scaffold(project: Project, *, dry_run: bool = False) -> ScaffoldResult:

@@ -299,10 +299,15 @@ class _Reader:
             new = self.identifier(step["to"], f"{at}.to", "column")
             if new in columns or new in METADATA_COLUMNS:
                 raise doc.fail(step["to"], f"{at}.to", f"column '{new}' already exists")
-            columns[new] = Column(
-                new, columns[old].type, columns[old].nullable, columns[old].description
-            )
-            del columns[old]
+            # in place: Spark's withColumnRenamed keeps the column's position
+            renamed = {
+                (new if name == old else name): (
+                    c if name != old else Column(new, c.type, c.nullable, c.description)
+                )
+                for name, c in columns.items()
+            }
+            columns.clear()
+            columns.update(renamed)
             return Transformation("rename", column=old, to=new)
         if kind == "cast":
             step = doc.mapping(body, at, ("column", "to"))

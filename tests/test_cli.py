@@ -247,3 +247,22 @@ def test_demo_creates_a_project_with_progress(tmp_path):
     doc = json.loads(run("-C", str(tmp_path / "demo"), "status", "--json").stdout)
     assert [p["status"] for p in doc["phases"]][:3] == ["complete", "in_progress", "in_progress"]
     assert "already a phasegate project" in _one_clear_line(run("demo", str(tmp_path / "demo")))
+
+
+def test_generate_scaffold_and_pipelines_from_the_cli(made):
+    dry = run("-C", str(made), "generate", "scaffold", "--dry-run")
+    assert dry.returncode == 0 and "scaffold (dry run, nothing written): 62 new" in dry.stdout
+    assert "+++ b/agent-prompts/context.yaml" in dry.stdout
+    assert not (made / "agent-prompts").exists()
+    done = run("-C", str(made), "generate", "scaffold")
+    assert done.returncode == 0 and "ticked: 3.1.1" in done.stdout
+    assert (
+        run("-C", str(made), "generate", "pipelines").stdout.strip()
+        == "pipelines: nothing to generate"
+    )
+    (made / "pipelines").mkdir()
+    (made / "pipelines" / "orders.yaml").write_text(
+        "name: orders\nsource: {path: ../x.csv, format: csv}\n"
+    )
+    line = _one_clear_line(run("-C", str(made), "generate", "pipelines"))
+    assert line == f"phasegate: {made / 'pipelines' / 'orders.yaml'}:1: schema: missing (required)"

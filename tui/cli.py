@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would change, with diffs; write nothing"
     )
     cmd.set_defaults(run=_cmd_generate_scaffold)
+    cmd = targets.add_parser(
+        "pipelines", help="every pipeline of pipelines/*.yaml: job, DDL, suite, DAGs, tests"
+    )
+    cmd.add_argument(
+        "--dry-run", action="store_true", help="show what would change, with diffs; write nothing"
+    )
+    cmd.set_defaults(run=_cmd_generate_pipelines)
 
     deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(
         metavar="ACTION", required=True
@@ -222,23 +229,37 @@ def _cmd_deliverable_set(args: argparse.Namespace) -> int:
 def _cmd_generate_scaffold(args: argparse.Namespace) -> int:
     from pipelines.scaffold import generate_scaffold
 
-    project = _project(args)
-    result = generate_scaffold(project, dry_run=args.dry_run)
-    for planned in result.plan.files:
-        if planned.state != "unchanged":
-            print(f"{planned.state:<10} {planned.path}")
-    print(f"{'would be' if args.dry_run else 'scaffold:'} {result.plan.summary()}")
-    if args.dry_run:
-        for planned in result.plan.writes:
-            sys.stdout.write(planned.diff)
-    conflicts = [f.path for f in result.plan.files if f.state == "conflict"]
-    if conflicts:
-        print(f"resolve the conflict markers in: {', '.join(conflicts)}", file=sys.stderr)
+    result = generate_scaffold(_project(args), dry_run=args.dry_run)
+    _report_plan("scaffold", result.plan, args.dry_run)
     if result.ticked:
         print(f"ticked: {', '.join(result.ticked)}")
     if result.drafted:
         print(f"deliverables now draft: {', '.join(result.drafted)}")
     return 0
+
+
+def _cmd_generate_pipelines(args: argparse.Namespace) -> int:
+    from pipelines.codegen import generate_pipelines
+
+    result = generate_pipelines(_project(args), dry_run=args.dry_run)
+    _report_plan("pipelines", result, args.dry_run)
+    return 0
+
+
+def _report_plan(what: str, plan, dry_run: bool) -> None:
+    """One line per file that is not unchanged, a summary, and the diffs of a dry run."""
+    for planned in plan.files:
+        if planned.state != "unchanged":
+            print(f"{planned.state:<10} {planned.path}")
+    print(
+        f"{what}{' (dry run, nothing written)' if dry_run else ''}: {plan.summary() or 'nothing to generate'}"
+    )
+    if dry_run:
+        for planned in plan.writes:
+            sys.stdout.write(planned.diff)
+    conflicts = [f.path for f in plan.files if f.state == "conflict"]
+    if conflicts:
+        print(f"resolve the conflict markers in: {', '.join(conflicts)}", file=sys.stderr)
 
 
 def _usage(message: str) -> int:

@@ -1,0 +1,309 @@
+"""Everything a pipeline spec generates (process 4.3), rendered from templates/pipeline/.
+
+Per pipeline: the Spark job (src/ingestion/), its quality runner (src/validation/), the Iceberg
+DDL (sql/ddl/), the GX suite and checkpoint (great_expectations/), the ingestion DAG, a pytest
+module with fixture rows, the agent-prompts task file. For all of them: the orchestration DAG
+(DAG-to-DAG, following depends_on) and the Mermaid data-flow diagram (docs/architecture/).
+Spec values reach code only as escaped literals (`pystr`, `sqlstr`, JSON) or as identifiers
+that pipelines.spec validated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.pyformat import format_python
+from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
+
+if TYPE_CHECKING:
+    from deliverables import Project
+
+TEMPLATES = Path(__file__).with_name("templates")
+PIPELINE_VERSION = "pipeline@1"
+FIXTURE_ROWS = 3
+SPARK_TYPES = {
+    "string": "T.StringType()",
+    "int": "T.IntegerType()",
+    "long": "T.LongType()",
+    "float": "T.FloatType()",
+    "double": "T.DoubleType()",
+    "boolean": "T.BooleanType()",
+    "date": "T.DateType()",
+    "timestamp": "T.TimestampType()",
+    "binary": "T.BinaryType()",
+}
+SQL_TYPES = {
+    "string": "STRING",
+    "int": "INT",
+    "long": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BINARY",
+}
+EXPECTATIONS = {
+    "not_null": "expect_column_values_to_not_be_null",
+    "unique": "expect_column_values_to_be_unique",
+    "between": "expect_column_values_to_be_between",
+    "in_set": "expect_column_values_to_be_in_set",
+    "regex": "expect_column_values_to_match_regex",
+    "row_count": "expect_table_row_count_to_be_between",
+    "freshness": "expect_column_max_to_be_between",
+}
+
+
+def generate_pipelines(project: Project, *, dry_run: bool = False) -> Plan:
+    """Loads every spec, renders what they generate, and applies it unless `dry_run`."""
+    specs = load_specs(project.root)
+    rendered = render_pipelines(specs, project.today())
+    result = plan(project.root, rendered)
+    if not dry_run:
+        apply(project.root, result, rendered)
+    return result
+
+
+def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFile]:
+    env = _environment()
+    files: list[RenderedFile] = []
+    orchestrated = _orchestrated(specs)
+    for spec in specs:
+        files.extend(_render_one(env, spec, spec.name in orchestrated))
+    if orchestrated:
+        edges = [(up, spec.name) for spec in specs for up in spec.depends_on]
+        ordered = [s.name for s in _topological(specs) if s.name in orchestrated]
+        text = env.get_template("pipeline/orchestration.py.j2").render(
+            orchestrated=ordered, edges=edges
+        )
+        files.append(
+            RenderedFile("airflow/dags/orchestration/orchestration.py", text, PIPELINE_VERSION)
+        )
+    if specs:
+        text = env.get_template("pipeline/data_flow.md.j2").render(specs=specs)
+        files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
+    return format_python(files)
+
+
+def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
+    paths = {
+        "job": f"src/ingestion/{spec.name}.py",
+        "quality": f"src/validation/{spec.name}_quality.py",
+        "ddl": f"sql/ddl/{spec.target.identifier}.sql",
+        "suite": f"great_expectations/expectations/{spec.name}.json",
+        "checkpoint": f"great_expectations/checkpoints/{spec.name}.json",
+        "dag": f"airflow/dags/ingestion/{spec.name}_dag.py",
+        "test": f"tests/unit/test_{spec.name}.py",
+        "fixture": f"tests/fixtures/{spec.name}.json",
+        "task": f"agent-prompts/tasks/ingestion/{spec.name}.md",
+    }
+    context = {
+        "spec": spec,
+        "spark_types": {c.type: spark_type(c.type) for c in (*spec.schema, *spec.output)},
+        "sql_types": {c.type: sql_type(c.type) for c in spec.output},
+        "options": "{"
+        + ", ".join(f"{json.dumps(k)}: {_py(v)}" for k, v in spec.source.options)
+        + "}",
+        "schedule": None if orchestrated else spec.schedule,
+        "output_columns": [c.name for c in spec.output],
+        "fixture_ext": "json",
+        "fixture_count": FIXTURE_ROWS,
+        "files": list(paths.values()),
+        "partition_sql": partition_sql,
+        "describe": describe_step,
+    }
+    out = []
+    for key, template in (
+        ("job", "job.py.j2"),
+        ("quality", "quality.py.j2"),
+        ("ddl", "ddl.sql.j2"),
+        ("dag", "dag.py.j2"),
+        ("test", "test_job.py.j2"),
+        ("task", "task.md.j2"),
+    ):
+        out.append(
+            RenderedFile(
+                paths[key],
+                env.get_template(f"pipeline/{template}").render(context),
+                PIPELINE_VERSION,
+            )
+        )
+    out.append(RenderedFile(paths["suite"], suite_json(spec), PIPELINE_VERSION))
+    out.append(
+        RenderedFile(paths["checkpoint"], checkpoint_json(spec, paths["suite"]), PIPELINE_VERSION)
+    )
+    out.append(RenderedFile(paths["fixture"], fixture_rows(spec), PIPELINE_VERSION))
+    return out
+
+
+def suite_json(spec: PipelineSpec) -> str:
+    """The GX 1.x expectation suite of a spec's quality rules; freshness bounds are parameters
+    the runner fills in at validation time."""
+    expectations, freshness = [], {}
+    for rule in spec.quality:
+        kwargs: dict = {}
+        if rule.column:
+            kwargs["column"] = rule.column
+        if rule.rule in ("between", "row_count"):
+            if rule.min is not None:
+                kwargs["min_value"] = rule.min
+            if rule.max is not None:
+                kwargs["max_value"] = rule.max
+        elif rule.rule == "in_set":
+            kwargs["value_set"] = list(rule.values)
+        elif rule.rule == "regex":
+            kwargs["regex"] = rule.pattern
+        elif rule.rule == "freshness":
+            parameter = f"freshness_min_{rule.column}"
+            kwargs["min_value"] = {"$PARAMETER": parameter}
+            freshness[parameter] = rule.max_age_hours
+        expectations.append(
+            {
+                "type": EXPECTATIONS[rule.rule],
+                "kwargs": kwargs,
+                "meta": {"rule": rule.id, "severity": rule.severity},
+            }
+        )
+    suite = {
+        "name": spec.name,
+        "expectations": expectations,
+        "meta": {
+            "generated_by": "phasegate",
+            "table": spec.target.identifier,
+            "freshness_hours": freshness,
+        },
+    }
+    return json.dumps(suite, indent=2) + "\n"
+
+
+def checkpoint_json(spec: PipelineSpec, suite_path: str) -> str:
+    checkpoint = {
+        "name": f"{spec.name}_checkpoint",
+        "validations": [{"suite": suite_path, "table": spec.target.identifier}],
+        "runner": f"src/validation/{spec.name}_quality.py",
+        "fail_on": "error",
+    }
+    return json.dumps(checkpoint, indent=2) + "\n"
+
+
+def fixture_rows(spec: PipelineSpec, count: int = FIXTURE_ROWS) -> str:
+    """A few rows in the declared schema as JSON lines, inside the spec's quality bounds where
+    a rule names them, so the job's own tests have real data to run on."""
+    rows = []
+    rules = {(r.rule, r.column): r for r in spec.quality}
+    for n in range(count):
+        row = {}
+        for column in spec.schema:
+            between = rules.get(("between", column.name))
+            in_set = rules.get(("in_set", column.name))
+            if in_set:
+                row[column.name] = in_set.values[n % len(in_set.values)]
+            elif (
+                column.type in ("int", "long")
+                or column.type.startswith("decimal")
+                or column.type in ("float", "double")
+            ):
+                low = between.min if between and between.min is not None else 1
+                value = low + n
+                row[column.name] = value if column.type in ("int", "long") else float(value) + 0.25
+            elif column.type == "boolean":
+                row[column.name] = n % 2 == 0
+            elif column.type == "date":
+                row[column.name] = f"2026-01-{n + 1:02d}"
+            elif column.type == "timestamp":
+                row[column.name] = f"2026-01-{n + 1:02d}T10:00:00Z"
+            elif column.type == "binary":
+                row[column.name] = None
+            else:
+                row[column.name] = (
+                    f"{column.name}_{n + 1}@example.com"
+                    if "mail" in column.name
+                    else f"{column.name}_{n + 1}"
+                )
+        rows.append(json.dumps(row))
+    return "\n".join(rows) + "\n"
+
+
+def spark_type(kind: str) -> str:
+    match = re.match(r"decimal\((\d+),(\d+)\)", kind)
+    return f"T.DecimalType({match.group(1)}, {match.group(2)})" if match else SPARK_TYPES[kind]
+
+
+def sql_type(kind: str) -> str:
+    return kind.upper() if kind.startswith("decimal") else SQL_TYPES[kind]
+
+
+def partition_sql(p: PartitionField) -> str:
+    column = f"`{p.column}`"
+    return {"identity": column, "day": f"days({column})", "month": f"months({column})"}.get(
+        p.transform, f"bucket({p.buckets}, {column})"
+    )
+
+
+def describe_step(step: Transformation) -> str:
+    return {
+        "rename": f"Rename `{step.column}` to `{step.to}`",
+        "cast": f"Cast `{step.column}` to {step.type}",
+        "derive": f"Derive `{step.column}` ({step.type}) as `{step.expr}`",
+        "filter": f"Keep rows where `{step.expr}`",
+        "dedupe": f"Drop duplicates on {', '.join(f'`{k}`' for k in step.keys)}",
+    }[step.kind]
+
+
+def _orchestrated(specs: list[PipelineSpec]) -> set[str]:
+    names = {s.name for s in specs if s.depends_on}
+    names.update(up for s in specs for up in s.depends_on)
+    return names
+
+
+def _topological(specs: list[PipelineSpec]) -> list[PipelineSpec]:
+    by_name = {s.name: s for s in specs}
+    done: dict[str, PipelineSpec] = {}
+
+    def visit(spec: PipelineSpec) -> None:
+        if spec.name not in done:
+            for up in spec.depends_on:
+                visit(by_name[up])
+            done[spec.name] = spec
+
+    for spec in specs:
+        visit(spec)
+    return list(done.values())
+
+
+def _py(value: object) -> str:
+    """A Python literal for a plain YAML value (text, number, bool)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+@cache
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["pystr"] = json.dumps  # a double-quoted Python string literal, as ruff formats it
+    env.filters["sqlstr"] = lambda text: (
+        "'" + str(text).replace("\\", "\\\\").replace("'", "''") + "'"
+    )
+    env.filters["mermaid"] = lambda text: str(text).replace('"', "#quot;")
+    # text inside a generated docstring: it can neither end the string nor escape out of it
+    env.filters["docstring"] = lambda text: str(text).replace("\\", "\\\\").replace('"', '\\"')
+    env.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    return env

@@ -1,0 +1,165 @@
+"""Pipelines generated from specs, checked with the real tools: ruff, a DagBag, GX, Spark."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from deliverables import Project
+from pipelines.codegen import generate_pipelines
+from pipelines.scaffold import generate_scaffold
+from tests.conftest import ROOT, fixed_clock
+from tests.test_pipeline_spec import EXAMPLE, STORE_MASTER
+
+RUFF = os.path.join(os.path.dirname(sys.executable), "ruff")
+
+
+@pytest.fixture(scope="module")
+def solution(tmp_path_factory):
+    project, _ = Project.init(tmp_path_factory.mktemp("repo") / "retail", clock=fixed_clock)
+    generate_scaffold(project)
+    (project.root / "pipelines").mkdir()
+    (project.root / "pipelines" / "pos_orders.yaml").write_text(EXAMPLE)
+    (project.root / "pipelines" / "store_master.yaml").write_text(STORE_MASTER)
+    result = generate_pipelines(project)
+    yield project, result
+    project.close()
+
+
+def _run(args, cwd, env_extra=None, timeout=600):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_every_file_of_each_pipeline_is_generated(solution):
+    project, result = solution
+    for name, table in (("pos_orders", "sales.orders"), ("store_master", "sales.stores")):
+        for path in (
+            f"src/ingestion/{name}.py",
+            f"src/validation/{name}_quality.py",
+            f"sql/ddl/{table}.sql",
+            f"great_expectations/expectations/{name}.json",
+            f"great_expectations/checkpoints/{name}.json",
+            f"airflow/dags/ingestion/{name}_dag.py",
+            f"tests/unit/test_{name}.py",
+            f"tests/fixtures/{name}.json",
+            f"agent-prompts/tasks/ingestion/{name}.md",
+        ):
+            assert (project.root / path).is_file(), path
+    assert (project.root / "airflow/dags/orchestration/orchestration.py").is_file()
+    assert result.count("new") == len(result.files)
+
+
+def test_the_whole_solution_is_ruff_clean(solution):
+    project, _ = solution
+    assert _run([RUFF, "check", "--no-cache", "."], project.root).returncode == 0
+    fmt = _run([RUFF, "format", "--check", "--no-cache", "."], project.root)
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def test_dags_load_with_no_errors_and_the_orchestration_follows_depends_on(solution, tmp_path):
+    project, _ = solution
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.dag_structure",
+            str(project.root / "airflow" / "dags"),
+        ],
+        ROOT,
+        {"AIRFLOW_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["errors"] == {} and report["warnings"] == {}
+    dags = report["dags"]
+    assert set(dags) == {"orchestration", "pos_orders", "store_master"}
+    ingest = dags["pos_orders"]["tasks"]
+    assert ingest["ingest"]["downstream"] == ["check_quality"]
+    assert ingest["ingest"]["bash_command"].startswith(
+        "python -m src.ingestion.pos_orders --run-date"
+    )
+    orchestration = dags["orchestration"]["tasks"]
+    assert orchestration["trigger_store_master"]["downstream"] == ["trigger_pos_orders"]
+    for task in orchestration.values():
+        assert task["operator"] == "TriggerDagRunOperator" and task["wait"] is True
+        assert task["conf"] == {"date": "{{ ds }}"}
+    assert {t["trigger_dag_id"] for t in orchestration.values()} == {"store_master", "pos_orders"}
+    # orchestrated pipelines run when triggered, not on their own schedule
+    assert dags["pos_orders"]["schedule"] == "None"
+
+
+def test_suites_load_in_gx_with_every_expectation(solution):
+    project, _ = solution
+    suite = project.root / "great_expectations/expectations/pos_orders.json"
+    result = _run([sys.executable, "-m", "tests.helpers.gx_suite", str(suite)], ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["declared"] == report["loaded"] == 7
+    assert report["types"][0] == "ExpectColumnValuesToNotBeNull"
+    data = json.loads(suite.read_text())
+    freshness = data["expectations"][-1]
+    assert freshness["kwargs"]["min_value"] == {"$PARAMETER": "freshness_min_ordered_on"}
+    assert data["meta"]["freshness_hours"] == {"freshness_min_ordered_on": 26.0}
+    assert data["expectations"][3]["meta"] == {"rule": "in_set_status", "severity": "warning"}
+
+
+def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
+    project, _ = solution
+    result = _run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit"],
+        project.root,
+        {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "7 passed" in result.stdout
+
+
+def test_ddl_and_data_flow(solution):
+    project, _ = solution
+    ddl = (project.root / "sql/ddl/sales.orders.sql").read_text()
+    assert "CREATE TABLE IF NOT EXISTS `sales`.`orders` (" in ddl
+    assert "`order_id` STRING NOT NULL COMMENT 'Order number from the till'" in ddl
+    assert "`amount` DECIMAL(12,2)" in ddl and "`_ingested_at` TIMESTAMP NOT NULL" in ddl
+    assert "PARTITIONED BY (days(`ordered_on`), bucket(16, `store_id`));" in ddl
+    flow = (project.root / "docs/architecture/data-flow.md").read_text()
+    assert "```mermaid\nflowchart LR" in flow
+    assert "store_master -. runs before .-> pos_orders" in flow
+    assert 'pos_orders --> tbl_pos_orders[("sales.orders")]' in flow
+
+
+def test_a_rerun_changes_nothing(solution):
+    project, _ = solution
+    again = generate_pipelines(project, dry_run=True)
+    assert again.count("unchanged") == len(again.files)
+
+
+def test_spec_text_cannot_escape_its_literal(tmp_path):
+    project, _ = Project.init(tmp_path / "evil", clock=fixed_clock)
+    (project.root / "pipelines").mkdir()
+    hostile = 'x """ + __import__("os").system("touch pwned") + """ \\ \' |'
+    spec = STORE_MASTER.replace(
+        "name: store_master", f"name: store_master\ndescription: {json.dumps(hostile)}"
+    )
+    spec = spec.replace(
+        "{name: store_id, type: string, nullable: false}",
+        "{name: store_id, type: string, nullable: false, description: " + json.dumps(hostile) + "}",
+    )
+    (project.root / "pipelines" / "store_master.yaml").write_text(spec)
+    generate_pipelines(project)
+    for path in project.root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):  # the text only ever appears inside string constants
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "__import__", path
+    job = (project.root / "src/ingestion/store_master.py").read_text()
+    assert ast.get_docstring(ast.parse(job)).startswith('store_master: x """ + __import__')
+    ddl = (project.root / "sql/ddl/sales.stores.sql").read_text()
+    assert 'COMMENT \'x """ + __import__("os").system("touch pwned") + """ \\\\ \'\' |\'' in ddl
+    assert not (project.root / "pwned").exists()
+    project.close()
