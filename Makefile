@@ -29,6 +29,7 @@ lint: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/generate.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
