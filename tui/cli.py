@@ -116,6 +116,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmd.set_defaults(run=_cmd_generate_pipelines)
 
+    prompt = commands.add_parser(
+        "prompt", help="the prompt audit trail (process 4.2)"
+    ).add_subparsers(metavar="ACTION", required=True)
+    cmd = prompt.add_parser("new", help="compose the explicit-context prompt of a task file")
+    cmd.add_argument("task", help="task name or path, e.g. ingestion/pos_orders")
+    cmd.set_defaults(run=_cmd_prompt_new)
+    cmd = prompt.add_parser(
+        "log", help="record an executed prompt in agent-prompts/executed_prompts/"
+    )
+    cmd.add_argument("task", help="task name or path")
+    cmd.add_argument("--model", default="claude", help="the model that ran it")
+    cmd.add_argument("--text", help="the exact prompt, when it differs from the composed one")
+    cmd.set_defaults(run=_cmd_prompt_log)
+    cmd = prompt.add_parser(
+        "outcome", help="fill a record's OUTCOME from git (the newest record by default)"
+    )
+    cmd.add_argument("record", nargs="?", help="file name of the record")
+    cmd.add_argument("--status", default="SUCCESS", help="SUCCESS | PARTIAL | FAILED")
+    cmd.add_argument("--notes", default="", help="anything worth keeping")
+    cmd.set_defaults(run=_cmd_prompt_outcome)
+
     deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(
         metavar="ACTION", required=True
     )
@@ -243,6 +264,43 @@ def _cmd_generate_pipelines(args: argparse.Namespace) -> int:
 
     result = generate_pipelines(_project(args), dry_run=args.dry_run)
     _report_plan("pipelines", result, args.dry_run)
+    return 0
+
+
+def _cmd_prompt_new(args: argparse.Namespace) -> int:
+    from pipelines.prompts import compose
+
+    print(compose(_project(args).root, args.task).text)
+    return 0
+
+
+def _cmd_prompt_log(args: argparse.Namespace) -> int:
+    from deliverables.identity import display_name
+    from pipelines.prompts import compose, log_prompt
+
+    project = _project(args)
+    prompt = compose(project.root, args.task)
+    record = log_prompt(
+        project.root,
+        prompt,
+        developer=display_name(project.tracker.actor),
+        model=args.model,
+        now=project.now().astimezone(),
+        text=args.text,
+    )
+    print(f"Logged {record.relative_to(project.root)}")
+    return 0
+
+
+def _cmd_prompt_outcome(args: argparse.Namespace) -> int:
+    from pipelines.prompts import record_outcome
+
+    project = _project(args)
+    record, lines = record_outcome(
+        project.root, args.record, status=args.status.upper(), notes=args.notes
+    )
+    print(f"{record.relative_to(project.root)}:")
+    print("\n".join(lines))
     return 0
 
 
