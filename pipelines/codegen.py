@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).with_name("templates")
 PIPELINE_VERSION = "pipeline@1"
 FIXTURE_ROWS = 3
+CONFLICT_MARKER = "<<<<<<< your version"
 SPARK_TYPES = {
     "string": "T.StringType()",
     "int": "T.IntegerType()",
@@ -118,6 +119,7 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         "partition_sql": partition_sql,
         "describe": describe_step,
     }
+    tag = f"{PIPELINE_VERSION}:{spec.name}"  # the manifest (and the Pipelines screen) know whose file it is
     out = []
     for key, template in (
         ("job", "job.py.j2"),
@@ -131,14 +133,12 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
             RenderedFile(
                 paths[key],
                 env.get_template(f"pipeline/{template}").render(context),
-                PIPELINE_VERSION,
+                tag,
             )
         )
-    out.append(RenderedFile(paths["suite"], suite_json(spec), PIPELINE_VERSION))
-    out.append(
-        RenderedFile(paths["checkpoint"], checkpoint_json(spec, paths["suite"]), PIPELINE_VERSION)
-    )
-    out.append(RenderedFile(paths["fixture"], fixture_rows(spec), PIPELINE_VERSION))
+    out.append(RenderedFile(paths["suite"], suite_json(spec), tag))
+    out.append(RenderedFile(paths["checkpoint"], checkpoint_json(spec, paths["suite"]), tag))
+    out.append(RenderedFile(paths["fixture"], fixture_rows(spec), tag))
     return out
 
 
@@ -307,3 +307,33 @@ def _environment():
     env.filters["docstring"] = lambda text: str(text).replace("\\", "\\\\").replace('"', '\\"')
     env.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
     return env
+
+
+def pipeline_states(
+    specs: list[PipelineSpec], plan_: Plan, rendered: list[RenderedFile], root: Path
+) -> dict[str, str]:
+    """Per pipeline: not generated / in sync / out of date / conflicts."""
+    owner = {f.path: f.template.partition(":")[2] for f in rendered}
+    by_pipeline: dict[str, list[str]] = {s.name: [] for s in specs}
+    for planned in plan_.files:
+        name = owner.get(planned.path)
+        if name in by_pipeline:
+            state = planned.state
+            if state in ("unchanged", "kept") and CONFLICT_MARKER in (
+                (root / planned.path).read_text(errors="replace")
+                if (root / planned.path).is_file()
+                else ""
+            ):
+                state = "conflict"
+            by_pipeline[name].append(state)
+    states = {}
+    for name, files in by_pipeline.items():
+        if "conflict" in files:
+            states[name] = "conflicts"
+        elif files and all(f == "new" for f in files):
+            states[name] = "not generated"
+        elif any(f in ("new", "updated", "merged") for f in files):
+            states[name] = "out of date"
+        else:
+            states[name] = "in sync"
+    return states

@@ -124,7 +124,7 @@ def log_prompt(
     )
     record.write_text(body, encoding="utf-8")
     log_path = root / LOG
-    header, entries = _read_log(log_path)
+    header, entries = read_log(log_path)
     entries.append(
         {
             "file": record.name,
@@ -152,7 +152,7 @@ def record_outcome(
     if status not in STATUSES:
         raise PromptError(f"status must be one of: {', '.join(STATUSES)}")
     root = Path(root)
-    header, entries = _read_log(root / LOG)
+    header, entries = read_log(root / LOG)
     if not entries:
         raise PromptError(f"{LOG} has no prompts yet; log one with `phasegate prompt log TASK`")
     entry = (
@@ -212,7 +212,7 @@ def changes_since(root: Path, commit: str | None, ignore: tuple[Path, ...] = ())
     return out or ["- No files changed since the prompt was logged"]
 
 
-def _read_log(path: Path) -> tuple[str, list[dict]]:
+def read_log(path: Path) -> tuple[str, list[dict]]:
     import yaml
 
     if not path.exists():

@@ -44,3 +44,11 @@ def test_help_screen(snap_compare, demo):
     assert snap_compare(
         PhasegateApp(demo), terminal_size=SIZE, press=["question_mark"], run_before=_settle
     )
+
+
+def test_pipelines_screen(snap_compare, demo):
+    async def open_pipelines(pilot) -> None:
+        await pilot.press("P")
+        await _settle(pilot)  # the plan is computed in a worker
+
+    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=open_pipelines)

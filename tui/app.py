@@ -29,6 +29,8 @@ class PhasegateApp(App):
         "phase": lambda: _screen("tui.screens.phase", "PhaseScreen"),
         "deliverables": lambda: _screen("tui.screens.register", "DeliverablesScreen"),
         "report": lambda: _screen("tui.screens.report", "ReportScreen"),
+        "pipelines": lambda: _screen("tui.screens.pipelines", "PipelinesScreen"),
+        "prompts": lambda: _screen("tui.screens.prompts", "PromptsScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -36,6 +38,8 @@ class PhasegateApp(App):
         Binding("p", "show_phase('')", "Phase"),
         Binding("D", "switch_mode('deliverables')", "Deliverables"),
         Binding("r", "switch_mode('report')", "Report"),
+        Binding("P", "switch_mode('pipelines')", "Pipelines"),
+        Binding("T", "switch_mode('prompts')", "Prompts"),
         *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
