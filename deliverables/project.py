@@ -21,7 +21,7 @@ from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
 
-ITEM_STATUSES = ("todo", "done", "not_applicable")
+ITEM_STATUSES = ("todo", "done", "not_applicable", "blocked")
 DELIVERABLE_STATUSES = ("missing", "draft", "in_review", "approved", "not_applicable")
 # The deliverable workflow: forward one step at a time; back to rework; N/A from anywhere.
 DELIVERABLE_FLOW: dict[str, tuple[str, ...]] = {
@@ -35,6 +35,7 @@ STATUS_LABELS = {
     "todo": "todo",
     "done": "done",
     "not_applicable": "n/a",
+    "blocked": "blocked",
     "missing": "missing",
     "draft": "draft",
     "in_review": "in review",
@@ -430,15 +431,17 @@ def _status(states: dict, ident: str, default: str) -> str:
 def _reason_rule(
     ident: str, old_status: str, old_reason: str | None, new_status: str | None, reason: str | None
 ) -> dict[str, str | None]:
-    """Not applicable needs a reason; leaving it drops the reason."""
+    """Not applicable and blocked need a reason; leaving them drops the reason."""
     status = new_status or old_status
-    if status == "not_applicable":
-        text = (reason if reason is not None else old_reason or "").strip()
+    if status in ("not_applicable", "blocked"):
+        keep = old_reason if new_status in (None, old_status) else None
+        text = (reason if reason is not None else keep or "").strip()
         if not text:
-            raise TrackerError(f'{ident}: not applicable needs a reason (--reason "...")')
+            label = STATUS_LABELS.get(status, status)
+            raise TrackerError(f'{ident}: {label} needs a reason (--reason "...")')
         return {"reason": text}
     if reason is not None and reason.strip():
-        raise TrackerError(f"{ident}: a reason is only kept for 'not applicable'")
+        raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
 
 

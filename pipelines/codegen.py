@@ -68,7 +68,50 @@ def generate_pipelines(project: Project, *, dry_run: bool = False) -> Plan:
     result = plan(project.root, rendered)
     if not dry_run:
         apply(project.root, result, rendered)
+        block_on_conflicts(project, result)
     return result
+
+
+# Which checklist item a generated file belongs to, for blocking it while conflicts remain.
+CONFLICT_ITEMS = (
+    ("src/ingestion/", "4.3.1"),
+    ("tests/", "4.3.1"),
+    ("sql/", "4.3.1"),
+    ("airflow/dags/", "4.3.2"),
+    ("src/validation/", "4.3.3"),
+    ("great_expectations/", "4.3.3"),
+    ("", "4.2.1"),
+)
+BLOCK_REASON = "generation conflict: resolve the markers in "
+
+
+def block_on_conflicts(project: Project, result: Plan) -> None:
+    """A file left with conflict markers blocks its checklist item (with the files as reason);
+    once no conflict is left, the items this blocked go back to todo."""
+    conflicts: dict[str, list[str]] = {}
+    for planned in result.files:
+        if planned.state == "conflict" or (
+            planned.state == "unchanged" and CONFLICT_MARKER in _text(project.root / planned.path)
+        ):
+            item = next(item for prefix, item in CONFLICT_ITEMS if planned.path.startswith(prefix))
+            conflicts.setdefault(item, []).append(planned.path)
+    for _, item_id in CONFLICT_ITEMS:
+        if project.model.item(item_id) is None:
+            continue
+        state = project.item_state(item_id)
+        if item_id in conflicts:
+            reason = BLOCK_REASON + ", ".join(conflicts[item_id])
+            if state.status != "blocked" or state.reason != reason:
+                project.set_item(item_id, status="blocked", reason=reason)
+        elif state.status == "blocked" and (state.reason or "").startswith(BLOCK_REASON):
+            project.set_item(item_id, status="todo")
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFile]:

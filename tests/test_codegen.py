@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -162,4 +163,34 @@ def test_spec_text_cannot_escape_its_literal(tmp_path):
     ddl = (project.root / "sql/ddl/sales.stores.sql").read_text()
     assert 'COMMENT \'x """ + __import__("os").system("touch pwned") + """ \\\\ \'\' |\'' in ddl
     assert not (project.root / "pwned").exists()
+    project.close()
+
+
+def test_a_conflict_blocks_its_checklist_item_until_resolved(tmp_path):
+    project, _ = Project.init(tmp_path / "conflicted", clock=fixed_clock)
+    (project.root / "pipelines").mkdir()
+    spec = project.root / "pipelines" / "store_master.yaml"
+    spec.write_text(STORE_MASTER)
+    generate_pipelines(project)
+    job = project.root / "src/ingestion/store_master.py"
+    job.write_text(
+        job.read_text().replace('SOURCE_FORMAT = "parquet"', 'SOURCE_FORMAT = "orc"  # ours')
+    )
+    spec.write_text(STORE_MASTER.replace("format: parquet", "format: json"))
+    result = generate_pipelines(project)
+    assert {f.path: f.state for f in result.files}["src/ingestion/store_master.py"] == "conflict"
+    assert "<<<<<<< your version" in job.read_text()
+    state = project.item_state("4.3.1")
+    assert state.status == "blocked"
+    assert (
+        state.reason == "generation conflict: resolve the markers in src/ingestion/store_master.py"
+    )
+    # the user resolves the conflict; the next run unblocks the item
+    text = job.read_text()
+    resolved = re.sub(
+        r"<<<<<<< your version\n.*?=======\n(.*?)>>>>>>> generated now\n", r"\1", text, flags=re.S
+    )
+    job.write_text(resolved)
+    generate_pipelines(project)
+    assert project.item_state("4.3.1").status == "todo"
     project.close()

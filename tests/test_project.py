@@ -166,3 +166,18 @@ def test_init_creates_git_once_and_the_demo_is_realistic(demo, tmp_path):
         from deliverables.demo import create_demo
 
         create_demo(demo.root)
+
+
+def test_blocked_needs_a_reason_and_does_not_count_as_closed(project):
+    with pytest.raises(TrackerError, match="blocked needs a reason"):
+        project.set_item("1.2.2", status="blocked")
+    project.set_item("1.2.2", status="n/a", reason="no remote sources")
+    with pytest.raises(TrackerError, match="blocked needs a reason"):
+        project.set_item("1.2.2", status="blocked")  # the N/A reason does not carry over
+    project.set_item("1.2.2", status="blocked", reason="waiting for VPN access")
+    assert project.progress(project.model.phase("1")).items_done == 0
+    project.toggle_item("1.2.2")
+    assert (project.item_state("1.2.2").status, project.item_state("1.2.2").reason) == (
+        "done",
+        None,
+    )

@@ -10,11 +10,17 @@ from deliverables.identity import display_name
 from deliverables.project import STATUS_LABELS
 from deliverables.store import parse_time
 
-ITEM_GLYPHS = {"todo": ("☐", ""), "done": ("☑", "green"), "not_applicable": ("⊘", "dim")}
+ITEM_GLYPHS = {
+    "todo": ("☐", ""),
+    "done": ("☑", "green"),
+    "not_applicable": ("⊘", "dim"),
+    "blocked": ("⛔", "bold red"),
+}
 STATUS_STYLES = {
     "todo": "",
     "done": "green",
     "not_applicable": "dim",
+    "blocked": "bold red",
     "missing": "red",
     "draft": "yellow",
     "in_review": "cyan",
