@@ -156,6 +156,13 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         + "}",
         "schedule": None if orchestrated else spec.schedule,
         "output_columns": [c.name for c in spec.output],
+        "partition_fields": [
+            [
+                f"{p.column}_{p.transform}",
+                f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
+            ]
+            for p in spec.target.partition_by
+        ],
         "fixture_ext": "json",
         "fixture_count": FIXTURE_ROWS,
         "files": list(paths.values()),

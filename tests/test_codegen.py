@@ -118,7 +118,7 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
         {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "7 passed" in result.stdout
+    assert "9 passed" in result.stdout  # incl. each job writing its Iceberg table
 
 
 def test_ddl_and_data_flow(solution):
