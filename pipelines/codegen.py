@@ -13,18 +13,17 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.pyformat import format_python
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
+from pipelines.templating import environment
 
 if TYPE_CHECKING:
     from deliverables import Project
 
-TEMPLATES = Path(__file__).with_name("templates")
 PIPELINE_VERSION = "pipeline@1"
 FIXTURE_ROWS = 3
 CONFLICT_MARKER = "<<<<<<< your version"
@@ -115,7 +114,7 @@ def _text(path: Path) -> str:
 
 
 def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFile]:
-    env = _environment()
+    env = environment()
     files: list[RenderedFile] = []
     orchestrated = _orchestrated(specs)
     for spec in specs:
@@ -334,29 +333,6 @@ def _py(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(str(value))
-
-
-@cache
-def _environment():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["pystr"] = json.dumps  # a double-quoted Python string literal, as ruff formats it
-    env.filters["sqlstr"] = lambda text: (
-        "'" + str(text).replace("\\", "\\\\").replace("'", "''") + "'"
-    )
-    env.filters["mermaid"] = lambda text: str(text).replace('"', "#quot;")
-    # text inside a generated docstring: it can neither end the string nor escape out of it
-    env.filters["docstring"] = lambda text: str(text).replace("\\", "\\\\").replace('"', '\\"')
-    env.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
-    return env
 
 
 def pipeline_states(

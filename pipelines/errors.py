@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from phases.errors import LocatedError
 
 
-class SpecError(Exception):
+class SpecError(LocatedError):
     """A pipeline spec is wrong: `str()` is `file:line: field: problem`."""
-
-    def __init__(self, path: str | Path, line: int | None, field: str, problem: str) -> None:
-        self.path, self.line, self.field, self.problem = str(path), line, field, problem
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
 
 class GenerationError(Exception):

@@ -7,19 +7,17 @@ activity log as done by the generator.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.pyformat import format_python
+from pipelines.templating import TEMPLATES, environment
 
 if TYPE_CHECKING:
     from deliverables import Project
 
-TEMPLATES = Path(__file__).with_name("templates")
 SCAFFOLD_VERSION = "scaffold@1"
 # Checklist items the scaffold satisfies: the ten top-level folders of the tree (3.1), linting
 # and formatting configured (3.2.2), pre-commit hooks (3.2.3).
@@ -48,19 +46,9 @@ class ScaffoldResult:
 
 def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
     """Every scaffold file, rendered; pure (reads templates, writes nothing)."""
-    import jinja2
     import yaml
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    # a Python string literal in the style ruff format writes (double quotes); JSON escapes are Python escapes
-    env.filters["pystr"] = json.dumps
+    env = environment()
     folders: dict[str, str] = yaml.safe_load((TEMPLATES / "scaffold_folders.yaml").read_text())
     context = {
         "project": project_name,

@@ -136,3 +136,21 @@ async def test_prompts_screen_without_prompts(project):
         assert app.screen.query_one("#prompts", VimTable).row_count == 0
         await pilot.press("c", "j", "enter")
         assert app.is_running
+
+
+async def test_a_failing_background_job_is_shown_as_a_message(with_specs, monkeypatch):
+    import pipelines.codegen
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template folder is unreadable")
+
+    monkeypatch.setattr(pipelines.codegen, "render_pipelines", broken)
+    app = PhasegateApp(with_specs)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(app, pilot, "P")
+        await pilot.pause()
+        assert any(
+            "RuntimeError: the template folder is unreadable" in n.message
+            for n in app._notifications
+        )
+        assert app.is_running

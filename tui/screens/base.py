@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
 from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
@@ -20,6 +21,18 @@ class ProjectScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.safe_reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed background job is shown: as a message, never a traceback.
+        (Worker messages do not bubble, so every screen that starts workers needs this.)"""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"{event.worker.name or 'background job'} failed",
+                severity="error",
+                timeout=10,
+            )
 
     def safe_reload(self) -> None:
         """reload(), with a tracker that cannot be read shown as a message, not a crash."""
