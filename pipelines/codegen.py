@@ -164,6 +164,9 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         ],
         "fixture_ext": "json",
         "fixture_count": FIXTURE_ROWS,
+        "not_null_column": next(
+            (r.column for r in spec.quality if r.rule == "not_null" and r.severity == "error"), None
+        ),
         "files": list(paths.values()),
         "partition_sql": partition_sql,
         "describe": describe_step,

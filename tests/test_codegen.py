@@ -118,7 +118,8 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
         {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "9 passed" in result.stdout  # incl. each job writing its Iceberg table
+    # incl. each job writing its Iceberg table and GX catching a planted bad row
+    assert "11 passed" in result.stdout
 
 
 def test_ddl_and_data_flow(solution):
