@@ -20,6 +20,7 @@ BEN = "Ben Okafor <ben.okafor@example.com>"
 CHEN = "Chen Li <chen.li@example.com>"
 DANA = "Dana Weiss <dana.weiss@example.com>"
 
+DEMO_PIPELINES = Path(__file__).with_name("demo_pipelines")
 README = """\
 # Retail events platform
 
@@ -173,13 +174,18 @@ class _Timeline:
 
 
 def _commit_readme(root: Path) -> None:
+    """The first commit: a README and the two pipeline specs the team has drafted."""
     readme = root / "README.md"
     if readme.exists():
         return
     readme.write_text(README)
+    specs = root / "pipelines"
+    specs.mkdir(exist_ok=True)
+    for spec in sorted(DEMO_PIPELINES.glob("*.yaml")):
+        (specs / spec.name).write_text(spec.read_text())
     identity = ["-c", "user.name=Ana Ruiz", "-c", "user.email=ana.ruiz@example.com"]
     for args in (
-        ["add", "README.md", ".phasegate/.gitignore"],
+        ["add", "README.md", ".phasegate/.gitignore", "pipelines"],
         ["commit", "--quiet", "-m", "Start the retail events platform"],
     ):
         subprocess.run(

@@ -181,3 +181,11 @@ def test_blocked_needs_a_reason_and_does_not_count_as_closed(project):
         "done",
         None,
     )
+
+
+def test_the_demo_ships_pipeline_specs_that_load(demo):
+    from pipelines.spec import load_specs
+
+    specs = load_specs(demo.root)
+    assert [s.name for s in specs] == ["pos_orders", "store_master"]
+    assert specs[0].depends_on == ("store_master",)
