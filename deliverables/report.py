@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,6 +127,8 @@ def _environment():
 
 def write_atomically(path: Path, text: str) -> None:
     """Writes via a temporary file in the same folder: a reader never sees half a report."""
+    import tempfile  # only when writing: not worth its import at start-up
+
     folder = path.parent
     if not folder.is_dir():
         raise TrackerError(f"cannot write {path}: folder {folder} does not exist")

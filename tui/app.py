@@ -14,7 +14,6 @@ from textual.screen import Screen
 
 from deliverables import Project, TrackerError
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.help import HelpScreen, binding_rows
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 2.0
@@ -86,6 +85,8 @@ class PhasegateApp(App):
         self.show_phase(phase_id)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, binding_rows
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(binding_rows(self.screen)))
