@@ -11,6 +11,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 from deliverables.errors import TrackerError
@@ -167,7 +168,9 @@ class Project:
             root
         )  # first: a broken process.yaml must not leave a fresh tracker behind
         tracker = Tracker.open(
-            root / STATE_DIR / TRACKER_FILE, actor=actor or current_actor(root), clock=clock
+            root / STATE_DIR / TRACKER_FILE,
+            actor=actor or partial(current_actor, root),
+            clock=clock,
         )
         return cls(root, model, tracker)
 

@@ -98,11 +98,25 @@ def _reading(method: Callable) -> Callable:
 class Tracker:
     """The open tracker database of one project."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, actor: str, clock: Clock) -> None:
-        self.path, self._conn, self.actor, self.clock = path, conn, actor, clock
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, actor: str | Callable[[], str], clock: Clock
+    ) -> None:
+        self.path, self._conn, self.clock = path, conn, clock
+        self._actor = actor
+
+    @property
+    def actor(self) -> str:
+        """Who writes: resolved on first use (asking git costs a process), then kept."""
+        if callable(self._actor):
+            self._actor = self._actor()
+        return self._actor
+
+    @actor.setter
+    def actor(self, value: str) -> None:
+        self._actor = value
 
     @classmethod
-    def open(cls, path: Path, *, actor: str, clock: Clock = utc_now) -> Tracker:
+    def open(cls, path: Path, *, actor: str | Callable[[], str], clock: Clock = utc_now) -> Tracker:
         """Opens (creating and migrating as needed) the tracker at `path`.
 
         A database written by a newer phasegate is refused before anything touches it.
