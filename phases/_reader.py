@@ -7,7 +7,7 @@ process is served from a cache keyed by its content, so start-up does not pay fo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -244,8 +244,7 @@ class _Draft:
             new=lambda change, where, ident, sid: ChecklistItem(
                 ident, text(change, where, "text"), sid, flag(change, where, "optional", False)
             ),
-            edit=lambda old, change, where: replace(
-                old,
+            edit=lambda old, change, where: old._replace(
                 text=text(change, where, "text") if "text" in change else old.text,
                 optional=flag(change, where, "optional", old.optional),
             ),
@@ -257,7 +256,7 @@ class _Draft:
                 name: getattr(new if name in change else old, name)
                 for name in ("title", "path", "parts", "optional")
             }
-            return replace(old, **kept)
+            return old._replace(**kept)
 
         self._edit(
             doc,
@@ -284,8 +283,7 @@ class _Draft:
                 text(change, where, "text"),
                 sid,
             ),
-            edit=lambda old, change, where: replace(
-                old,
+            edit=lambda old, change, where: old._replace(
                 text=text(change, where, "text") if "text" in change else old.text,
                 tool=text(change, where, "tool") if "tool" in change else old.tool,
             ),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -71,6 +70,8 @@ def _cache_dir() -> Path:
 
 def _write_quietly(path: Path, data: bytes) -> None:
     """A cache that cannot be written is no error: the next start parses again."""
+    import tempfile  # only when the cache is (re)written
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".process-", suffix=".tmp")
