@@ -66,7 +66,50 @@ def _v2_due_notes_and_fields(db: Any) -> None:
     db["activity"].create_index(["at"], index_name="activity_at")
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [_v1_core, _v2_due_notes_and_fields]
+def _v3_validation_runs(db: Any) -> None:
+    """Validation runs of the generated pipelines and each check's outcome (pipelines.validation)."""
+    db["validation_runs"].create(
+        {
+            "id": int,
+            "tier": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "actor": str,
+            "git_commit": str,
+            "git_dirty": int,
+            "pipelines": str,  # JSON list
+            "versions": str,  # JSON object: python, pyspark, pyiceberg, great_expectations, ...
+            "summary": str,
+        },
+        pk="id",
+        not_null={"tier", "status", "started_at", "actor"},
+    )
+    db["validation_results"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "pipeline": str,
+            "step": str,
+            "check_name": str,
+            "outcome": str,
+            "detail": str,
+            "data": str,  # JSON: counts, samples, task states
+            "duration": float,
+        },
+        pk="id",
+        not_null={"run_id", "pipeline", "step", "check_name", "outcome"},
+        foreign_keys=[("run_id", "validation_runs", "id")],
+    )
+    db["validation_results"].create_index(["run_id"], index_name="validation_results_run")
+    db["validation_results"].create_index(["pipeline"], index_name="validation_results_pipeline")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [
+    _v1_core,
+    _v2_due_notes_and_fields,
+    _v3_validation_runs,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -41,6 +41,11 @@ def render_status_report(
     return _environment().get_template("status_report.md.j2").render(context)
 
 
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Any report template of deliverables/templates/ with the report filters."""
+    return _environment().get_template(name).render(context)
+
+
 def _phase_view(
     project: Project, phase, items: dict[str, ItemState], delivs: dict[str, DeliverableState]
 ) -> dict[str, Any]:
@@ -118,6 +123,7 @@ def _environment():
     )
     env.filters["md"] = md_escape
     env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
+    env.filters["local"] = _local
     env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
     env.filters["bar"] = lambda fraction, width=20: (
         "█" * round(fraction * width) + "░" * (width - round(fraction * width))

@@ -12,6 +12,7 @@ schema (`deliverables.migrations`), and is imported only when a migration has to
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,49 @@ class Event:
 
 
 _TABLES = {"item": ("items", ItemState), "deliverable": ("deliverables", DeliverableState)}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One validation run (pipelines.validation) as stored."""
+
+    id: int
+    tier: str
+    status: str  # running | passed | failed | cancelled
+    started_at: str
+    finished_at: str | None
+    actor: str
+    git_commit: str | None
+    git_dirty: int | None
+    pipelines: str  # JSON list
+    versions: str | None  # JSON object
+    summary: str | None
+
+    @property
+    def pipeline_names(self) -> list[str]:
+        return json.loads(self.pipelines or "[]")
+
+    @property
+    def version_map(self) -> dict[str, str]:
+        return json.loads(self.versions or "{}")
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check of one pipeline in a validation run."""
+
+    run_id: int
+    pipeline: str
+    step: str
+    check_name: str
+    outcome: str  # passed | failed | warning | error | skipped | timeout | cancelled
+    detail: str = ""
+    data: str = "{}"  # JSON
+    duration: float | None = None
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.data or "{}")
 
 
 def utc_now() -> datetime:
@@ -199,6 +243,117 @@ class Tracker:
     def activity_count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM activity").fetchone()[0]
 
+    # --- validation runs ------------------------------------------------------------------------
+
+    @_reading
+    def runs(self, limit: int | None = 50, *, tier: str | None = None) -> list[RunRecord]:
+        """Newest first."""
+        sql = f"SELECT {_RUN_COLUMNS} FROM validation_runs"
+        args: list = []
+        if tier is not None:
+            sql += " WHERE tier = ?"
+            args.append(tier)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [RunRecord(*row) for row in self._conn.execute(sql, args)]
+
+    @_reading
+    def run(self, run_id: int) -> RunRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM validation_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return RunRecord(*row) if row else None
+
+    @_reading
+    def run_checks(self, run_id: int) -> list[CheckRecord]:
+        return [
+            CheckRecord(*row)
+            for row in self._conn.execute(
+                f"SELECT {_CHECK_COLUMNS} FROM validation_results WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            )
+        ]
+
+    @_reading
+    def latest_checks(
+        self, tier: str | None = None
+    ) -> dict[str, tuple[RunRecord, list[CheckRecord]]]:
+        """Per pipeline: the newest finished run (of `tier`, if given) that covered it, and that
+        run's checks of it."""
+        newest = (
+            "SELECT c2.pipeline, max(c2.run_id) AS run_id FROM validation_results c2 "
+            "JOIN validation_runs r2 ON r2.id = c2.run_id WHERE r2.finished_at IS NOT NULL"
+            + (" AND r2.tier = ?" if tier else "")
+            + " GROUP BY c2.pipeline"
+        )
+        run_cols = ", ".join("r." + c for c in _RUN_COLUMNS.split(", "))
+        check_cols = ", ".join("c." + c for c in _CHECK_COLUMNS.split(", "))
+        sql = (
+            f"SELECT {run_cols}, {check_cols} FROM ({newest}) n "
+            "JOIN validation_results c ON c.pipeline = n.pipeline AND c.run_id = n.run_id "
+            "JOIN validation_runs r ON r.id = c.run_id ORDER BY c.id"
+        )
+        width = len(RunRecord.__dataclass_fields__)
+        latest: dict[str, tuple[RunRecord, list[CheckRecord]]] = {}
+        for row in self._conn.execute(sql, [tier] if tier else []):
+            run, check = RunRecord(*row[:width]), CheckRecord(*row[width:])
+            latest.setdefault(check.pipeline, (run, []))[1].append(check)
+        return latest
+
+    def start_run(
+        self, tier: str, pipelines: list[str], git_commit: str | None, git_dirty: bool | None
+    ) -> int:
+        with self._write():
+            cursor = self._conn.execute(
+                "INSERT INTO validation_runs (tier, status, started_at, actor, git_commit, "
+                "git_dirty, pipelines) VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (
+                    tier,
+                    format_time(self.clock()),
+                    self.actor,
+                    git_commit,
+                    None if git_dirty is None else int(git_dirty),
+                    json.dumps(pipelines),
+                ),
+            )
+            return cursor.lastrowid
+
+    def add_checks(self, checks: list[CheckRecord]) -> None:
+        if not checks:
+            return
+        columns = list(CheckRecord.__dataclass_fields__)
+        with self._write():
+            self._conn.executemany(
+                f"INSERT INTO validation_results ({_CHECK_COLUMNS}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [[getattr(c, name) for name in columns] for c in checks],
+            )
+
+    def finish_run(
+        self, run_id: int, status: str, summary: str, versions: dict[str, str] | None = None
+    ) -> Event:
+        """Closes the run and logs it in the activity log (subject `run:N`)."""
+        at = format_time(self.clock())
+        with self._write():
+            self._conn.execute(
+                "UPDATE validation_runs SET status = ?, finished_at = ?, summary = ?, "
+                "versions = coalesce(?, versions) WHERE id = ?",
+                (status, at, summary, json.dumps(versions) if versions else None, run_id),
+            )
+            tier = self._conn.execute(
+                "SELECT tier FROM validation_runs WHERE id = ?", (run_id,)
+            ).fetchone()[0]
+            action = f"{tier} validation {status}: {summary}"
+            cursor = self._conn.execute(
+                "INSERT INTO activity (at, actor, action, subject, field, before, after) "
+                "VALUES (?, ?, ?, ?, '', NULL, ?)",
+                (at, self.actor, action, f"run:{run_id}", status),
+            )
+            return Event(
+                cursor.lastrowid, at, self.actor, action, f"run:{run_id}", "", None, status
+            )
+
     # --- writes --------------------------------------------------------------------------------
 
     def update(self, kind: str, subject_id: str, changes: dict[str, str | None]) -> list[Event]:
@@ -274,6 +429,10 @@ class Tracker:
             f"SELECT {columns} FROM {table} WHERE id = ?", (subject_id,)
         ).fetchone()
         return state_type(*row) if row else state_type(subject_id)
+
+
+_RUN_COLUMNS = ", ".join(RunRecord.__dataclass_fields__)
+_CHECK_COLUMNS = ", ".join(CheckRecord.__dataclass_fields__)
 
 
 def _refuse_newer(path: Path) -> None:

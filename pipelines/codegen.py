@@ -116,26 +116,28 @@ def _text(path: Path) -> str:
 def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFile]:
     env = environment()
     files: list[RenderedFile] = []
-    orchestrated = _orchestrated(specs)
+    triggered = orchestrated(specs)
     for spec in specs:
-        files.extend(_render_one(env, spec, spec.name in orchestrated))
-    if orchestrated:
+        files.extend(_render_one(env, spec, spec.name in triggered))
+    if triggered:
         edges = [(up, spec.name) for spec in specs for up in spec.depends_on]
-        ordered = [s.name for s in _topological(specs) if s.name in orchestrated]
+        ordered = [s.name for s in _topological(specs) if s.name in triggered]
         text = env.get_template("pipeline/orchestration.py.j2").render(
             orchestrated=ordered, edges=edges
         )
-        files.append(
-            RenderedFile("airflow/dags/orchestration/orchestration.py", text, PIPELINE_VERSION)
-        )
+        files.append(RenderedFile(ORCHESTRATION_DAG, text, PIPELINE_VERSION))
     if specs:
         text = env.get_template("pipeline/data_flow.md.j2").render(specs=specs)
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
     return format_python(files)
 
 
-def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
-    paths = {
+ORCHESTRATION_DAG = "airflow/dags/orchestration/orchestration.py"
+
+
+def pipeline_paths(spec: PipelineSpec) -> dict[str, str]:
+    """The files one spec generates, by kind, relative to the repository."""
+    return {
         "job": f"src/ingestion/{spec.name}.py",
         "quality": f"src/validation/{spec.name}_quality.py",
         "ddl": f"sql/ddl/{spec.target.identifier}.sql",
@@ -146,6 +148,17 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         "fixture": f"tests/fixtures/{spec.name}.json",
         "task": f"agent-prompts/tasks/ingestion/{spec.name}.md",
     }
+
+
+def orchestrated(specs: list[PipelineSpec]) -> set[str]:
+    """The pipelines the orchestration DAG triggers: those with or behind a dependency."""
+    names = {s.name for s in specs if s.depends_on}
+    names.update(up for s in specs for up in s.depends_on)
+    return names
+
+
+def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
+    paths = pipeline_paths(spec)
     context = {
         "spec": spec,
         "spark_types": {c.type: spark_type(c.type) for c in (*spec.schema, *spec.output)},
@@ -306,12 +319,6 @@ def describe_step(step: Transformation) -> str:
         "filter": f"Keep rows where `{step.expr}`",
         "dedupe": f"Drop duplicates on {', '.join(f'`{k}`' for k in step.keys)}",
     }[step.kind]
-
-
-def _orchestrated(specs: list[PipelineSpec]) -> set[str]:
-    names = {s.name for s in specs if s.depends_on}
-    names.update(up for s in specs for up in s.depends_on)
-    return names
 
 
 def _topological(specs: list[PipelineSpec]) -> list[PipelineSpec]:

@@ -11,3 +11,7 @@ class SpecError(LocatedError):
 
 class GenerationError(Exception):
     """Generation could not run; nothing was written."""
+
+
+class ValidationError(Exception):
+    """A validation could not start (bad arguments, no specs); nothing was stored."""

@@ -1,0 +1,136 @@
+"""Sample data for a full validation run: the spec's own sample file, or rows synthesized from
+its schema by Spark, written in the source's format where the job reads them.
+
+Synthesized rows keep to the spec's quality rules (so a correct pipeline passes) and still probe
+the job: the bounds of every `between` rule, every value of an `in_set`, nulls in nullable
+columns no rule protects, and zero, negative, empty and non-ASCII values in columns without rules.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipelines.codegen import SQL_TYPES
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from pipelines.spec import Column, PipelineSpec, QualityRule
+
+NULL_EVERY = 7  # every 7th row of an unprotected nullable column is null
+EDGE_NUMBERS = (0, 1, -1, 999_999)
+EDGE_TEXT = ("", "Zürich ✓", "x" * 200)
+
+
+def sample_path(spec: PipelineSpec, root: Path) -> Path | None:
+    """The spec's own sample file, when it names one."""
+    return root / spec.source.sample if spec.source.sample else None
+
+
+def synthesize(
+    spark: SparkSession, spec: PipelineSpec, rows: int, folder: Path, now: datetime
+) -> Path:
+    """Writes `rows` synthesized rows in the source format under `folder`; returns the path the
+    job reads."""
+    df = synthesized_frame(spark, spec, rows, now)
+    target = folder / f"{spec.name}.{spec.source.format}"
+    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in spec.source.options}
+    df.write.mode("overwrite").format(spec.source.format).options(**options).save(str(target))
+    return target
+
+
+def synthesized_frame(
+    spark: SparkSession, spec: PipelineSpec, rows: int, now: datetime
+) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    rules: dict[str, list[QualityRule]] = {}
+    for rule in spec.quality:
+        if rule.column:
+            rules.setdefault(rule.column, []).append(rule)
+    # quality rules name columns after the transformations; follow renames back to the source
+    renamed = {t.to: t.column for t in spec.transformations if t.kind == "rename"}
+    by_source: dict[str, list[QualityRule]] = {}
+    for column, column_rules in rules.items():
+        by_source.setdefault(renamed.get(column, column), []).extend(column_rules)
+    n = F.col("id")
+    columns = [
+        _column(column, by_source.get(column.name, []), n, now).alias(column.name)
+        for column in spec.schema
+    ]
+    # one partition per 100k rows: a few files, written in parallel
+    partitions = max(1, min(8, rows // 100_000))
+    return spark.range(0, rows, numPartitions=partitions).select(*columns)
+
+
+def _column(column: Column, rules: list[QualityRule], n, now: datetime):
+    from pyspark.sql import functions as F
+
+    kinds = {r.rule: r for r in rules}
+    value = _value(column, kinds, n, now)
+    spark_type = (
+        column.type.upper() if column.type.startswith("decimal") else SQL_TYPES[column.type]
+    )
+    value = value.cast(spark_type)
+    if column.nullable and "not_null" not in kinds and "unique" not in kinds:
+        value = F.when(n % NULL_EVERY == NULL_EVERY - 1, F.lit(None)).otherwise(value)
+    return value
+
+
+def _value(column: Column, kinds: dict, n, now: datetime):
+    from pyspark.sql import functions as F
+
+    kind = column.type
+    if "in_set" in kinds:
+        values = [str(v) for v in kinds["in_set"].values]
+        return F.element_at(F.array(*[F.lit(v) for v in values]), (n % len(values) + 1).cast("int"))
+    if kind in ("int", "long", "float", "double") or kind.startswith("decimal"):
+        between = kinds.get("between")
+        if between is not None:
+            low = between.min if between.min is not None else between.max - 1000
+            high = between.max if between.max is not None else low + 1000
+            # the bounds themselves, then values spread between them
+            spread = F.lit(low) + (n % max(1, int(high - low) + 1))
+            return F.when(n % 5 == 0, F.lit(low)).when(n % 5 == 1, F.lit(high)).otherwise(spread)
+        if "unique" in kinds:
+            return n + 1
+        scale = 0.25 if kind in ("float", "double") or kind.startswith("decimal") else 0
+        edges = F.array(*[F.lit(e) for e in EDGE_NUMBERS])
+        edge = F.element_at(edges, (n % len(EDGE_NUMBERS) + 1).cast("int"))
+        return F.when(n % 10 < len(EDGE_NUMBERS), edge).otherwise(n % 1000 + 2 + scale)
+    if kind == "boolean":
+        return n % 2 == 0
+    if kind in ("timestamp", "date"):
+        freshness = kinds.get("freshness")
+        window = int(freshness.max_age_hours * 3600 / 2) if freshness else 30 * 86400
+        if kind == "date" and freshness:
+            window = 0  # today: a date counts from midnight
+        epoch = int(now.timestamp())
+        moment = F.timestamp_seconds(F.lit(epoch) - (n % max(1, window)))
+        return F.to_date(moment) if kind == "date" else moment
+    if kind == "binary":
+        return F.encode(F.concat(F.lit("b"), n.cast("string")), "UTF-8")
+    # strings
+    if "regex" in kinds:
+        return _matching_text(kinds["regex"].pattern, column.name, n)
+    text = F.concat(F.lit(f"{column.name}_"), n.cast("string"))
+    if "unique" in kinds or "not_null" in kinds:
+        return text
+    edges = F.array(*[F.lit(e) for e in EDGE_TEXT])
+    edge = F.element_at(edges, (n % len(EDGE_TEXT) + 1).cast("int"))
+    return F.when(n % 10 < len(EDGE_TEXT), edge).otherwise(text)
+
+
+def _matching_text(pattern: str | None, name: str, n):
+    """A value the rule's pattern accepts: an e-mail shape for e-mail-like patterns, else the
+    column name with a number, checked against the pattern once here."""
+    from pyspark.sql import functions as F
+
+    for template in (f"{name}_{{}}@example.com", f"{name}_{{}}", "{}"):
+        if pattern is None or re.search(pattern, template.format(7)):
+            head, _, tail = template.partition("{}")
+            return F.concat(F.lit(head), n.cast("string"), F.lit(tail))
+    return F.lit(None)  # nothing simple matches: leave the column null rather than invent

@@ -1,0 +1,372 @@
+"""The static tier: what can be checked without running anything, in seconds.
+
+Per pipeline: its generated files are in sync with its spec; its Python parses and is ruff-clean;
+its DAG imports in a real DagBag (no metadata DB) without errors or warnings and has the
+structure the spec implies (the orchestration's `trigger_dag_id`s exist; Airflow does not check
+that); its GX suite loads with every expectation (GX 1.x drops unknown types silently) and sane
+arguments; its DDL parses and declares the spec's columns, types and partitions.
+
+Runs inside the validation subprocess: it imports Airflow, Great Expectations and sqlglot.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines.codegen import (
+    EXPECTATIONS,
+    ORCHESTRATION_DAG,
+    orchestrated,
+    pipeline_paths,
+    pipeline_states,
+    render_pipelines,
+    sql_type,
+)
+from pipelines.generate import plan
+from pipelines.spec import PipelineSpec
+from pipelines.validation.protocol import Emitter, describe
+
+PYTHON_KINDS = ("job", "quality", "dag", "test")
+
+
+def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit: Emitter) -> None:
+    chosen = [s for s in specs if s.name in selected]
+    start = time.perf_counter()
+    rendered = render_pipelines(specs, _today())
+    states = pipeline_states(specs, plan(root, rendered), rendered, root)
+    ready = []
+    for spec in chosen:
+        state = states[spec.name]
+        emit.step(spec.name, "sync")
+        if state == "not generated":
+            emit.check(
+                spec.name, "sync", "generated files", "failed",
+                "not generated yet: run `phasegate generate pipelines`",
+                duration=time.perf_counter() - start,
+            )  # fmt: skip
+            for step in ("parse", "lint", "dagbag", "dag", "suite", "ddl"):
+                emit.check(spec.name, step, step, "skipped", "nothing generated to check")
+            continue
+        outcome = "passed" if state == "in sync" else "failed"
+        detail = {
+            "in sync": "the generated files match the spec",
+            "out of date": "the spec changed since the files were generated: run "
+            "`phasegate generate pipelines`",
+            "conflicts": "a re-generation left conflict markers: resolve them",
+        }[state]
+        emit.check(spec.name, "sync", "spec and files in sync", outcome, detail, {"state": state})
+        ready.append(spec)
+    for spec in ready:
+        _parse(root, spec, emit)
+    _lint(root, ready, emit)
+    _dags(root, specs, ready, emit)
+    _suites(root, ready, emit)
+    for spec in ready:
+        _ddl(root, spec, emit)
+
+
+def _today():
+    from datetime import date
+
+    return date.today()
+
+
+def _parse(root: Path, spec: PipelineSpec, emit: Emitter) -> None:
+    paths = pipeline_paths(spec)
+    with emit.timed(spec.name, "parse", "python parses") as result:
+        problems = []
+        for kind in PYTHON_KINDS:
+            path = root / paths[kind]
+            try:
+                ast.parse(path.read_bytes(), filename=paths[kind])
+            except FileNotFoundError:
+                problems.append(f"{paths[kind]}: missing")
+            except SyntaxError as exc:
+                problems.append(f"{paths[kind]}:{exc.lineno}: {exc.msg}")
+        if problems:
+            result.update(outcome="failed", detail="; ".join(problems))
+        else:
+            result["detail"] = f"{len(PYTHON_KINDS)} files"
+
+
+def _lint(root: Path, specs: list[PipelineSpec], emit: Emitter) -> None:
+    """One ruff run over every selected pipeline's Python, with the repository's own config."""
+    if not specs:
+        return
+    files = {
+        paths[kind]: spec.name
+        for spec in specs
+        for paths in [pipeline_paths(spec)]
+        for kind in PYTHON_KINDS
+        if (root / paths[kind]).is_file()
+    }
+    for spec in specs:
+        emit.step(spec.name, "lint")
+    start = time.perf_counter()
+    ruff = Path(sys.executable).with_name("ruff")
+    try:
+        done = subprocess.run(
+            [str(ruff if ruff.exists() else "ruff"), "check", "--no-cache", "--output-format",
+             "json", "--exit-zero", *files],
+            cwd=root, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        findings = json.loads(done.stdout or "[]")
+        error = None if done.returncode == 0 else done.stderr.strip()[:400]
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        findings, error = [], describe(exc)
+    elapsed = time.perf_counter() - start
+    by_pipeline: dict[str, list[str]] = {spec.name: [] for spec in specs}
+    for finding in findings:
+        path = os.path.relpath(finding["filename"], root)
+        if path in files:
+            row = (finding.get("location") or {}).get("row")
+            by_pipeline[files[path]].append(f"{path}:{row}: {finding['code']} {finding['message']}")
+    for spec in specs:
+        found = by_pipeline[spec.name]
+        if error:
+            emit.check(spec.name, "lint", "ruff", "error", f"ruff did not run: {error}")
+        elif found:
+            emit.check(
+                spec.name, "lint", "ruff", "failed",
+                f"{len(found)} finding(s): " + "; ".join(found[:5]),
+                {"findings": found}, elapsed,
+            )  # fmt: skip
+        else:
+            emit.check(spec.name, "lint", "ruff", "passed", "no findings", duration=elapsed)
+
+
+def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit: Emitter) -> None:
+    if not ready:
+        return
+    for spec in ready:
+        emit.step(spec.name, "dagbag")
+    start = time.perf_counter()
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=str(root / "airflow" / "dags"), safe_mode=False)
+        errors = {os.path.relpath(k, root): v for k, v in bag.import_errors.items()}
+        warnings = {
+            os.path.relpath(k, root): [str(w) for w in v] for k, v in bag.captured_warnings.items()
+        }
+        dags = bag.dags
+    except Exception as exc:  # Airflow itself failed to load: every DAG check is an error
+        for spec in ready:
+            emit.check(spec.name, "dagbag", "DagBag import", "error", describe(exc))
+        return
+    elapsed = time.perf_counter() - start
+    triggered = orchestrated(specs)
+    orchestration = dags.get("orchestration")
+    for spec in ready:
+        path = pipeline_paths(spec)["dag"]
+        if path in errors:
+            emit.check(
+                spec.name, "dagbag", "DagBag import", "failed",
+                _first_line(errors[path]), {"error": errors[path]}, elapsed,
+            )  # fmt: skip
+        elif warnings.get(path):
+            emit.check(
+                spec.name, "dagbag", "DagBag import", "failed",
+                "warnings: " + "; ".join(warnings[path])[:400], {"warnings": warnings[path]}, elapsed,
+            )  # fmt: skip
+        else:
+            emit.check(spec.name, "dagbag", "DagBag import", "passed", "no errors, no warnings",
+                       duration=elapsed)  # fmt: skip
+        emit.step(spec.name, "dag")
+        _structure(spec, dags.get(spec.name), emit)
+        if spec.name in triggered:
+            if ORCHESTRATION_DAG in errors:
+                emit.check(spec.name, "dag", "orchestration", "failed",
+                           "orchestration DAG: " + _first_line(errors[ORCHESTRATION_DAG]))  # fmt: skip
+            else:
+                _orchestration(spec, orchestration, set(dags), emit)
+
+
+def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
+    if dag is None:
+        emit.check(spec.name, "dag", "DAG structure", "failed", f"no DAG with id '{spec.name}'")
+        return
+    problems = []
+    tasks = {t.task_id: t for t in dag.tasks}
+    if set(tasks) != {"ingest", "check_quality"}:
+        problems.append(f"tasks are {sorted(tasks)}, expected ['check_quality', 'ingest']")
+    elif tasks["ingest"].downstream_task_ids != {"check_quality"}:
+        problems.append("check_quality does not run after ingest")
+    if "source" not in (dag.params or {}):
+        problems.append("the DAG has no 'source' param (validation triggers it with a sample)")
+    emit.check(
+        spec.name, "dag", "DAG structure", "failed" if problems else "passed",
+        "; ".join(problems) or "ingest >> check_quality",
+        {"tasks": sorted(tasks), "schedule": str(getattr(dag, "schedule", None))},
+    )  # fmt: skip
+
+
+def _orchestration(spec: PipelineSpec, dag, dag_ids: set[str], emit: Emitter) -> None:
+    if dag is None:
+        emit.check(spec.name, "dag", "orchestration", "failed",
+                   "the orchestration DAG is missing, and this pipeline depends on others")  # fmt: skip
+        return
+    task = next((t for t in dag.tasks if t.task_id == f"trigger_{spec.name}"), None)
+    if task is None:
+        emit.check(spec.name, "dag", "orchestration", "failed",
+                   f"the orchestration DAG has no task trigger_{spec.name}")  # fmt: skip
+        return
+    problems = []
+    target = getattr(task, "trigger_dag_id", None)
+    if target not in dag_ids:
+        problems.append(f"trigger_{spec.name} triggers '{target}', which is no DAG")
+    upstream = {t.removeprefix("trigger_") for t in task.upstream_task_ids}
+    if upstream != set(spec.depends_on):
+        problems.append(
+            f"runs after {sorted(upstream) or 'nothing'}, the spec depends on "
+            f"{sorted(spec.depends_on) or 'nothing'}"
+        )
+    if not getattr(task, "wait_for_completion", False):
+        problems.append("does not wait for the triggered DAG")
+    emit.check(
+        spec.name, "dag", "orchestration", "failed" if problems else "passed",
+        "; ".join(problems) or f"triggered after {', '.join(spec.depends_on) or 'nothing'}",
+        {"trigger_dag_id": target, "upstream": sorted(upstream)},
+    )  # fmt: skip
+
+
+def _suites(root: Path, specs: list[PipelineSpec], emit: Emitter) -> None:
+    if not specs:
+        return
+    for spec in specs:
+        emit.step(spec.name, "suite")
+    try:
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
+        )
+    except Exception as exc:
+        for spec in specs:
+            emit.check(spec.name, "suite", "GX suite loads", "error", describe(exc))
+        return
+    for spec in specs:
+        with emit.timed(spec.name, "suite", "GX suite loads") as result:
+            path = pipeline_paths(spec)["suite"]
+            problems, loaded = _suite_problems(root / path, spec, ExpectationConfiguration)
+            result["data"] = {"loaded": loaded}
+            if problems:
+                result.update(outcome="failed", detail=f"{path}: " + "; ".join(problems))
+            else:
+                result["detail"] = f"{loaded} expectations load"
+
+
+def _suite_problems(path: Path, spec: PipelineSpec, configuration) -> tuple[list[str], int]:
+    try:
+        suite = json.loads(path.read_text())
+    except FileNotFoundError:
+        return ["missing"], 0
+    except ValueError as exc:
+        return [f"not JSON: {exc}"], 0
+    problems, loaded = [], 0
+    columns = {c.name for c in spec.output}
+    for number, expectation in enumerate(suite.get("expectations") or [], start=1):
+        where = f"expectation {number} ({expectation.get('type', '?')})"
+        try:
+            configuration(**expectation).to_domain_obj()
+            loaded += 1
+        except Exception as exc:  # GX raises many kinds for an unknown type or bad kwargs
+            problems.append(f"{where}: does not load in GX: {describe(exc)}")
+            continue
+        kwargs = expectation.get("kwargs") or {}
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+            problems.append(f"{where}: min_value {low} > max_value {high}")
+        if "value_set" in kwargs and not kwargs["value_set"]:
+            problems.append(f"{where}: empty value_set")
+        if "regex" in kwargs:
+            try:
+                re.compile(kwargs["regex"])
+            except re.error as exc:
+                problems.append(f"{where}: regex does not compile: {exc}")
+        column = kwargs.get("column")
+        if column is not None and column not in columns:
+            problems.append(f"{where}: column '{column}' is not in the table")
+        if expectation.get("type") not in EXPECTATIONS.values():
+            problems.append(f"{where}: not an expectation phasegate generates")
+    return problems, loaded
+
+
+def _ddl(root: Path, spec: PipelineSpec, emit: Emitter) -> None:
+    with emit.timed(spec.name, "ddl", "DDL parses and matches the spec") as result:
+        path = pipeline_paths(spec)["ddl"]
+        problems = ddl_problems((root / path).read_text(), spec)
+        if problems:
+            result.update(outcome="failed", detail=f"{path}: " + "; ".join(problems))
+        else:
+            result["detail"] = (
+                f"{len(spec.output)} columns, {len(spec.target.partition_by)} partition fields"
+            )
+
+
+def ddl_problems(text: str, spec: PipelineSpec) -> list[str]:
+    """Parses the DDL with sqlglot (Spark dialect) and compares it with the spec's output."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(text, read="spark", error_level="raise") if s]
+    except sqlglot.errors.SqlglotError as exc:
+        return [f"does not parse: {_first_line(str(exc))}"]
+    creates = [s for s in statements if isinstance(s, exp.Create)]
+    if len(statements) != 1 or len(creates) != 1:
+        return [f"expected one CREATE TABLE statement, found {len(statements)} statement(s)"]
+    create = creates[0]
+    schema = create.this
+    table = schema.this if isinstance(schema, exp.Schema) else schema
+    problems = []
+    name = ".".join(p.name for p in (table.args.get("db"), table.this) if p is not None)
+    if name != spec.target.identifier:
+        problems.append(f"creates {name}, the spec's table is {spec.target.identifier}")
+    declared = {}
+    for column in schema.expressions if isinstance(schema, exp.Schema) else []:
+        if isinstance(column, exp.ColumnDef):
+            kind = column.args["kind"].sql("spark").replace(" ", "").upper()
+            not_null = any(
+                isinstance(c.kind, exp.NotNullColumnConstraint) for c in column.constraints
+            )
+            declared[column.name] = (kind, not_null)
+    expected = {c.name: (_spark_sql_type(c.type), not c.nullable) for c in spec.output}
+    if list(declared) != list(expected):
+        problems.append(f"columns {list(declared)}, the spec's output is {list(expected)}")
+    for column, (kind, not_null) in expected.items():
+        if column in declared and declared[column] != (kind, not_null):
+            got = declared[column]
+            problems.append(
+                f"{column}: {got[0]}{' NOT NULL' if got[1] else ''}, expected "
+                f"{kind}{' NOT NULL' if not_null else ''}"
+            )
+    partitioned = create.find(exp.PartitionedByProperty)
+    partitions = len(partitioned.this.expressions) if partitioned is not None else 0
+    if partitions != len(spec.target.partition_by):
+        problems.append(
+            f"{partitions} partition field(s), the spec has {len(spec.target.partition_by)}"
+        )
+    return problems
+
+
+def _spark_sql_type(kind: str) -> str:
+    """The spec's type as sqlglot prints it back in the Spark dialect."""
+    import sqlglot
+
+    return (
+        sqlglot.parse_one(f"CAST(x AS {sql_type(kind)})", read="spark")
+        .to.sql("spark")
+        .replace(" ", "")
+        .upper()
+    )
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[-1][:400] if lines else ""
