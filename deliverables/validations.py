@@ -107,7 +107,11 @@ def evidence(project: Project, deliverable_id: str) -> list[str]:
         if deliverable_id == "D5.3":
             rules = [c for c in r.checks if c.step == "quality"]
             passed = sum(c.outcome == "passed" for c in rules)
-            lines.append(f"{r.pipeline}: {passed}/{len(rules)} expectations met (run {r.run.id})")
+            lines.append(
+                f"{r.pipeline}: {passed}/{len(rules)} expectations met (run {r.run.id})"
+                if rules
+                else f"{r.pipeline}: no quality rules in its spec (run {r.run.id})"
+            )
         elif deliverable_id == "D4.5":
             job = next((c for c in r.checks if c.step == "job"), None)
             if job is not None and job.duration:

@@ -82,9 +82,8 @@ def test_dags_load_with_no_errors_and_the_orchestration_follows_depends_on(solut
     assert set(dags) == {"orchestration", "pos_orders", "store_master"}
     ingest = dags["pos_orders"]["tasks"]
     assert ingest["ingest"]["downstream"] == ["check_quality"]
-    assert ingest["ingest"]["bash_command"].startswith(
-        "python -m src.ingestion.pos_orders --run-date"
-    )
+    assert ingest["ingest"]["operator"] == "_PythonDecoratedOperator"
+    assert dags["pos_orders"]["params"] == {"source": "landing/pos/orders/*.csv"}
     orchestration = dags["orchestration"]["tasks"]
     assert orchestration["trigger_store_master"]["downstream"] == ["trigger_pos_orders"]
     for task in orchestration.values():

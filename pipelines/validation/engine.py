@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 TIERS = ("static", "full")
 DEFAULT_TIMEOUT = {"static": 300.0, "full": 900.0}  # seconds per pipeline
 DEFAULT_ROWS = 1000
+GROUP_EXIT_SECONDS = 10.0
 LOG_DIR = ".phasegate/runs"
 Listener = Callable[[dict], None]
 
@@ -217,6 +218,7 @@ class _Runner:
                              "error", f"cannot start the validation subprocess: {exc}")  # fmt: skip
             return []
         os.close(write_fd)
+        self.notify({"event": "subprocess", "pid": child.pid, "pipelines": remaining})
         events = os.fdopen(read_fd, "rb")
         done: set[str] = set()
         current: str | None = None
@@ -329,6 +331,13 @@ class _Runner:
                 continue
         with contextlib.suppress(ProcessLookupError):  # the JVM may outlive its parent
             os.killpg(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + GROUP_EXIT_SECONDS
+        while time.monotonic() < deadline:  # until the kernel has removed the whole group
+            try:
+                os.killpg(child.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
 
 
 def _parse(text: str) -> dict | None:

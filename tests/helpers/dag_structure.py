@@ -23,8 +23,10 @@ for dag_id, dag in sorted(bag.dags.items()):
             info.update(
                 trigger_dag_id=task.trigger_dag_id, wait=task.wait_for_completion, conf=task.conf
             )
-        if info["operator"] == "BashOperator":
-            info["bash_command"] = task.bash_command
         tasks[task.task_id] = info
-    out["dags"][dag_id] = {"schedule": str(getattr(dag, "schedule", None)), "tasks": tasks}
+    out["dags"][dag_id] = {
+        "schedule": str(getattr(dag, "schedule", None)),
+        "tasks": tasks,
+        "params": {k: dag.params[k] for k in dag.params},
+    }
 print(json.dumps(out, default=str))

@@ -1,0 +1,232 @@
+"""The full tier with the real engines: local Spark, Iceberg (SQLite and PostgreSQL catalogs), GX,
+Airflow `dag.test()`; and every way a run can go wrong becoming a recorded result."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from deliverables.validations import evidence, run_report, validations_green
+from pipelines.validation.engine import validate
+from tests.test_pipeline_spec import EXAMPLE, STORE_MASTER
+from tests.test_validation_static import PLAIN, by_check, make_solution
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+def _catalog(project):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    lake = project.root / ".phasegate" / "lake"
+    return SqlCatalog(
+        "phasegate", uri=f"sqlite:///{lake / 'catalog.db'}", warehouse=(lake / "warehouse").as_uri()
+    )
+
+
+def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
+    project = make_solution(
+        tmp_path / "retail", {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
+    )
+    # no sample file: the rows are synthesized from the schema
+    spec = project.root / "pipelines/pos_orders.yaml"
+    spec.write_text(spec.read_text().replace("  sample: samples/pos_orders.csv", ""))
+    from pipelines.codegen import generate_pipelines
+
+    generate_pipelines(project)
+    outcome = validate(project, tier="full", rows=400)
+    problems = [
+        (c.pipeline, c.check_name, c.detail) for c in outcome.checks if c.outcome != "passed"
+    ]
+    assert outcome.status == "passed", problems
+    checks = by_check(outcome)
+    job = checks[("pos_orders", "job", "job on the sample")].payload
+    assert job["rows_read"] == 400 and 0 < job["rows_written"] <= 400  # filter: quantity > 0
+    # the Iceberg table holds the commit the job made, partitioned as the spec says
+    table = _catalog(project).load_table("sales.orders")
+    snapshot = checks[("pos_orders", "iceberg", "Iceberg table")].payload["snapshot_id"]
+    assert snapshot in [s.snapshot_id for s in table.snapshots()]
+    assert [str(f.transform) for f in table.spec().fields] == ["day", "bucket[16]"]
+    # one result per expectation, with GX's counts
+    quality = [c for c in outcome.checks if c.pipeline == "pos_orders" and c.step == "quality"]
+    assert [c.check_name for c in quality] == [
+        "not_null_order_id",
+        "unique_order_id",
+        "between_quantity",
+        "in_set_status",
+        "regex_email",
+        "row_count",
+        "freshness_ordered_on",
+    ]
+    assert quality[0].payload["unexpected_count"] == 0
+    assert quality[5].payload["observed_value"] == job["rows_written"]
+    # dag.test() ran both tasks of each ingestion DAG
+    dag_test = checks[("store_master", "dag_test", "dag.test()")].payload
+    assert dag_test["dag_run"].endswith("success")
+    assert set(dag_test["tasks"]) == {"ingest", "check_quality"}
+    assert all(state.endswith("success") for state in dag_test["tasks"].values())
+    run = project.tracker.run(outcome.run_id)
+    assert run.version_map["pyspark"] and run.version_map["java"] != "missing"
+    # evidence for the deliverables, and the phase 5 gate criterion
+    assert validations_green(project, "5")[0]
+    assert evidence(project, "D5.3") == [
+        f"pos_orders: 7/7 expectations met (run {outcome.run_id})",
+        f"store_master: no quality rules in its spec (run {outcome.run_id})",
+    ]
+    assert "rows/s" in evidence(project, "D4.5")[0]
+    assert "| quality | freshness\\_ordered\\_on | passed |" in run_report(project, outcome.run_id)
+    project.close()
+
+
+def _sample_with_planted_rows(now: datetime) -> str:
+    at = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    good = [f"o{n};s{n};{at};{n}.50;{n};paid;buyer{n}@example.com" for n in range(1, 7)]
+    planted = [
+        f";s7;{at};3.00;1;paid;b7@example.com",  # null order_id: not_null (error)
+        f"o8;s8;{at};9.00;5000;paid;b8@example.com",  # quantity out of range: between (error)
+        f"o9;s9;{at};2.00;2;lost;b9@example.com",  # unknown status: in_set (warning)
+        f"o10;s10;{at};2.00;2;void;not-an-email",  # bad e-mail: regex (warning)
+    ]
+    header = "order_id;store_id;ordered_at;amount;quantity;status;email"
+    return "\n".join([header, *good, *planted]) + "\n"
+
+
+def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(tmp_path):
+    specs = {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
+    for name in ("crashy", "sleepy", "boom"):
+        specs[name] = PLAIN.format(name=name)
+    specs["boom"] += (
+        "transformations:\n"
+        "  - derive: {column: doomed, expr: \"raise_error('planted failure')\", type: string}\n"
+    )
+    project = make_solution(tmp_path / "retail", specs)
+    root = project.root
+    (root / "samples").mkdir()
+    (root / "samples/pos_orders.csv").write_text(_sample_with_planted_rows(datetime.now(UTC)))
+    crashy = root / "src/ingestion/crashy.py"
+    crashy.write_text(
+        crashy.read_text().replace(
+            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n",
+            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n    os._exit(7)\n",
+        )
+    )
+    sleepy = root / "src/ingestion/sleepy.py"
+    sleepy.write_text(
+        sleepy.read_text().replace(
+            "def apply_transformations(df: DataFrame) -> DataFrame:\n",
+            "def apply_transformations(df: DataFrame) -> DataFrame:\n"
+            "    import time\n\n    time.sleep(600)\n",
+        )
+    )
+    outcome = validate(
+        project, ["crashy", "sleepy", "boom", "pos_orders"], tier="full", rows=50, timeout=45
+    )
+    assert outcome.status == "failed"
+    assert outcome.pipelines == {
+        "crashy": "failed",
+        "sleepy": "timeout",
+        "boom": "failed",
+        "pos_orders": "failed",
+    }
+    checks = by_check(outcome)
+    crash = checks[("crashy", "run", "subprocess")]
+    assert crash.outcome == "error" and "crashed: exit code 7" in crash.detail
+    timeout = checks[("sleepy", "run", "timeout")]
+    assert timeout.outcome == "timeout" and "no result within 45 s" in timeout.detail
+    boom = checks[("boom", "job", "job on the sample")]
+    assert boom.outcome == "error" and "planted failure" in boom.detail
+    assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
+    assert not _catalog(project).table_exists("ops.boom")
+    # the planted rows break exactly these expectations; the others pass
+    quality = {
+        c.check_name: c
+        for c in outcome.checks
+        if c.pipeline == "pos_orders" and c.step == "quality"
+    }
+    assert {name: c.outcome for name, c in quality.items()} == {
+        "not_null_order_id": "failed",
+        "unique_order_id": "passed",
+        "between_quantity": "failed",
+        "in_set_status": "warning",
+        "regex_email": "warning",
+        "row_count": "passed",
+        "freshness_ordered_on": "passed",
+    }
+    assert quality["between_quantity"].payload["unexpected_count"] == 1
+    assert quality["between_quantity"].payload["unexpected_samples"] == [5000]
+    assert quality["in_set_status"].payload["unexpected_samples"] == ["lost"]
+    assert quality["row_count"].payload["observed_value"] == 10
+    # the DAG ran the same sample: ingest succeeded, the quality task failed the run
+    dag_test = checks[("pos_orders", "dag_test", "dag.test()")]
+    assert dag_test.outcome == "failed"
+    assert dag_test.payload["tasks"]["ingest"].endswith("success")
+    assert dag_test.payload["tasks"]["check_quality"].endswith("failed")
+    report = run_report(project, outcome.run_id)
+    assert "| run | timeout | timeout |" in report and "samples: 5000" in report
+    project.close()
+
+
+def test_the_full_tier_writes_to_a_postgresql_catalog(tmp_path):
+    psycopg = pytest.importorskip("psycopg")
+    database = f"phasegate_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        project = make_solution(tmp_path / "retail", {"store_master": STORE_MASTER})
+        outcome = validate(project, tier="full", rows=100, catalog_uri=POSTGRES + database)
+        assert outcome.status == "passed", [
+            (c.check_name, c.detail) for c in outcome.checks if c.outcome != "passed"
+        ]
+        snapshot = by_check(outcome)[("store_master", "iceberg", "Iceberg table")].payload
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}") as conn:
+            rows = conn.execute(
+                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables"
+            ).fetchall()
+        assert [(r[0], r[1]) for r in rows] == [("sales", "stores")]
+        assert rows[0][2].startswith(snapshot["location"])
+        project.close()
+    finally:
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_cancel_ends_the_subprocess_group_and_records_cancelled(tmp_path):
+    project = make_solution(
+        tmp_path / "ops", {name: PLAIN.format(name=name) for name in ("alpha", "beta")}
+    )
+    cancel = threading.Event()
+    pids = []
+
+    def listener(event):
+        if event["event"] == "subprocess":
+            pids.append(event["pid"])
+        if event["event"] == "step" and event["step"] == "job":
+            cancel.set()
+
+    outcome = validate(project, tier="full", rows=20, cancel=cancel, listener=listener)
+    assert outcome.status == "cancelled"
+    assert {c.outcome for c in outcome.checks if c.step == "run"} == {"cancelled"}
+    assert outcome.pipelines == {"alpha": "cancelled", "beta": "cancelled"}
+    assert project.tracker.run(outcome.run_id).status == "cancelled"
+    with pytest.raises(ProcessLookupError):  # nothing of the group is left, the JVM included
+        os.killpg(pids[0], 0)
+    project.close()
+
+
+def test_without_java_every_pipeline_gets_a_clear_error(tmp_path, monkeypatch):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    outcome = validate(project, tier="full", rows=10)
+    check = by_check(outcome)[("alpha", "sample", "Spark session")]
+    assert check.outcome == "error"
+    assert (
+        check.detail
+        == f"JAVA_HOME is {tmp_path / 'no-jdk'}, which has no bin/java: install Java 17 or fix JAVA_HOME"
+    )
+    assert outcome.status == "failed"
+    project.close()

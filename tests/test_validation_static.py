@@ -1,0 +1,226 @@
+"""The static tier with the real tools (ruff, a DagBag, GX, sqlglot) in its subprocess: a generated
+solution passes every check, and each kind of breakage is found and named."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from deliverables import Project
+from deliverables.validations import validations_green
+from pipelines.codegen import generate_pipelines
+from pipelines.errors import ValidationError
+from pipelines.scaffold import generate_scaffold
+from pipelines.validation.engine import validate
+from pipelines.validation.static import ddl_problems
+from tests.conftest import fixed_clock
+from tests.test_pipeline_spec import EXAMPLE, STORE_MASTER
+
+PLAIN = """\
+name: {name}
+source: {{path: landing/{name}.json, format: json}}
+schema:
+  - {{name: id, type: long, nullable: false}}
+  - {{name: label, type: string}}
+target: {{table: ops.{name}}}
+quality:
+  - {{rule: not_null, column: id}}
+  - {{rule: between, column: id, min: 1, max: 100}}
+"""
+
+
+def make_solution(root, specs: dict[str, str]) -> Project:
+    project, _ = Project.init(root, clock=fixed_clock)
+    generate_scaffold(project)
+    (project.root / "pipelines").mkdir()
+    for name, text in specs.items():
+        (project.root / "pipelines" / f"{name}.yaml").write_text(text)
+    generate_pipelines(project)
+    return project
+
+
+def by_check(outcome) -> dict[tuple[str, str, str], object]:
+    return {(c.pipeline, c.step, c.check_name): c for c in outcome.checks}
+
+
+def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tmp_path):
+    project = make_solution(
+        tmp_path / "retail", {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
+    )
+    events = []
+    outcome = validate(project, tier="static", listener=events.append)
+    assert outcome.status == "passed", [
+        (c.pipeline, c.check_name, c.detail) for c in outcome.checks if c.outcome != "passed"
+    ]
+    checks = by_check(outcome)
+    steps = {(c.pipeline, c.step) for c in outcome.checks}
+    for name in ("pos_orders", "store_master"):
+        for step in ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl"):
+            assert (name, step) in steps
+    assert checks[("pos_orders", "suite", "GX suite loads")].payload == {"loaded": 7}
+    assert checks[("pos_orders", "dag", "orchestration")].detail == "triggered after store_master"
+    # stored: the run, its checks, the versions, the commit, one activity event
+    run = project.tracker.run(outcome.run_id)
+    assert run.status == "passed" and run.tier == "static" and run.finished_at
+    assert run.git_commit is None or len(run.git_commit) == 40
+    assert "apache-airflow" in run.version_map and "great-expectations" in run.version_map
+    assert len(project.tracker.run_checks(outcome.run_id)) == len(outcome.checks)
+    assert project.tracker.activity(1)[0].subject == f"run:{outcome.run_id}"
+    assert events[0]["event"] == "started" and events[-1]["event"] == "finished"
+    assert any(e["event"] == "step" for e in events)
+    # the phase 4 gate criterion reads the latest run of every pipeline
+    met, lines = validations_green(project, "4")
+    assert met and lines[0].startswith("pos_orders: passed (run ")
+    met5, lines5 = validations_green(project, "5")
+    assert not met5 and lines5 == [
+        "pos_orders: no full validation run yet",
+        "store_master: no full validation run yet",
+    ]
+    project.close()
+
+
+def test_each_breakage_is_found_and_named(tmp_path):
+    specs = {name: PLAIN.format(name=name) for name in ("alpha", "beta", "gamma", "delta")}
+    specs["epsilon"] = PLAIN.format(name="epsilon") + "depends_on: [alpha]\n"
+    project = make_solution(tmp_path / "ops", specs)
+    root = project.root
+    # alpha: GX would silently drop an unknown expectation type; and min > max
+    suite_path = root / "great_expectations/expectations/alpha.json"
+    suite = json.loads(suite_path.read_text())
+    suite["expectations"].append({"type": "expect_column_values_to_be_purple", "kwargs": {}})
+    suite["expectations"][1]["kwargs"].update(min_value=50, max_value=5)
+    suite_path.write_text(json.dumps(suite))
+    # beta: the DAG file no longer parses
+    dag = root / "airflow/dags/ingestion/beta_dag.py"
+    dag.write_text(dag.read_text().replace("with DAG(", "with DAG((", 1))
+    # gamma: a DDL that lost a column, and an unused import ruff finds
+    ddl = root / "sql/ddl/ops.gamma.sql"
+    ddl.write_text(ddl.read_text().replace("  `label` STRING,\n", ""))
+    job = root / "src/ingestion/gamma.py"
+    job.write_text("import shutil\n" + job.read_text())
+    # delta: its spec changed after generation
+    spec = root / "pipelines/delta.yaml"
+    spec.write_text(spec.read_text().replace("max: 100", "max: 1000"))
+    # epsilon: the orchestration triggers a DAG that does not exist (Airflow does not check)
+    orchestration = root / "airflow/dags/orchestration/orchestration.py"
+    orchestration.write_text(
+        orchestration.read_text().replace('trigger_dag_id="epsilon"', 'trigger_dag_id="epsilonn"')
+    )
+    outcome = validate(project, tier="static")
+    assert outcome.status == "failed"
+    assert outcome.pipelines == {
+        "alpha": "failed",
+        "beta": "failed",
+        "gamma": "failed",
+        "delta": "failed",
+        "epsilon": "failed",
+    }
+    checks = by_check(outcome)
+    alpha = checks[("alpha", "suite", "GX suite loads")]
+    assert alpha.outcome == "failed"
+    assert (
+        "expect_column_values_to_be_purple" in alpha.detail
+        and "does not load in GX" in alpha.detail
+    )
+    assert "min_value 50 > max_value 5" in alpha.detail
+    assert alpha.payload == {"loaded": 2}
+    beta_parse = checks[("beta", "parse", "python parses")]
+    assert (
+        beta_parse.outcome == "failed"
+        and "airflow/dags/ingestion/beta_dag.py:" in beta_parse.detail
+    )
+    assert checks[("beta", "dagbag", "DagBag import")].outcome == "failed"
+    assert checks[("beta", "dag", "DAG structure")].detail == "no DAG with id 'beta'"
+    gamma_ddl = checks[("gamma", "ddl", "DDL parses and matches the spec")]
+    assert gamma_ddl.outcome == "failed" and "label" in gamma_ddl.detail
+    gamma_lint = checks[("gamma", "lint", "ruff")]
+    assert gamma_lint.outcome == "failed" and "src/ingestion/gamma.py:1: F401" in gamma_lint.detail
+    delta = checks[("delta", "sync", "spec and files in sync")]
+    assert delta.outcome == "failed" and delta.payload == {"state": "out of date"}
+    epsilon = checks[("epsilon", "dag", "orchestration")]
+    assert epsilon.outcome == "failed" and "'epsilonn', which is no DAG" in epsilon.detail
+    # what was not broken still passed
+    assert checks[("alpha", "dagbag", "DagBag import")].outcome == "passed"
+    assert checks[("delta", "suite", "GX suite loads")].outcome == "passed"
+    met, lines = validations_green(project, "4")
+    assert not met and any(line.startswith("alpha: failed") for line in lines)
+    project.close()
+
+
+def test_a_pipeline_that_was_never_generated_is_named_with_the_fix(tmp_path):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    (project.root / "pipelines" / "late.yaml").write_text(PLAIN.format(name="late"))
+    outcome = validate(project, ["late"], tier="static")
+    checks = by_check(outcome)
+    assert checks[("late", "sync", "generated files")].detail == (
+        "not generated yet: run `phasegate generate pipelines`"
+    )
+    assert {c.outcome for c in outcome.checks if c.step != "sync"} == {"skipped"}
+    assert outcome.pipelines == {"late": "failed"}
+    project.close()
+
+
+def test_bad_arguments_are_refused_before_anything_is_stored(tmp_path):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    with pytest.raises(ValidationError, match=r"unknown pipeline.*nope; the specs are: alpha"):
+        validate(project, ["nope"])
+    with pytest.raises(ValidationError, match="unknown tier 'medium'"):
+        validate(project, tier="medium")
+    assert project.tracker.runs() == []
+    project.close()
+
+
+def test_the_ddl_check_parses_for_real(tmp_path):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    from pipelines.spec import load_specs
+
+    spec = load_specs(project.root)[0]
+    text = (project.root / "sql/ddl/ops.alpha.sql").read_text()
+    assert ddl_problems(text, spec) == []
+    assert ddl_problems(text.replace("CREATE TABLE", "CREATE TABEL"), spec)
+    assert ddl_problems(text.replace("BIGINT NOT NULL", "BIGINT"), spec) == [
+        "id: BIGINT, expected BIGINT NOT NULL"
+    ]
+    renamed = ddl_problems(text.replace("`ops`.`alpha`", "`ops`.`beta`"), spec)
+    assert renamed == ["creates ops.beta, the spec's table is ops.alpha"]
+    project.close()
+
+
+def test_the_cli_runs_the_same_engine(tmp_path, capsys):
+    from tui.cli import main
+
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    root = str(project.root)
+    assert main(["-C", root, "validate", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "passed" and document["pipelines"] == ["alpha"]
+    assert {c["step"] for c in document["checks"]} >= {"sync", "dagbag", "suite", "ddl"}
+    assert main(["-C", root, "runs"]) == 0
+    assert "static  passed" in capsys.readouterr().out
+    assert main(["-C", root, "runs", "show", str(document["id"])]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# ops — static validation run ")
+    assert "| ddl | DDL parses and matches the spec | passed |" in report
+    assert main(["-C", root, "runs", "show", "99"]) == 1
+    assert "no validation run 99" in capsys.readouterr().err
+    assert main(["-C", root, "validate", "nope"]) == 1
+    assert "unknown pipeline(s) nope" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["-C", root, "validate", "--rows", "0"])
+    assert usage.value.code == 2
+    project.close()
+
+
+def test_a_spec_error_stops_the_run_with_file_and_line(tmp_path, capsys):
+    from tui.cli import main
+
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    (project.root / "pipelines" / "alpha.yaml").write_text(
+        textwrap.dedent(PLAIN.format(name="alpha")).replace("type: long", "type: lung")
+    )
+    assert main(["-C", str(project.root), "validate"]) == 1
+    assert "alpha.yaml:4" in capsys.readouterr().err
+    assert project.tracker.runs() == []
+    project.close()
