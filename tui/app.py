@@ -30,6 +30,7 @@ class PhasegateApp(App):
         "report": lambda: _screen("tui.screens.report", "ReportScreen"),
         "pipelines": lambda: _screen("tui.screens.pipelines", "PipelinesScreen"),
         "prompts": lambda: _screen("tui.screens.prompts", "PromptsScreen"),
+        "validation": lambda: _screen("tui.screens.validation", "ValidationScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -39,6 +40,7 @@ class PhasegateApp(App):
         Binding("r", "switch_mode('report')", "Report"),
         Binding("P", "switch_mode('pipelines')", "Pipelines"),
         Binding("T", "switch_mode('prompts')", "Prompts"),
+        Binding("V", "switch_mode('validation')", "Validation"),
         *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -48,6 +50,7 @@ class PhasegateApp(App):
         super().__init__()
         self.project = project
         self.ready_in: float | None = None
+        self.validation_run = None  # a run in progress (tui.screens.validation), ended on exit
 
     def on_ready(self) -> None:
         self.ready_in = time.perf_counter() - STARTED
@@ -68,6 +71,10 @@ class PhasegateApp(App):
                 reload()
 
     def on_unmount(self) -> None:
+        run = self.validation_run
+        if run is not None and run.running:  # end its subprocess; let it record "cancelled"
+            run.cancel.set()
+            run.thread.join(20)
         self.project.close()
 
     # --- navigation ----------------------------------------------------------------------------

@@ -103,10 +103,18 @@ def validate(
     log_dir = project.root / LOG_DIR
     log_dir.mkdir(parents=True, exist_ok=True)
     runner = _Runner(
-        project.root, tracker, run_id, tier, rows, uri, warehouse,
-        timeout or DEFAULT_TIMEOUT[tier], cancel or threading.Event(),
-        listener or (lambda event: None), log_dir / f"{run_id}.log",
-    )  # fmt: skip
+        project.root,
+        tracker,
+        run_id,
+        tier,
+        rows,
+        uri,
+        warehouse,
+        timeout or DEFAULT_TIMEOUT[tier],
+        cancel or threading.Event(),
+        listener or (lambda event: None),
+        log_dir / f"{run_id}.log",
+    )
     try:
         runner.run(selected)
     finally:
@@ -121,12 +129,18 @@ def git_head(root: Path) -> tuple[str | None, bool | None]:
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--verify", "-q", "HEAD"],
-            cwd=root, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None, None
     if status.returncode != 0:
@@ -150,9 +164,11 @@ def _conclude(
             per[name] = "not run"
         else:
             per[name] = "passed"
-    status = "cancelled" if cancelled else (
-        "passed" if all(v == "passed" for v in per.values()) else "failed"
-    )  # fmt: skip
+    status = (
+        "cancelled"
+        if cancelled
+        else ("passed" if all(v == "passed" for v in per.values()) else "failed")
+    )
     good = [n for n, v in per.items() if v == "passed"]
     bad = [f"{n} ({v})" for n, v in per.items() if v != "passed"]
     summary = f"{len(good)} of {len(per)} pipeline(s) passed"
@@ -185,8 +201,15 @@ class _Runner:
 
     def run(self, selected: list[str]) -> None:
         remaining = list(selected)
-        self.notify({"event": "started", "run_id": self.run_id, "tier": self.tier,
-                     "pipelines": selected, "steps": list(STEPS[self.tier])})  # fmt: skip
+        self.notify(
+            {
+                "event": "started",
+                "run_id": self.run_id,
+                "tier": self.tier,
+                "pipelines": selected,
+                "steps": list(STEPS[self.tier]),
+            }
+        )
         with self.log_path.open("a", encoding="utf-8") as log:
             self._log = log
             while remaining and not self.cancelled:
@@ -198,24 +221,46 @@ class _Runner:
         """Runs a child for `remaining`; returns the pipelines still without a result."""
         read_fd, write_fd = os.pipe()
         command = [
-            sys.executable, "-m", "pipelines.validation.child",
-            "--root", str(self.root), "--tier", self.tier, "--events-fd", str(write_fd),
-            "--rows", str(self.rows), "--catalog-uri", self.uri, "--warehouse", self.warehouse,
+            sys.executable,
+            "-m",
+            "pipelines.validation.child",
+            "--root",
+            str(self.root),
+            "--tier",
+            self.tier,
+            "--events-fd",
+            str(write_fd),
+            "--rows",
+            str(self.rows),
+            "--catalog-uri",
+            self.uri,
+            "--warehouse",
+            self.warehouse,
             *remaining,
-        ]  # fmt: skip
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         try:
             child = subprocess.Popen(
-                command, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), start_new_session=True,
-            )  # fmt: skip
+                command,
+                cwd=self.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)
             for name in remaining:
-                self._record(name, "sample" if self.tier == "full" else "sync", "subprocess",
-                             "error", f"cannot start the validation subprocess: {exc}")  # fmt: skip
+                self._record(
+                    name,
+                    "sample" if self.tier == "full" else "sync",
+                    "subprocess",
+                    "error",
+                    f"cannot start the validation subprocess: {exc}",
+                )
             return []
         os.close(write_fd)
         self.notify({"event": "subprocess", "pid": child.pid, "pipelines": remaining})
@@ -235,13 +280,23 @@ class _Runner:
                     self.cancelled = True
                     for name in remaining:
                         if name not in done:
-                            self._record(name, "run", "cancelled", "cancelled",
-                                         "the run was cancelled before this pipeline finished")  # fmt: skip
+                            self._record(
+                                name,
+                                "run",
+                                "cancelled",
+                                "cancelled",
+                                "the run was cancelled before this pipeline finished",
+                            )
                     return []
                 if current is not None and time.monotonic() - started_at > self.timeout:
                     self._end(child)
-                    self._record(current, "run", "timeout", "timeout",
-                                 f"no result within {self.timeout:g} s: the subprocess was ended")  # fmt: skip
+                    self._record(
+                        current,
+                        "run",
+                        "timeout",
+                        "timeout",
+                        f"no result within {self.timeout:g} s: the subprocess was ended",
+                    )
                     done.add(current)
                     return [n for n in remaining if n not in done]
                 for key, _ in selector.select(timeout=0.2):
@@ -268,10 +323,14 @@ class _Runner:
                                 current, started_at = event.get("pipeline"), time.monotonic()
                         elif kind == "check":
                             self._record(
-                                event["pipeline"], event["step"], event["check"],
-                                event["outcome"], event.get("detail", ""),
-                                event.get("data") or {}, event.get("duration"),
-                            )  # fmt: skip
+                                event["pipeline"],
+                                event["step"],
+                                event["check"],
+                                event["outcome"],
+                                event.get("detail", ""),
+                                event.get("data") or {},
+                                event.get("duration"),
+                            )
                             continue  # _record notifies
                         elif kind == "pipeline":
                             done.add(event["pipeline"])
@@ -289,27 +348,58 @@ class _Runner:
             return []
         reason = _exit_reason(code, list(self._tail))
         if current is not None and current in left:
-            self._record(current, "run", "subprocess", "error",
-                         f"the validation subprocess crashed: {reason}")  # fmt: skip
+            self._record(
+                current,
+                "run",
+                "subprocess",
+                "error",
+                f"the validation subprocess crashed: {reason}",
+            )
             return [n for n in left if n != current]
         # it died before starting any pipeline: restarting would fail the same way
         for name in left:
-            self._record(name, "run", "subprocess", "error",
-                         f"the validation subprocess failed before this pipeline: {reason}")  # fmt: skip
+            self._record(
+                name,
+                "run",
+                "subprocess",
+                "error",
+                f"the validation subprocess failed before this pipeline: {reason}",
+            )
         return []
 
     def _record(
-        self, pipeline: str, step: str, check: str, outcome: str, detail: str = "",
-        data: dict | None = None, duration: float | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        pipeline: str,
+        step: str,
+        check: str,
+        outcome: str,
+        detail: str = "",
+        data: dict | None = None,
+        duration: float | None = None,
+    ) -> None:
         record = CheckRecord(
-            self.run_id, pipeline, step, check, outcome, detail,
-            json.dumps(data or {}, default=str), duration,
-        )  # fmt: skip
+            self.run_id,
+            pipeline,
+            step,
+            check,
+            outcome,
+            detail,
+            json.dumps(data or {}, default=str),
+            duration,
+        )
         self.tracker.add_checks([record])
         self.checks.append(record)
-        self.notify({"event": "check", "pipeline": pipeline, "step": step, "check": check,
-                     "outcome": outcome, "detail": detail, "duration": duration})  # fmt: skip
+        self.notify(
+            {
+                "event": "check",
+                "pipeline": pipeline,
+                "step": step,
+                "check": check,
+                "outcome": outcome,
+                "detail": detail,
+                "duration": duration,
+            }
+        )
 
     def _log_line(self, text: str) -> None:
         self._tail.append(text)

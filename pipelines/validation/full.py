@@ -115,10 +115,14 @@ class FullTier:
         missing = [p for p in pipeline_paths(spec).values() if not (self.root / p).exists()]
         if missing:
             self.emit.check(
-                spec.name, "sample", "generated files", "failed",
+                spec.name,
+                "sample",
+                "generated files",
+                "failed",
                 "not generated: run `phasegate generate pipelines` (missing "
-                + ", ".join(missing[:3]) + ")",
-            )  # fmt: skip
+                + ", ".join(missing[:3])
+                + ")",
+            )
             return
         source = self._sample(spec)
         if source is None:
@@ -138,8 +142,10 @@ class FullTier:
                 if not given.exists():
                     result.update(outcome="failed", detail=f"{spec.source.sample}: no such file")
                     return None
-                result.update(detail=f"the spec's sample {spec.source.sample}",
-                              data={"source": spec.source.sample})  # fmt: skip
+                result.update(
+                    detail=f"the spec's sample {spec.source.sample}",
+                    data={"source": spec.source.sample},
+                )
                 return given
             path = synthesize(self.spark, spec, self.rows, self.workdir / "samples", self._now())
             result.update(
@@ -185,10 +191,12 @@ class FullTier:
             current = table.current_snapshot()
             fields = [[f.name, str(f.transform)] for f in table.spec().fields]
             expected = [
-                [f"{p.column}_{p.transform}",
-                 f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform]
+                [
+                    f"{p.column}_{p.transform}",
+                    f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
+                ]
                 for p in spec.target.partition_by
-            ]  # fmt: skip
+            ]
             columns = [f.name for f in table.schema().fields]
             problems = []
             if current is None or current.snapshot_id != batch["snapshot_id"]:
@@ -223,8 +231,14 @@ class FullTier:
             except quality.DataQualityException as exc:
                 results = exc.results
         except Exception as exc:
-            self.emit.check(spec.name, "quality", "GX validation", "error", describe(exc),
-                            duration=time.perf_counter() - start)  # fmt: skip
+            self.emit.check(
+                spec.name,
+                "quality",
+                "GX validation",
+                "error",
+                describe(exc),
+                duration=time.perf_counter() - start,
+            )
             return
         elapsed = time.perf_counter() - start
         for r in results.results:
@@ -239,8 +253,12 @@ class FullTier:
                 "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
                 "rows": len(df),
             }
-            for key in ("unexpected_count", "unexpected_percent", "observed_value",
-                        "missing_count"):  # fmt: skip
+            for key in (
+                "unexpected_count",
+                "unexpected_percent",
+                "observed_value",
+                "missing_count",
+            ):
                 if key in found:
                     data[key] = found[key]
             if found.get("partial_unexpected_list"):
@@ -249,10 +267,14 @@ class FullTier:
                 outcome = "error"
                 data["exception"] = r.exception_info.get("exception_message")
             self.emit.check(
-                spec.name, "quality", meta.get("rule", config.type), outcome,
-                _expectation_detail(r.success, data), data,
+                spec.name,
+                "quality",
+                meta.get("rule", config.type),
+                outcome,
+                _expectation_detail(r.success, data),
+                data,
                 elapsed / max(1, len(results.results)),
-            )  # fmt: skip
+            )
 
     def _dag_test(self, spec: PipelineSpec, source: Path) -> None:
         with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
@@ -262,9 +284,11 @@ class FullTier:
             dag_file = self.root / pipeline_paths(spec)["dag"]
             bag = DagBag(dag_folder=str(dag_file), safe_mode=False)
             if bag.import_errors:
-                result.update(outcome="failed",
-                              detail="the DAG does not import: "
-                              + str(next(iter(bag.import_errors.values()))).strip().splitlines()[-1])  # fmt: skip
+                result.update(
+                    outcome="failed",
+                    detail="the DAG does not import: "
+                    + str(next(iter(bag.import_errors.values()))).strip().splitlines()[-1],
+                )
                 return
             dag = bag.dags.get(spec.name)
             if dag is None:
@@ -282,8 +306,10 @@ class FullTier:
             if state.endswith("success"):
                 result["detail"] = "success: " + ", ".join(f"{t} {s}" for t, s in tasks.items())
             else:
-                result.update(outcome="failed", detail=f"dag run {state}: "
-                              + ", ".join(f"{t} {s}" for t, s in tasks.items()))  # fmt: skip
+                result.update(
+                    outcome="failed",
+                    detail=f"dag run {state}: " + ", ".join(f"{t} {s}" for t, s in tasks.items()),
+                )
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -333,8 +359,11 @@ def migrated_database() -> Path:
     }
     done = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise RuntimeError("airflow db migrate failed: " + done.stderr.strip()[-400:])
     os.replace(scratch / "airflow.db", target)  # atomic: a concurrent run sees all or nothing

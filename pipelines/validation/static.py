@@ -47,10 +47,13 @@ def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit:
         emit.step(spec.name, "sync")
         if state == "not generated":
             emit.check(
-                spec.name, "sync", "generated files", "failed",
+                spec.name,
+                "sync",
+                "generated files",
+                "failed",
                 "not generated yet: run `phasegate generate pipelines`",
                 duration=time.perf_counter() - start,
-            )  # fmt: skip
+            )
             for step in ("parse", "lint", "dagbag", "dag", "suite", "ddl"):
                 emit.check(spec.name, step, step, "skipped", "nothing generated to check")
             continue
@@ -113,10 +116,20 @@ def _lint(root: Path, specs: list[PipelineSpec], emit: Emitter) -> None:
     ruff = Path(sys.executable).with_name("ruff")
     try:
         done = subprocess.run(
-            [str(ruff if ruff.exists() else "ruff"), "check", "--no-cache", "--output-format",
-             "json", "--exit-zero", *files],
-            cwd=root, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                str(ruff if ruff.exists() else "ruff"),
+                "check",
+                "--no-cache",
+                "--output-format",
+                "json",
+                "--exit-zero",
+                *files,
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         findings = json.loads(done.stdout or "[]")
         error = None if done.returncode == 0 else done.stderr.strip()[:400]
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
@@ -134,10 +147,14 @@ def _lint(root: Path, specs: list[PipelineSpec], emit: Emitter) -> None:
             emit.check(spec.name, "lint", "ruff", "error", f"ruff did not run: {error}")
         elif found:
             emit.check(
-                spec.name, "lint", "ruff", "failed",
+                spec.name,
+                "lint",
+                "ruff",
+                "failed",
                 f"{len(found)} finding(s): " + "; ".join(found[:5]),
-                {"findings": found}, elapsed,
-            )  # fmt: skip
+                {"findings": found},
+                elapsed,
+            )
         else:
             emit.check(spec.name, "lint", "ruff", "passed", "no findings", duration=elapsed)
 
@@ -168,23 +185,44 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
         path = pipeline_paths(spec)["dag"]
         if path in errors:
             emit.check(
-                spec.name, "dagbag", "DagBag import", "failed",
-                _first_line(errors[path]), {"error": errors[path]}, elapsed,
-            )  # fmt: skip
+                spec.name,
+                "dagbag",
+                "DagBag import",
+                "failed",
+                _first_line(errors[path]),
+                {"error": errors[path]},
+                elapsed,
+            )
         elif warnings.get(path):
             emit.check(
-                spec.name, "dagbag", "DagBag import", "failed",
-                "warnings: " + "; ".join(warnings[path])[:400], {"warnings": warnings[path]}, elapsed,
-            )  # fmt: skip
+                spec.name,
+                "dagbag",
+                "DagBag import",
+                "failed",
+                "warnings: " + "; ".join(warnings[path])[:400],
+                {"warnings": warnings[path]},
+                elapsed,
+            )
         else:
-            emit.check(spec.name, "dagbag", "DagBag import", "passed", "no errors, no warnings",
-                       duration=elapsed)  # fmt: skip
+            emit.check(
+                spec.name,
+                "dagbag",
+                "DagBag import",
+                "passed",
+                "no errors, no warnings",
+                duration=elapsed,
+            )
         emit.step(spec.name, "dag")
         _structure(spec, dags.get(spec.name), emit)
         if spec.name in triggered:
             if ORCHESTRATION_DAG in errors:
-                emit.check(spec.name, "dag", "orchestration", "failed",
-                           "orchestration DAG: " + _first_line(errors[ORCHESTRATION_DAG]))  # fmt: skip
+                emit.check(
+                    spec.name,
+                    "dag",
+                    "orchestration",
+                    "failed",
+                    "orchestration DAG: " + _first_line(errors[ORCHESTRATION_DAG]),
+                )
             else:
                 _orchestration(spec, orchestration, set(dags), emit)
 
@@ -202,21 +240,34 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
     if "source" not in (dag.params or {}):
         problems.append("the DAG has no 'source' param (validation triggers it with a sample)")
     emit.check(
-        spec.name, "dag", "DAG structure", "failed" if problems else "passed",
+        spec.name,
+        "dag",
+        "DAG structure",
+        "failed" if problems else "passed",
         "; ".join(problems) or "ingest >> check_quality",
         {"tasks": sorted(tasks), "schedule": str(getattr(dag, "schedule", None))},
-    )  # fmt: skip
+    )
 
 
 def _orchestration(spec: PipelineSpec, dag, dag_ids: set[str], emit: Emitter) -> None:
     if dag is None:
-        emit.check(spec.name, "dag", "orchestration", "failed",
-                   "the orchestration DAG is missing, and this pipeline depends on others")  # fmt: skip
+        emit.check(
+            spec.name,
+            "dag",
+            "orchestration",
+            "failed",
+            "the orchestration DAG is missing, and this pipeline depends on others",
+        )
         return
     task = next((t for t in dag.tasks if t.task_id == f"trigger_{spec.name}"), None)
     if task is None:
-        emit.check(spec.name, "dag", "orchestration", "failed",
-                   f"the orchestration DAG has no task trigger_{spec.name}")  # fmt: skip
+        emit.check(
+            spec.name,
+            "dag",
+            "orchestration",
+            "failed",
+            f"the orchestration DAG has no task trigger_{spec.name}",
+        )
         return
     problems = []
     target = getattr(task, "trigger_dag_id", None)
@@ -231,10 +282,13 @@ def _orchestration(spec: PipelineSpec, dag, dag_ids: set[str], emit: Emitter) ->
     if not getattr(task, "wait_for_completion", False):
         problems.append("does not wait for the triggered DAG")
     emit.check(
-        spec.name, "dag", "orchestration", "failed" if problems else "passed",
+        spec.name,
+        "dag",
+        "orchestration",
+        "failed" if problems else "passed",
         "; ".join(problems) or f"triggered after {', '.join(spec.depends_on) or 'nothing'}",
         {"trigger_dag_id": target, "upstream": sorted(upstream)},
-    )  # fmt: skip
+    )
 
 
 def _suites(root: Path, specs: list[PipelineSpec], emit: Emitter) -> None:

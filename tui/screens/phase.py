@@ -10,6 +10,7 @@ from textual.widgets import Header, Label, Static
 
 from deliverables.project import STATUS_LABELS
 from deliverables.report import describe_event
+from deliverables.validations import EVIDENCE, evidence, validations_green
 from phases import Phase
 from tui.format import bar, due_text, item_mark, status_text, when, who
 from tui.keybar import KeyBar
@@ -177,6 +178,9 @@ class PhaseScreen(ProjectScreen):
             elif criterion.kind == "deliverables_approved":
                 met = progress.deliverables_done == progress.deliverables_total
                 state = f"{progress.deliverables_done}/{progress.deliverables_total}"
+            elif criterion.kind == "validations_green":
+                met, evidence = validations_green(self.project, phase.id)
+                state = "; ".join(evidence) + " · V runs them"
             else:
                 met, state = None, "at the gate review"
             glyph, style = {True: ("✔", "green"), False: ("✘", "red"), None: ("…", "dim")}[met]
@@ -249,6 +253,10 @@ class PhaseScreen(ProjectScreen):
             text.append(f"\nowner {state.owner or '—'} · {project.deliverable_path(d, state)}\n")
             for part in d.parts:
                 text.append(f"  {part.path} — {part.text}\n", style="dim")
+            if d.id in EVIDENCE:
+                text.append(f"Evidence ({EVIDENCE[d.id][2]}):\n", style="bold")
+                for line in evidence(project, d.id):
+                    text.append(f"  {line}\n")
             text.append("enter: change status · s/b: step · x: n/a · o: owner\n", style="dim")
         for event in project.tracker.activity(3, subject=ident):
             text.append(
