@@ -81,6 +81,7 @@ def _v3_validation_runs(db: Any) -> None:
             "pipelines": str,  # JSON list
             "versions": str,  # JSON object: python, pyspark, pyiceberg, great_expectations, ...
             "summary": str,
+            "pid": int,  # the process that drives the run: a "running" run whose pid is gone was interrupted
         },
         pk="id",
         not_null={"tier", "status", "started_at", "actor"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -86,6 +87,7 @@ class RunRecord:
     pipelines: str  # JSON list
     versions: str | None  # JSON object
     summary: str | None
+    pid: int | None = None
 
     @property
     def pipeline_names(self) -> list[str]:
@@ -305,9 +307,19 @@ class Tracker:
         self, tier: str, pipelines: list[str], git_commit: str | None, git_dirty: bool | None
     ) -> int:
         with self._write():
+            # runs left "running" by a process that is gone (killed, power cut) were interrupted
+            for run_id, pid in self._conn.execute(
+                "SELECT id, pid FROM validation_runs WHERE status = 'running'"
+            ).fetchall():
+                if not _alive(pid):
+                    self._conn.execute(
+                        "UPDATE validation_runs SET status = 'interrupted', summary = "
+                        "'the process running it ended before it finished' WHERE id = ?",
+                        (run_id,),
+                    )
             cursor = self._conn.execute(
                 "INSERT INTO validation_runs (tier, status, started_at, actor, git_commit, "
-                "git_dirty, pipelines) VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                "git_dirty, pipelines, pid) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
                 (
                     tier,
                     format_time(self.clock()),
@@ -315,6 +327,7 @@ class Tracker:
                     git_commit,
                     None if git_dirty is None else int(git_dirty),
                     json.dumps(pipelines),
+                    os.getpid(),
                 ),
             )
             return cursor.lastrowid
@@ -432,6 +445,18 @@ class Tracker:
 
 
 _RUN_COLUMNS = ", ".join(RunRecord.__dataclass_fields__)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 _CHECK_COLUMNS = ", ".join(CheckRecord.__dataclass_fields__)
 
 

@@ -1,0 +1,227 @@
+"""Validation speed and memory, with baselines run in the same invocation.
+
+    .venv/bin/python bench/validate.py [--only static|session|overhead] [--pipelines 50]
+        [--session-pipelines 10] [--rows 100000] [--big-rows 1000000]
+
+1. static: the static tier on 50 generated pipelines. Goal <= 5 s. Baseline: a bare Python that
+   only imports Airflow's DagBag and GX's ExpectationConfiguration (the floor of the tier).
+2. session: the full tier on 10 pipelines x 100k synthesized rows in one run (one subprocess,
+   one warm Spark session) vs 10 separate runs of one pipeline each. Goal: >= 4x faster.
+3. overhead: one pipeline on a 1M-row sample file, end to end, vs a minimal hand-written script
+   doing the same Spark -> Arrow -> PyIceberg -> read back -> GX steps. Goal: <= 1.2x. Peak memory
+   (RSS of the whole process tree, the JVM included) of both. phasegate's full tier also runs
+   dag.test(), which runs the job and GX a second time; the figure without that step is printed
+   beside the whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PHASEGATE_USER", "Bench <bench@example.com>")
+
+from deliverables import Project  # noqa: E402
+from pipelines.codegen import generate_pipelines  # noqa: E402
+from pipelines.validation.engine import validate  # noqa: E402
+
+SPEC = """\
+name: {name}
+description: Pipeline number {n}
+source: {{path: landing/{name}/*.csv, format: csv, options: {{header: true}}{sample}}}
+schema:
+  - {{name: id, type: string, nullable: false}}
+  - {{name: happened_at, type: timestamp}}
+  - {{name: amount, type: "decimal(12,2)"}}
+  - {{name: quantity, type: int}}
+  - {{name: status, type: string}}
+target:
+  table: bench.{name}
+  partition_by: [{{column: happened_at, transform: day}}]
+transformations:
+  - cast: {{column: quantity, to: long}}
+  - derive: {{column: unit_price, expr: "amount / quantity", type: double}}
+  - filter: {{expr: "quantity > 0"}}
+quality:
+  - {{rule: not_null, column: id}}
+  - {{rule: unique, column: id}}
+  - {{rule: between, column: quantity, min: 1, max: 1000}}
+  - {{rule: in_set, column: status, values: [new, done]}}
+  - {{rule: row_count, min: 1}}
+  - {{rule: freshness, column: happened_at, max_age_hours: 24}}
+schedule: "0 5 * * *"
+{depends}
+"""
+
+
+def make_project(folder: Path, count: int, sample: str = "") -> Project:
+    project, _ = Project.init(folder / "bench-solution")
+    (project.root / "pipelines").mkdir()
+    for n in range(count):
+        depends = f"depends_on: [p{n - 1:03d}]" if n % 5 else ""
+        text = SPEC.format(name=f"p{n:03d}", n=n, depends=depends, sample=sample)
+        (project.root / "pipelines" / f"p{n:03d}.yaml").write_text(text)
+    generate_pipelines(project)
+    subprocess.run(["git", "add", "-A"], cwd=project.root, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "commit", "-qm", "bench"], cwd=project.root, check=True, capture_output=True
+    )
+    return project
+
+
+class PeakMemory:
+    """Samples the RSS of this process's children (and theirs: the JVM) every 0.1 s."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.1):
+            total = 0
+            for child in self._me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, total)
+
+
+def timed(call) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def bench_static(tmp: Path, count: int) -> None:
+    project = make_project(tmp / "static", count)
+    floor, _ = timed(
+        lambda: subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("_static_floor.py"))],
+            check=True,
+            env={**os.environ, "AIRFLOW_HOME": str(tmp / "airflow-floor")},
+            capture_output=True,
+        )
+    )
+    wall, outcome = timed(lambda: validate(project, tier="static"))
+    assert outcome.status == "passed", outcome.summary
+    print(
+        f"static tier, {count} pipelines: {wall:.2f} s (goal <= 5 s); {len(outcome.checks)} checks"
+    )
+    print(
+        f"  floor (import DagBag + GX's ExpectationConfiguration): {floor:.2f} s; ratio {wall / floor:.2f}x"
+    )
+    project.close()
+
+
+def bench_session(tmp: Path, count: int, rows: int) -> None:
+    project = make_project(tmp / "session", count)
+    names = [f"p{n:03d}" for n in range(count)]
+    one, outcome = timed(lambda: validate(project, names, tier="full", rows=rows))
+    assert outcome.status == "passed", outcome.summary
+    separate = 0.0
+    for name in names:
+        took, single = timed(lambda name=name: validate(project, [name], tier="full", rows=rows))
+        assert single.status == "passed", single.summary
+        separate += took
+    print(
+        f"full tier, {count} pipelines x {rows:,} rows: one run {one:.1f} s, "
+        f"{count} separate runs {separate:.1f} s: {separate / one:.2f}x faster (goal >= 4x)"
+    )
+    steps: dict[str, float] = {}
+    for check in outcome.checks:
+        steps[check.step] = steps.get(check.step, 0.0) + (check.duration or 0.0)
+    print(
+        "  time per step in the one run: "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items())
+    )
+    project.close()
+
+
+def bench_overhead(tmp: Path, rows: int) -> None:
+    project = make_project(tmp / "overhead", 1, sample=", sample: samples/big.csv")
+    sample = project.root / "samples" / "big.csv"
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("_big_sample.py")), str(sample), str(rows)],
+        check=True,
+    )
+    baseline_lake = tmp / "baseline-lake"
+    baseline_lake.mkdir()
+    with PeakMemory() as base_memory:
+        base, _ = timed(
+            lambda: subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("_minimal_full.py")),
+                    str(sample),
+                    str(project.root / "great_expectations/expectations/p000.json"),
+                    f"sqlite:///{baseline_lake / 'catalog.db'}",
+                    baseline_lake.as_uri(),
+                ],
+                check=True,
+            )
+        )
+    with PeakMemory() as ours_memory:
+        ours, outcome = timed(lambda: validate(project, tier="full"))
+    assert outcome.status == "passed", outcome.summary
+    dag_test = sum(c.duration or 0 for c in outcome.checks if c.step == "dag_test")
+    same_steps = ours - dag_test
+    print(
+        f"one pipeline, {rows:,}-row sample, end to end: phasegate {ours:.1f} s "
+        f"({same_steps:.1f} s without dag.test(), which runs the job and GX again), "
+        f"minimal script {base:.1f} s"
+    )
+    print(
+        f"  overhead {same_steps / base:.2f}x for the same steps (goal <= 1.2x); "
+        f"{ours / base:.2f}x with dag.test()"
+    )
+    print(
+        f"  peak memory (process tree): phasegate {ours_memory.peak / 2**20:,.0f} MiB, "
+        f"minimal script {base_memory.peak / 2**20:,.0f} MiB"
+    )
+    project.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("static", "session", "overhead"))
+    parser.add_argument("--pipelines", type=int, default=50)
+    parser.add_argument("--session-pipelines", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--big-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="phasegate-bench-") as scratch:
+        tmp = Path(scratch)
+        os.environ.setdefault("XDG_CACHE_HOME", str(tmp / "cache"))
+        if args.only in (None, "static"):
+            bench_static(tmp, args.pipelines)
+        if args.only in (None, "session"):
+            bench_session(tmp, args.session_pipelines, args.rows)
+        if args.only in (None, "overhead"):
+            bench_overhead(tmp, args.big_rows)
+
+
+if __name__ == "__main__":
+    main()
