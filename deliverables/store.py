@@ -457,6 +457,8 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:  # another user's process: alive
         return True
     return True
+
+
 _CHECK_COLUMNS = ", ".join(CheckRecord.__dataclass_fields__)
 
 
