@@ -158,7 +158,7 @@ class Project:
         ignore = root / STATE_DIR / ".gitignore"
         if not ignore.exists():
             ignore.write_text(
-                "# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\n"
+                "# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
             )
         return project, created_git
 

@@ -37,8 +37,39 @@ def render_status_report(
         "current": project.current_phase(),
         "phases": [_phase_view(project, p, items, delivs) for p in phases],
         "activity": [_event_view(project, e) for e in project.tracker.activity(activity_limit)],
+        "validations": _validation_view(project, phases),
     }
     return _environment().get_template("status_report.md.j2").render(context)
+
+
+def _validation_view(project: Project, phases) -> dict[str, Any] | None:
+    """Latest static and full result per pipeline, and the validations-green criteria."""
+    from deliverables.validations import latest_results, validations_green
+
+    static = latest_results(project, "static")
+    if not static:
+        return None
+    full = {r.pipeline: r for r in latest_results(project, "full")}
+    rows = []
+    for result in static:
+        latest_full = full.get(result.pipeline)
+        runs = [r.run for r in (result, latest_full) if r is not None and r.run is not None]
+        newest = max(runs, key=lambda run: run.id) if runs else None
+        rows.append(
+            {
+                "pipeline": result.pipeline,
+                "static": result.outcome,
+                "full": latest_full.outcome if latest_full else "not validated",
+                "run": newest,
+            }
+        )
+    criteria = []
+    for phase in phases:
+        for criterion in phase.gate:
+            if criterion.kind == "validations_green":
+                met, lines = validations_green(project, phase.id)
+                criteria.append({"criterion": criterion, "met": met, "lines": lines})
+    return {"rows": rows, "criteria": criteria}
 
 
 def render_template(name: str, context: dict[str, Any]) -> str:

@@ -153,3 +153,29 @@ def test_a_failed_write_leaves_no_half_change(tracker, monkeypatch):
     assert tracker.item_state("1.1.1").status == "done"
     assert tracker.item_state("1.1.1").owner is None
     assert tracker.activity_count() == 1
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path):
+    import subprocess
+    import sys
+
+    tracker = Tracker.open(tmp_path / "t.db", actor="A <a@example.com>")
+    first = tracker.start_run("static", ["alpha"], None, None)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tracker._conn.execute(
+        "UPDATE validation_runs SET pid = ? WHERE id = ?", (int(gone.stdout), first)
+    )
+    alive = tracker.start_run("static", ["alpha"], None, None)  # this process: alive
+    third = tracker.start_run("full", ["alpha"], None, None)
+    assert tracker.run(first).status == "interrupted"
+    assert tracker.run(alive).status == "running" and tracker.run(third).status == "running"
+    tracker.finish_run(alive, "passed", "1 of 1 pipeline(s) passed", {"python": "3.11"})
+    done = tracker.run(alive)
+    assert done.status == "passed" and done.finished_at and done.version_map == {"python": "3.11"}
+    assert [r.id for r in tracker.runs(tier="full")] == [third]
+    tracker.close()

@@ -73,6 +73,12 @@ def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tm
     # the phase 4 gate criterion reads the latest run of every pipeline
     met, lines = validations_green(project, "4")
     assert met and lines[0].startswith("pos_orders: passed (run ")
+    from deliverables.report import render_status_report
+
+    report = render_status_report(project)
+    assert "| pos\\_orders | passed | not validated | 1 (static, " in report
+    assert "✔ **G4.3** The latest validation run of every pipeline is green" in report
+    assert "✘ **G5.3**" in report
     met5, lines5 = validations_green(project, "5")
     assert not met5 and lines5 == [
         "pos_orders: no full validation run yet",

@@ -102,6 +102,7 @@ def validate(
     run_id = tracker.start_run(tier, selected, commit, dirty)
     log_dir = project.root / LOG_DIR
     log_dir.mkdir(parents=True, exist_ok=True)
+    _ignore_logs(project.root)
     runner = _Runner(
         project.root,
         tracker,
@@ -122,6 +123,17 @@ def validate(
         tracker.finish_run(run_id, status, summary, runner.versions)
         runner.notify({"event": "finished", "run_id": run_id, "status": status, "summary": summary})
     return RunOutcome(run_id, tier, status, summary, per_pipeline, runner.checks, runner.log_path)
+
+
+def _ignore_logs(root: Path) -> None:
+    """Run logs stay out of git (projects made before logs existed lack the line)."""
+    ignore = root / ".phasegate" / ".gitignore"
+    try:
+        text = ignore.read_text() if ignore.exists() else ""
+        if "runs/" not in text.split():
+            ignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "runs/\n")
+    except OSError:
+        pass  # an unwritable .gitignore costs a noisy `git status`, not the run
 
 
 def git_head(root: Path) -> tuple[str | None, bool | None]:
