@@ -30,6 +30,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/validate.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
