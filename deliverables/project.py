@@ -417,7 +417,18 @@ class Project:
                     ],
                 }
             )
-        return {"project": self.name, "phases": phases}
+        from deliverables.validations import latest_results
+
+        validations = [
+            {
+                "pipeline": r.pipeline,
+                "outcome": r.outcome,
+                "run": r.run.id if r.run else None,
+                "tier": r.run.tier if r.run else None,
+            }
+            for r in latest_results(self)
+        ]
+        return {"project": self.name, "phases": phases, "validations": validations}
 
     def today(self) -> date:
         return self.tracker.clock().astimezone().date()

@@ -12,6 +12,7 @@ from deliverables.errors import TrackerError
 from deliverables.identity import display_name
 from deliverables.project import STATUS_LABELS, Project
 from deliverables.store import DeliverableState, ItemState, parse_time
+from deliverables.validations import EVIDENCE, evidence
 
 TEMPLATES = Path(__file__).with_name("templates")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
@@ -101,6 +102,7 @@ def _phase_view(
             )
             for d in phase.deliverables
         ],
+        "evidence": [(d, evidence(project, d.id)) for d in phase.deliverables if d.id in EVIDENCE],
     }
 
 

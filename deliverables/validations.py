@@ -100,8 +100,8 @@ def evidence(project: Project, deliverable_id: str) -> list[str]:
     _, tier, _ = EVIDENCE[deliverable_id]
     results = [r for r in latest_results(project, tier) if r.run is not None]
     if not results:
-        return [f"no {tier + ' ' if tier else ''}validation run yet: `phasegate validate"
-                + (" --tier full`" if tier else "`")]  # fmt: skip
+        command = "phasegate validate" + (" --tier full" if tier else "")
+        return [f"no {tier + ' ' if tier else ''}validation run yet (run: {command})"]
     lines = []
     for r in results:
         if deliverable_id == "D5.3":

@@ -113,8 +113,13 @@ def test_due_items_are_open_items_soonest_first(project):
 
 def test_status_document_has_the_documented_shape(demo):
     doc = demo.status_document()
-    assert set(doc) == {"project", "phases"}
+    assert set(doc) == {"project", "phases", "validations"}
     assert doc["project"] == "retail-events"
+    # the demo ships two specs, not yet validated
+    assert doc["validations"] == [
+        {"pipeline": "pos_orders", "outcome": "not validated", "run": None, "tier": None},
+        {"pipeline": "store_master", "outcome": "not validated", "run": None, "tier": None},
+    ]
     assert len(doc["phases"]) == 7
     phase = doc["phases"][1]
     assert set(phase) == {"id", "title", "status", "sub_phases", "deliverables"}

@@ -355,11 +355,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             return
         kind = event["event"]
         if kind == "started":
-            print(f"{event['tier']} validation run {event['run_id']}: "
-                  f"{', '.join(event['pipelines'])}", file=sys.stderr)  # fmt: skip
+            print(
+                f"{event['tier']} validation run {event['run_id']}: "
+                f"{', '.join(event['pipelines'])}",
+                file=sys.stderr,
+            )
         elif kind == "check" and event["outcome"] != "passed":
-            print(f"  {event['pipeline']}: {event['step']}/{event['check']} "
-                  f"{event['outcome'].upper()}: {event['detail']}", file=sys.stderr)  # fmt: skip
+            print(
+                f"  {event['pipeline']}: {event['step']}/{event['check']} "
+                f"{event['outcome'].upper()}: {event['detail']}",
+                file=sys.stderr,
+            )
         elif kind == "pipeline":
             print(f"  {event['pipeline']}: done", file=sys.stderr)
 
@@ -378,8 +384,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for name, state in outcome.pipelines.items():
             print(f"{state:<10} {name}")
         print(f"run {outcome.run_id}: {outcome.status} — {outcome.summary}")
-        print(f"details: phasegate runs show {outcome.run_id}; log: "
-              f"{outcome.log_path.relative_to(project.root)}")  # fmt: skip
+        print(
+            f"details: phasegate runs show {outcome.run_id}; log: "
+            f"{outcome.log_path.relative_to(project.root)}"
+        )
     return 0 if outcome.ok else 1
 
 
@@ -392,8 +400,10 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print("no validation runs yet: `phasegate validate` runs the static tier")
     for r in runs:
-        print(f"{r.id:>4}  {r.started_at[:16].replace('T', ' ')}  {r.tier:<6}  "
-              f"{r.status:<9}  {r.summary or ''}")  # fmt: skip
+        print(
+            f"{r.id:>4}  {r.started_at[:16].replace('T', ' ')}  {r.tier:<6}  "
+            f"{r.status:<9}  {r.summary or ''}"
+        )
     return 0
 
 
