@@ -11,7 +11,9 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from deliverables.day import record_session, save_standup
 from deliverables.errors import TrackerError
+from deliverables.gates import approve_waiver, decide, record_review, request_gate, request_waiver
 from deliverables.project import STATE_DIR, Project
 from deliverables.store import Clock, utc_now
 
@@ -78,6 +80,16 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
         as_(ANA, 4)
         project.set_deliverable(deliverable.id, status="approved")
 
+    # Phase 1's gate: requested, decided by two reviewers (one with a condition), recorded.
+    as_(ANA, 2)
+    request_gate(project, "1", [BEN, DANA])
+    as_(BEN, 3)
+    decide(project, "1", "approve", "Requirements and profiling are complete")
+    as_(DANA, 2)
+    decide(project, "1", "conditions", "Keep the profiling notebook in the repository")
+    as_(ANA, 1)
+    record_review(project, "1")
+
     # Phase 2 — mostly designed, two documents still in review or draft.
     owners_2 = {"2.1": BEN, "2.2": CHEN, "2.3": DANA}
     for sub in project.model.phase("2").sub_phases:
@@ -120,6 +132,27 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
         for status in steps:
             as_(owner if status != "approved" else ANA, 5)
             project.set_deliverable(deliverable_id, status=status)
+
+    # The security review is late: Dana asks to waive it for now, Ana approves; the gate of
+    # phase 2 is open, Chen has approved, Ana has not decided yet.
+    as_(DANA, 1)
+    waiver = request_waiver(
+        project, "2.3.3", "The security team sets the audit-log retention by next sprint", due(4)
+    )
+    as_(ANA, 1)
+    approve_waiver(project, waiver.id)
+    as_(BEN, 1)
+    request_gate(project, "2", [ANA, CHEN])
+    as_(CHEN, 2)
+    decide(project, "2", "approve", "The data model matches the profiling findings")
+    as_(ANA, 0.5)
+    record_session(project)  # Ana's last session: what the others do from here is news to her
+    save_standup(
+        project,
+        yesterday="Approved the waiver for the audit-log retention",
+        today="Review phase 2's gate; unblock the CI set-up",
+        blockers="",
+    )
 
     # Phase 3 — the environment is being set up.
     for item in project.model.phase("3").items:

@@ -38,3 +38,26 @@ def display_name(actor: str | None) -> str:
     if not actor:
         return ""
     return actor.split(" <", 1)[0].strip() or actor
+
+
+def email_of(actor: str | None) -> str:
+    """`Ana Ruiz <ana@example.com>` -> `ana@example.com` ('' when there is none)."""
+    if not actor or "<" not in actor:
+        return ""
+    return actor.rsplit("<", 1)[1].rstrip(">").strip().lower()
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two identities (`Name <email>`, a name, or a bare e-mail) name one person: by
+    e-mail when both carry one, else by name, ignoring case."""
+    if not a or not b:
+        return False
+    mail_a, mail_b = _mail(a), _mail(b)
+    if mail_a and mail_b:
+        return mail_a == mail_b
+    return display_name(a).casefold() == display_name(b).casefold()
+
+
+def _mail(identity: str) -> str:
+    bare = identity.strip().lower()
+    return email_of(identity) or (bare if "@" in bare and " " not in bare else "")

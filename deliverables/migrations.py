@@ -106,10 +106,88 @@ def _v3_validation_runs(db: Any) -> None:
     db["validation_results"].create_index(["pipeline"], index_name="validation_results_pipeline")
 
 
+def _v4_gates_waivers_and_days(db: Any) -> None:
+    """Gate requests, reviewers' decisions and immutable gate reviews; waivers; each user's
+    sessions and daily stand-up notes (deliverables.gates, deliverables.day)."""
+    db["gate_requests"].create(
+        {"id": int, "phase": str, "at": str, "actor": str, "reviewers": str},  # reviewers: JSON
+        pk="id",
+        not_null={"phase", "at", "actor", "reviewers"},
+    )
+    db["gate_decisions"].create(
+        {
+            "id": int,
+            "request_id": int,
+            "reviewer": str,
+            "decision": str,  # approve | reject | approve_with_conditions
+            "comment": str,
+            "at": str,
+        },
+        pk="id",
+        not_null={"request_id", "reviewer", "decision", "comment", "at"},
+        foreign_keys=[("request_id", "gate_requests", "id")],
+    )
+    db["gate_reviews"].create(
+        {
+            "id": int,
+            "phase": str,
+            "request_id": int,
+            "outcome": str,  # passed | passed_with_waivers | failed
+            "at": str,
+            "actor": str,
+            "git_commit": str,
+            "git_dirty": int,
+            "record": str,  # JSON: criteria with evidence, blockers, decisions, waivers
+            "corrects": int,  # an earlier review this one corrects
+        },
+        pk="id",
+        not_null={"phase", "outcome", "at", "actor", "record"},
+    )
+    db["waivers"].create(
+        {
+            "id": int,
+            "target": str,  # a gate criterion id (G4.3, G5.0) or a checklist item id (4.1.2)
+            "reason": str,
+            "requester": str,
+            "requested_at": str,
+            "expires": str,  # YYYY-MM-DD: the last day it counts
+            "approver": str,
+            "approved_at": str,
+        },
+        pk="id",
+        not_null={"target", "reason", "requester", "requested_at", "expires"},
+    )
+    for table in ("gate_requests", "gate_decisions", "gate_reviews"):
+        # the record of a gate is append-only: a correction is a new row, never an edit
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    db.execute(
+        "CREATE TRIGGER waivers_no_delete BEFORE DELETE ON waivers "
+        "BEGIN SELECT RAISE(ABORT, 'waivers are kept'); END"
+    )
+    db.execute(  # the one change a waiver gets is its approval, once
+        "CREATE TRIGGER waivers_approved_once BEFORE UPDATE ON waivers "
+        "WHEN OLD.approver IS NOT NULL OR NEW.target IS NOT OLD.target OR NEW.reason IS NOT "
+        "OLD.reason OR NEW.requester IS NOT OLD.requester OR NEW.expires IS NOT OLD.expires "
+        "BEGIN SELECT RAISE(ABORT, 'a waiver is approved once and never edited'); END"
+    )
+    db["sessions"].create({"actor": str, "at": str}, not_null={"actor", "at"})
+    db["sessions"].create_index(["actor", "at"], index_name="sessions_actor_at")
+    db["standups"].create(
+        {"actor": str, "day": str, "yesterday": str, "today": str, "blockers": str, "at": str},
+        pk=("actor", "day"),
+        not_null={"actor", "day", "at"},
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _v1_core,
     _v2_due_notes_and_fields,
     _v3_validation_runs,
+    _v4_gates_waivers_and_days,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,8 +41,11 @@ STATUS_LABELS = {
     "draft": "draft",
     "in_review": "in review",
     "approved": "approved",
+    "in_progress": "in progress",
+    "not_started": "not started",
+    "passed": "passed",
 }
-PHASE_STATUSES = ("not_started", "in_progress", "complete")
+PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
 _ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -336,27 +339,39 @@ class Project:
         phase: Phase,
         items: dict[str, ItemState] | None = None,
         delivs: dict[str, DeliverableState] | None = None,
+        gates: dict[str, str] | None = None,
     ) -> str:
+        """not_started | in_progress | in_review (a gate review is open) | passed (its latest
+        gate review passed, with or without waivers)."""
+        gates = self.gate_states() if gates is None else gates
+        if phase.id in gates:
+            return gates[phase.id]
         items = self.item_states() if items is None else items
         delivs = self.deliverable_states() if delivs is None else delivs
-        progress = self.progress(phase, items, delivs)
-        if progress.done == progress.total:
-            return "complete"
         touched = any(_status(items, i.id, "todo") != "todo" for i in phase.items) or any(
             _status(delivs, d.id, "missing") != "missing" for d in phase.deliverables
         )
         return "in_progress" if touched else "not_started"
 
+    def gate_states(self) -> dict[str, str]:
+        from deliverables.gates import gate_states
+
+        return gate_states(self)
+
     def current_phase(
         self,
         items: dict[str, ItemState] | None = None,
         delivs: dict[str, DeliverableState] | None = None,
+        gates: dict[str, str] | None = None,
     ) -> Phase:
-        """The first phase that is not complete (the last phase when all are)."""
+        """The first phase that has neither passed its gate nor everything done (the last phase
+        when all have)."""
         items = self.item_states() if items is None else items
         delivs = self.deliverable_states() if delivs is None else delivs
+        gates = self.gate_states() if gates is None else gates
         for phase in self.model.phases:
-            if self.phase_status(phase, items, delivs) != "complete":
+            progress = self.progress(phase, items, delivs)
+            if gates.get(phase.id) != "passed" and progress.done < progress.total:
                 return phase
         return self.model.phases[-1]
 
@@ -376,13 +391,14 @@ class Project:
     def status_document(self) -> dict:
         """The `phasegate status --json` document; scripts and CI depend on its shape."""
         items, delivs = self.item_states(), self.deliverable_states()
+        gates = self.gate_states()
         phases = []
         for phase in self.model.phases:
             phases.append(
                 {
                     "id": phase.id,
                     "title": phase.title,
-                    "status": self.phase_status(phase, items, delivs),
+                    "status": self.phase_status(phase, items, delivs, gates),
                     "sub_phases": [
                         {
                             "id": sub.id,

@@ -157,6 +157,7 @@ def _environment():
     env.filters["md"] = md_escape
     env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["local"] = _local
+    env.filters["describe"] = describe_event
     env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
     env.filters["bar"] = lambda fraction, width=20: (
         "█" * round(fraction * width) + "░" * (width - round(fraction * width))

@@ -369,6 +369,44 @@ class Tracker:
 
     # --- writes --------------------------------------------------------------------------------
 
+    @_reading
+    def query(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        """A read for the modules that own the other tables (gates, waivers, days)."""
+        return self._conn.execute(sql, args).fetchall()
+
+    def append(
+        self, table: str, row: dict, *, action: str | None = None, subject: str = ""
+    ) -> tuple[int, Event | None]:
+        """Inserts `row` (and, given `action`, one activity event) in one transaction."""
+        at, actor = format_time(self.clock()), self.actor
+        columns = list(row)
+        with self._write():
+            cursor = self._conn.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in columns],
+            )
+            row_id = cursor.lastrowid
+            event = None
+            if action:
+                event = self._log(at, actor, action, subject)
+            return row_id, event
+
+    def execute(self, sql: str, args: tuple | list = (), *, action: str, subject: str) -> Event:
+        """One write statement and its activity event, in one transaction."""
+        at, actor = format_time(self.clock()), self.actor
+        with self._write():
+            self._conn.execute(sql, args)
+            return self._log(at, actor, action, subject)
+
+    def _log(self, at: str, actor: str, action: str, subject: str) -> Event:
+        cursor = self._conn.execute(
+            "INSERT INTO activity (at, actor, action, subject, field, before, after) "
+            "VALUES (?, ?, ?, ?, '', NULL, NULL)",
+            (at, actor, action, subject),
+        )
+        return Event(cursor.lastrowid, at, actor, action, subject, "", None, None)
+
     def update(self, kind: str, subject_id: str, changes: dict[str, str | None]) -> list[Event]:
         """Sets fields of an item or deliverable; logs one event per field that really changed."""
         table, state_type = _TABLES[kind]

@@ -245,7 +245,7 @@ def test_demo_creates_a_project_with_progress(tmp_path):
     result = run("demo", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     doc = json.loads(run("-C", str(tmp_path / "demo"), "status", "--json").stdout)
-    assert [p["status"] for p in doc["phases"]][:3] == ["complete", "in_progress", "in_progress"]
+    assert [p["status"] for p in doc["phases"]][:3] == ["passed", "in_review", "in_progress"]
     assert "already a phasegate project" in _one_clear_line(run("demo", str(tmp_path / "demo")))
 
 

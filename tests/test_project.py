@@ -100,7 +100,8 @@ def test_progress_phase_status_and_current_phase_are_derived(project):
         progress.deliverables_done,
         progress.fraction,
     ) == (12, 12, 5, 1.0)
-    assert project.phase_status(phase1) == "complete"
+    # everything done is not yet passed: only a gate review passes a phase
+    assert project.phase_status(phase1) == "in_progress"
     assert project.current_phase().id == "2"
 
 
@@ -123,7 +124,7 @@ def test_status_document_has_the_documented_shape(demo):
     assert len(doc["phases"]) == 7
     phase = doc["phases"][1]
     assert set(phase) == {"id", "title", "status", "sub_phases", "deliverables"}
-    assert phase["status"] == "in_progress"
+    assert phase["status"] == "in_review"
     sub = phase["sub_phases"][0]
     assert set(sub) == {"id", "title", "items", "assists"}
     assert set(sub["items"][0]) == {"id", "text", "status", "owner", "due"}
@@ -159,7 +160,7 @@ def test_open_finds_the_project_from_a_sub_folder_and_refuses_elsewhere(project,
 def test_init_creates_git_once_and_the_demo_is_realistic(demo, tmp_path):
     assert (demo.root / ".git").is_dir()
     statuses = [demo.phase_status(p) for p in demo.model.phases]
-    assert statuses[:4] == ["complete", "in_progress", "in_progress", "not_started"]
+    assert statuses[:4] == ["passed", "in_review", "in_progress", "not_started"]
     actors = {e.actor for e in demo.tracker.activity(None)}
     assert len(actors) == 4
     assert all(e.when <= NOW for e in demo.tracker.activity(None))

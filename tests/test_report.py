@@ -59,7 +59,7 @@ def test_the_report_has_a_summary_every_phase_and_recent_activity(demo):
     tables = _tables(tokens)
     summary = tables[0]
     assert summary[0] == ["Phase", "Status", "Progress", "Checklist", "Deliverables"]
-    assert summary[1][0] == "1. Discovery & Requirements" and summary[1][1] == "complete"
+    assert summary[1][0] == "1. Discovery & Requirements" and summary[1][1] == "passed"
     assert summary[2][3] == "10/12"  # phase 2: nine items done, one not applicable
     checklist_11 = tables[1]
     assert checklist_11[0] == ["ID", "Item", "Status", "Owner", "Due", "Note"]

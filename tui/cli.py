@@ -177,6 +177,60 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("-o", "--output", metavar="FILE", help="write the markdown to FILE")
     cmd.set_defaults(run=_cmd_run_show)
 
+    gate = commands.add_parser("gate", help="phase-gate reviews").add_subparsers(
+        metavar="ACTION", required=True
+    )
+    cmd = gate.add_parser("status", help="the gate's criteria as they stand, and what blocks it")
+    cmd.add_argument("phase", nargs="?", help="phase number (default: the current phase)")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(run=_cmd_gate_status)
+    cmd = gate.add_parser("request", help="open the gate review: the phase goes in review")
+    cmd.add_argument("phase")
+    cmd.add_argument(
+        "--reviewer", action="append", default=[], help="'Name <email>' (repeat for several)"
+    )
+    cmd.set_defaults(run=_cmd_gate_request)
+    cmd = gate.add_parser("decide", help="your decision as a reviewer, with a comment")
+    cmd.add_argument("phase")
+    cmd.add_argument("decision", help="approve | reject | conditions")
+    cmd.add_argument("--comment", required=True)
+    cmd.set_defaults(run=_cmd_gate_decide)
+    cmd = gate.add_parser(
+        "review", help="record the review (immutable) and write docs/gates/phase-N-DATE.md"
+    )
+    cmd.add_argument("phase")
+    cmd.add_argument(
+        "--corrects", type=_positive_int, metavar="REVIEW", help="a review it corrects"
+    )
+    cmd.add_argument("--commit", action="store_true", help="commit the report file alone")
+    cmd.set_defaults(run=_cmd_gate_review)
+    cmd = gate.add_parser("history", help="recorded gate reviews, oldest first")
+    cmd.add_argument("phase", nargs="?")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(run=_cmd_gate_history)
+
+    waiver = commands.add_parser("waiver", help="waivers of gate criteria or items").add_subparsers(
+        metavar="ACTION", required=True
+    )
+    cmd = waiver.add_parser("request", help="ask to waive a criterion (G4.3) or an item (4.1.2)")
+    cmd.add_argument("target")
+    cmd.add_argument("--reason", required=True)
+    cmd.add_argument("--expires", required=True, help="YYYY-MM-DD: the last day it counts")
+    cmd.set_defaults(run=_cmd_waiver_request)
+    cmd = waiver.add_parser("approve", help="approve a waiver someone else requested")
+    cmd.add_argument("id", type=_positive_int)
+    cmd.set_defaults(run=_cmd_waiver_approve)
+    cmd = waiver.add_parser("list", help="every waiver with its state")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(run=_cmd_waiver_list)
+
+    cmd = commands.add_parser("today", help="my day: assigned, due, changed by others, stand-up")
+    cmd.add_argument("--yesterday", help="stand-up: what I did yesterday")
+    cmd.add_argument("--today", dest="plan", help="stand-up: what I do today")
+    cmd.add_argument("--blockers", help="stand-up: what blocks me")
+    cmd.add_argument("-o", "--output", metavar="FILE", help="write the day (markdown) to FILE")
+    cmd.set_defaults(run=_cmd_today)
+
     deliv = commands.add_parser("deliverable", help="change a deliverable").add_subparsers(
         metavar="ACTION", required=True
     )
@@ -239,7 +293,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(project.status_document(), indent=2, ensure_ascii=False))
         return 0
     items, delivs = project.item_states(), project.deliverable_states()
-    current = project.current_phase()
+    gates = project.gate_states()
+    current = project.current_phase(items, delivs, gates)
     print(f"{project.name} — current phase: {current.id}. {current.title}")
     for phase in project.model.phases:
         progress = project.progress(phase, items, delivs)
@@ -249,7 +304,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             f"{marker} {phase.id}. {phase.title:<32} {'█' * filled}{'░' * (20 - filled)} {progress.fraction:4.0%}"
             f"  items {progress.items_done}/{progress.items_total}"
             f"  deliverables {progress.deliverables_done}/{progress.deliverables_total}"
-            f"  {project.phase_status(phase, items, delivs).replace('_', ' ')}"
+            f"  {project.phase_status(phase, items, delivs, gates).replace('_', ' ')}"
         )
     return 0
 
@@ -416,6 +471,148 @@ def _cmd_run_show(args: argparse.Namespace) -> int:
         print(json.dumps(_run_document(project, args.id), indent=2, default=str))
         return 0
     text = run_report(project, args.id)
+    if args.output:
+        write_atomically(Path(args.output), text)
+        print(f"Wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_gate_status(args: argparse.Namespace) -> int:
+    from deliverables.gates import evaluate
+
+    project = _project(args)
+    phase = args.phase or project.current_phase().id
+    evaluation = evaluate(project, phase)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "phase": evaluation.phase,
+                    "outcome": evaluation.outcome,
+                    "blockers": evaluation.blockers,
+                    "criteria": [c.__dict__ for c in evaluation.criteria],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    title = project.model.phase(evaluation.phase).title
+    print(f"Gate of phase {evaluation.phase} ({title}): {evaluation.outcome.replace('_', ' ')}")
+    marks = {"met": "✔", "waived": "≈", "unmet": "✘", "pending": "…"}
+    for c in evaluation.criteria:
+        print(f"{marks[c.status]} {c.id} {c.text} [{c.status}]")
+        for line in c.evidence:
+            print(f"    {line}")
+    if evaluation.blockers:
+        print("Blocked by:")
+        for line in evaluation.blockers:
+            print(f"  - {line}")
+    return 0
+
+
+def _cmd_gate_request(args: argparse.Namespace) -> int:
+    from deliverables.gates import request_gate
+
+    project = _project(args)
+    request = request_gate(project, args.phase, args.reviewer)
+    print(f"Phase {request.phase} is in review; reviewers: {', '.join(request.reviewers)}")
+    return 0
+
+
+def _cmd_gate_decide(args: argparse.Namespace) -> int:
+    from deliverables.gates import DECISION_LABELS, decide
+
+    project = _project(args)
+    decision = decide(project, args.phase, args.decision, args.comment)
+    print(f"Phase {args.phase}: {DECISION_LABELS[decision.decision]} by you — {decision.comment}")
+    return 0
+
+
+def _cmd_gate_review(args: argparse.Namespace) -> int:
+    from deliverables.gates import record_review, write_report
+
+    project = _project(args)
+    review = record_review(project, args.phase, corrects=args.corrects)
+    path, sha = write_report(project, review, commit=args.commit)
+    print(f"Gate review {review.id} of phase {review.phase}: {review.outcome.replace('_', ' ')}")
+    for blocker in review.data["blockers"]:
+        print(f"  blocked by {blocker}")
+    print(f"Wrote {path.relative_to(project.root)}" + (f"; committed {sha[:10]}" if sha else ""))
+    return 0 if review.outcome != "failed" else 1
+
+
+def _cmd_gate_history(args: argparse.Namespace) -> int:
+    from deliverables.gates import reviews
+
+    project = _project(args)
+    found = reviews(project, args.phase)
+    if args.json:
+        print(json.dumps([{**r.__dict__, "record": r.data} for r in found], indent=2))
+        return 0
+    if not found:
+        print("no gate reviews recorded yet")
+    for r in found:
+        corrects = f" (corrects {r.corrects})" if r.corrects else ""
+        commit = (r.git_commit or "no commit")[:10] + (" dirty" if r.git_dirty else "")
+        print(
+            f"{r.id:>4}  phase {r.phase}  {r.at[:16].replace('T', ' ')}  "
+            f"{r.outcome.replace('_', ' '):<20} {commit}{corrects}"
+        )
+    return 0
+
+
+def _cmd_waiver_request(args: argparse.Namespace) -> int:
+    from deliverables.gates import request_waiver
+
+    waiver = request_waiver(_project(args), args.target, args.reason, args.expires)
+    print(
+        f"Waiver {waiver.id} for {waiver.target} until {waiver.expires}: awaiting approval "
+        f"by someone else (`phasegate waiver approve {waiver.id}`)"
+    )
+    return 0
+
+
+def _cmd_waiver_approve(args: argparse.Namespace) -> int:
+    from deliverables.gates import approve_waiver
+
+    waiver = approve_waiver(_project(args), args.id)
+    print(f"Waiver {waiver.id} for {waiver.target} approved; it counts until {waiver.expires}")
+    return 0
+
+
+def _cmd_waiver_list(args: argparse.Namespace) -> int:
+    from deliverables.gates import waivers
+    from deliverables.identity import display_name
+
+    project = _project(args)
+    today = project.today()
+    found = waivers(project)
+    if args.json:
+        print(json.dumps([{**w.__dict__, "state": w.state(today)} for w in found], indent=2))
+        return 0
+    if not found:
+        print("no waivers")
+    for w in found:
+        print(
+            f"{w.id:>4}  {w.target:<8} {w.state(today):<17} until {w.expires}  "
+            f"by {display_name(w.requester)}, approved by {display_name(w.approver) or '—'}: "
+            f"{w.reason}"
+        )
+    return 0
+
+
+def _cmd_today(args: argparse.Namespace) -> int:
+    from deliverables.day import day_view, last_session, record_session, render_day, save_standup
+    from deliverables.report import write_atomically
+
+    project = _project(args)
+    if any(v is not None for v in (args.yesterday, args.plan, args.blockers)):
+        save_standup(project, yesterday=args.yesterday, today=args.plan, blockers=args.blockers)
+    since = last_session(project)
+    text = render_day(project, day_view(project, since=since))
+    record_session(project)
     if args.output:
         write_atomically(Path(args.output), text)
         print(f"Wrote {args.output}", file=sys.stderr)

@@ -27,7 +27,7 @@ STATUS_STYLES = {
     "approved": "green",
     "not_started": "dim",
     "in_progress": "yellow",
-    "complete": "green",
+    "passed": "bold green",
 }
 
 

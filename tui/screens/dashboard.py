@@ -49,7 +49,8 @@ class DashboardScreen(ProjectScreen):
     def reload(self) -> None:
         project = self.project
         items, delivs = project.item_states(), project.deliverable_states()
-        current = project.current_phase(items, delivs)
+        gates = project.gate_states()
+        current = project.current_phase(items, delivs, gates)
         self.title = f"phasegate · {project.name}"
         self.sub_title = f"current phase {current.id}. {current.title}"
 
@@ -64,7 +65,7 @@ class DashboardScreen(ProjectScreen):
                 bar(progress.fraction, 16),
                 f"{progress.items_done}/{progress.items_total}",
                 f"{progress.deliverables_done}/{progress.deliverables_total}",
-                status_text(project.phase_status(phase, items, delivs)),
+                status_text(project.phase_status(phase, items, delivs, gates)),
                 key=phase.id,
             )
         phases.select_key(keep or current.id)

@@ -1,0 +1,174 @@
+"""The engineer's day: what is mine, what is due, what others changed since my last session,
+waivers about to expire (or just expired), gates waiting for my decision, and my stand-up note.
+
+`phasegate today` prints it; the TUI opens on it for a returning user. Sessions (one row each
+time someone opens phasegate's TUI or asks for their day) tell "since my last session".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from deliverables.errors import TrackerError
+from deliverables.gates import (
+    DECISION_LABELS,
+    GateRequest,
+    decisions,
+    expiring,
+    open_request,
+)
+from deliverables.identity import display_name, same_person
+from deliverables.store import Event, format_time, parse_time
+
+if TYPE_CHECKING:
+    from deliverables.project import Project
+
+WEEK = 7
+CHANGES_SHOWN = 30
+
+
+@dataclass(frozen=True)
+class Standup:
+    day: str
+    yesterday: str = ""
+    today: str = ""
+    blockers: str = ""
+
+
+@dataclass
+class Day:
+    me: str
+    today: date
+    last_session: str | None
+    items: list[tuple] = field(default_factory=list)  # (item, state) assigned to me, open
+    deliverables: list[tuple] = field(default_factory=list)  # (deliverable, state) mine, open
+    overdue: list[tuple] = field(default_factory=list)  # (item, state): anyone's, due before today
+    due_this_week: list[tuple] = field(
+        default_factory=list
+    )  # (item, state): mine, due within 7 days
+    changes: list[Event] = field(default_factory=list)  # others', since my last session
+    waivers: list[tuple] = field(default_factory=list)  # (waiver, what to know)
+    reviews: list[GateRequest] = field(default_factory=list)  # gates waiting for my decision
+    standup: Standup | None = None
+
+    @property
+    def returning(self) -> bool:
+        return self.last_session is not None
+
+
+def record_session(project: Project) -> str | None:
+    """Notes that I opened phasegate now; returns when my previous session was (None: first)."""
+    previous = last_session(project)
+    project.tracker.append(
+        "sessions", {"actor": project.tracker.actor, "at": format_time(project.now())}
+    )
+    return previous
+
+
+def last_session(project: Project) -> str | None:
+    rows = project.tracker.query(
+        "SELECT max(at) FROM sessions WHERE actor = ?", (project.tracker.actor,)
+    )
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def day_view(project: Project, since: str | None = None) -> Day:
+    """My day; `since` overrides when my last session was."""
+    me, today = project.tracker.actor, project.today()
+    since = since if since is not None else last_session(project)
+    day = Day(me, today, since)
+    items, delivs = project.item_states(), project.deliverable_states()
+    week = (today + timedelta(days=WEEK)).isoformat()
+    for item in project.model.items:
+        state = items.get(item.id)
+        if state is None or state.status in ("done", "not_applicable"):
+            continue
+        mine = same_person(state.owner, me)
+        if mine:
+            day.items.append((item, state))
+        if state.due and state.due < today.isoformat():
+            day.overdue.append((item, state))
+        elif mine and state.due and state.due <= week:
+            day.due_this_week.append((item, state))
+    day.overdue.sort(key=lambda pair: pair[1].due)
+    day.due_this_week.sort(key=lambda pair: pair[1].due)
+    for deliverable in project.model.deliverables:
+        state = delivs.get(deliverable.id)
+        if (
+            state
+            and same_person(state.owner, me)
+            and state.status not in ("approved", "not_applicable")
+        ):
+            day.deliverables.append((deliverable, state))
+    if since:
+        others = [e for e in project.tracker.activity(None, since=parse_time(since))
+                  if not same_person(e.actor, me) and e.at > since]  # fmt: skip
+        day.changes = others[:CHANGES_SHOWN]
+    day.waivers = expiring(project)
+    for phase in project.model.phases:
+        request = open_request(project, phase.id)
+        if request is None or not any(same_person(me, r) for r in request.reviewers):
+            continue
+        if not any(same_person(me, d.reviewer) for d in decisions(project, request.id)):
+            day.reviews.append(request)
+    day.standup = standup(project, today)
+    return day
+
+
+def standup(project: Project, day: date) -> Standup | None:
+    rows = project.tracker.query(
+        "SELECT day, yesterday, today, blockers FROM standups WHERE actor = ? AND day = ?",
+        (project.tracker.actor, day.isoformat()),
+    )
+    return Standup(*(value or "" for value in rows[0])) if rows else None
+
+
+def save_standup(
+    project: Project, *, yesterday: str | None, today: str | None, blockers: str | None
+) -> Standup:
+    """Saves (or updates) my stand-up note for today; None leaves a part as it was."""
+    day = project.today()
+    current = standup(project, day) or Standup(day.isoformat())
+    parts = {
+        "yesterday": current.yesterday if yesterday is None else yesterday.strip(),
+        "today": current.today if today is None else today.strip(),
+        "blockers": current.blockers if blockers is None else blockers.strip(),
+    }
+    if not any(parts.values()):
+        raise TrackerError("a stand-up note needs at least one of yesterday, today, blockers")
+    project.tracker.execute(
+        "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (project.tracker.actor, day.isoformat(), parts["yesterday"], parts["today"],
+         parts["blockers"], format_time(project.now())),
+        action="stand-up note saved",
+        subject=f"standup:{day.isoformat()}",
+    )  # fmt: skip
+    return Standup(day.isoformat(), **parts)
+
+
+def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
+    """Everyone's notes of a day: (who, note)."""
+    rows = project.tracker.query(
+        "SELECT actor, day, yesterday, today, blockers FROM standups WHERE day = ? ORDER BY actor",
+        (day.isoformat(),),
+    )
+    return [(row[0], Standup(*(value or "" for value in row[1:]))) for row in rows]
+
+
+def render_day(project: Project, day: Day) -> str:
+    """The day as markdown (what `phasegate today` prints and `--export` writes)."""
+    from deliverables.report import render_template
+
+    return render_template(
+        "day.md.j2",
+        {
+            "project": project.name,
+            "day": day,
+            "me": display_name(day.me),
+            "labels": DECISION_LABELS,
+            "team": standups(project, day.today),
+        },
+    )
