@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import subprocess
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from deliverables.day import record_session, save_standup
 from deliverables.errors import TrackerError
 from deliverables.gates import approve_waiver, decide, record_review, request_gate, request_waiver
+from deliverables.identity import current_actor
 from deliverables.project import STATE_DIR, Project
 from deliverables.store import Clock, utc_now
 
@@ -189,7 +191,8 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
         project.set_item(item_id, owner=owner, due=due(days))
 
     project.tracker.clock = clock
-    project.tracker.actor = ANA
+    # from here on whoever runs phasegate acts (PHASEGATE_USER or git), not the demo's cast
+    project.tracker.actor = partial(current_actor, root)
     return project
 
 

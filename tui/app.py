@@ -31,6 +31,8 @@ class PhasegateApp(App):
         "pipelines": lambda: _screen("tui.screens.pipelines", "PipelinesScreen"),
         "prompts": lambda: _screen("tui.screens.prompts", "PromptsScreen"),
         "validation": lambda: _screen("tui.screens.validation", "ValidationScreen"),
+        "today": lambda: _screen("tui.screens.today", "TodayScreen"),
+        "gates": lambda: _screen("tui.screens.gates", "GatesScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -41,12 +43,23 @@ class PhasegateApp(App):
         Binding("P", "switch_mode('pipelines')", "Pipelines"),
         Binding("T", "switch_mode('prompts')", "Prompts"),
         Binding("V", "switch_mode('validation')", "Validation"),
+        Binding("t", "switch_mode('today')", "My day"),
+        Binding("R", "switch_mode('gates')", "Gates"),
         *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, project: Project) -> None:
+        # a returning user starts on their day; the session is noted before anything shows
+        try:
+            from deliverables.day import record_session
+
+            self.previous_session = record_session(project)
+        except TrackerError:
+            self.previous_session = None
+        if self.previous_session is not None:
+            self.DEFAULT_MODE = "today"
         super().__init__()
         self.project = project
         self.ready_in: float | None = None

@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, Static
 
+from deliverables.gates import evaluate
 from deliverables.project import STATUS_LABELS
 from deliverables.report import describe_event
-from deliverables.validations import EVIDENCE, evidence, validations_green
+from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
 from tui.format import bar, due_text, item_mark, status_text, when, who
 from tui.keybar import KeyBar
@@ -170,23 +171,23 @@ class PhaseScreen(ProjectScreen):
         self._show_details()
 
     def _show_gate(self, phase: Phase, progress) -> None:
+        evaluation = evaluate(self.project, phase.id)
+        marks = {
+            "met": ("✔", "green"),
+            "waived": ("≈", "yellow"),
+            "unmet": ("✘", "red"),
+            "pending": ("…", "dim"),
+        }
         lines = Text()
-        for criterion in phase.gate:
-            if criterion.kind == "checklist_complete":
-                met = progress.items_done == progress.items_total
-                state = f"{progress.items_done}/{progress.items_total}"
-            elif criterion.kind == "deliverables_approved":
-                met = progress.deliverables_done == progress.deliverables_total
-                state = f"{progress.deliverables_done}/{progress.deliverables_total}"
-            elif criterion.kind == "validations_green":
-                met, evidence = validations_green(self.project, phase.id)
-                state = "; ".join(evidence) + " · V runs them"
-            else:
-                met, state = None, "at the gate review"
-            glyph, style = {True: ("✔", "green"), False: ("✘", "red"), None: ("…", "dim")}[met]
+        for criterion in evaluation.criteria:
+            glyph, style = marks[criterion.status]
             lines.append(f"{glyph} ", style=style)
             lines.append(f"{criterion.id} {criterion.text} ")
-            lines.append(f"({state})\n", style="dim")
+            summary = "; ".join(criterion.evidence[:2] or criterion.blockers[:1])
+            lines.append(f"({summary})\n" if summary else "\n", style="dim")
+        lines.append(
+            f"gate now: {evaluation.outcome.replace('_', ' ')} · R gate reviews", style="dim"
+        )
         self.query_one("#gate", Static).update(lines)
 
     # --- details of the row under the cursor ---------------------------------------------------
