@@ -74,10 +74,14 @@ def last_session(project: Project) -> str | None:
     return rows[0][0] if rows and rows[0][0] else None
 
 
-def day_view(project: Project, since: str | None = None) -> Day:
-    """My day; `since` overrides when my last session was."""
+LOOK_UP = "look up"
+
+
+def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
+    """My day. `since`: when my last session was (None: this is my first), by default as
+    the sessions table says."""
     me, today = project.tracker.actor, project.today()
-    since = since if since is not None else last_session(project)
+    since = last_session(project) if since == LOOK_UP else since
     day = Day(me, today, since)
     items, delivs = project.item_states(), project.deliverable_states()
     week = (today + timedelta(days=WEEK)).isoformat()

@@ -1,0 +1,129 @@
+"""My day and the Gates screen, driven by Pilot and snapshotted on the demo under a fixed clock."""
+
+from __future__ import annotations
+
+from deliverables.gates import reviews, waivers
+from tests.conftest import NOW
+from tui.app import PhasegateApp
+from tui.widgets import VimTable
+
+SIZE = (150, 42)
+ME = "Test Engineer <test@example.com>"
+
+
+def returning(project, since: str = "2026-11-24T00:00:00Z"):
+    """The test user had a session before: the app opens on their day."""
+    project.tracker.append("sessions", {"actor": ME, "at": since})
+    return project
+
+
+async def _type(pilot, text: str) -> None:
+    """Types into the open prompt (the value as a whole: "<", "@" and spaces included)."""
+    from textual.widgets import Input
+
+    await pilot.pause()
+    pilot.app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_a_returning_user_starts_on_their_day_and_writes_a_standup(demo):
+    demo.set_item("3.1.7", owner="Test Engineer", due="2026-11-28")
+    app = PhasegateApp(returning(demo))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "today"
+        mine = app.screen.query_one("#day-mine", VimTable)
+        assert mine.current_key == "3.1.7"
+        due = app.screen.query_one("#day-due", VimTable)
+        keys = [due.coordinate_to_cell_key((row, 0)).row_key.value for row in range(due.row_count)]
+        assert keys == ["overdue:2.3.3", "week:3.1.7"]
+        changes = str(app.screen.query_one("#day-changes-log").render())
+        assert "Ben Okafor" in changes and "Dana Weiss" in changes
+        attention = str(app.screen.query_one("#day-attention").render())
+        assert "waiver 1 for 2.3.3: expires 2026-12-01" in attention
+        await pilot.press("n")
+        await _type(pilot, "Finish the tests folder")
+        await pilot.press("B")
+        await _type(pilot, "Waiting for CI runners")
+        standup = str(app.screen.query_one("#day-standup").render())
+        assert "Today: Finish the tests folder" in standup
+        assert "Blockers: Waiting for CI runners" in standup
+        await pilot.press("w")
+        await pilot.pause()
+        written = (demo.root / "docs/standups/2026-11-27.md").read_text()
+        assert "- Today: Finish the tests folder" in written
+        # enter on my item opens its phase on it
+        mine.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_mode == "phase"
+        assert app.screen.query_one("#checklist", VimTable).current_key == "3.1.7"
+
+
+async def test_a_first_session_starts_on_the_dashboard(demo):
+    app = PhasegateApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "dashboard"
+        await pilot.press("t")
+        await pilot.pause()
+        assert "first session" in str(app.screen.query_one("#day-changes-log").render())
+
+
+async def test_the_gates_screen_requests_decides_waives_and_records(project):
+    for item in project.model.phase("1").items:
+        project.set_item(item.id, status="done")
+    for d in project.model.phase("1").deliverables:
+        for status in ("draft", "in_review", "approved"):
+            project.set_deliverable(d.id, status=status)
+    app = PhasegateApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.current_mode == "gates"
+        phases = app.screen.query_one("#gate-phases", VimTable)
+        assert phases.current_key == "2"  # the current phase: phase 1 is all done
+        await pilot.press("k")
+        await pilot.press("o")
+        await _type(pilot, ME)
+        assert str(phases.get_row("1")[1]) == "in review"
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("enter")  # approve
+        await pilot.pause()
+        await _type(pilot, "All good")
+        assert str(phases.get_row("1")[2]) == "passed"
+        # my own waiver: asked for, but I cannot approve it
+        await pilot.press("W")
+        await pilot.pause()
+        await pilot.press("enter")  # the suggested target
+        await _type(pilot, "Because")
+        await _type(pilot, "2026-12-31")
+        assert [w.reason for w in waivers(project)] == ["Because"]
+        app.screen.query_one("#gate-waivers", VimTable).focus()
+        await pilot.press("A")
+        await pilot.pause()
+        assert any("another person must approve" in n.message for n in app._notifications)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("enter")  # record and write
+        await pilot.pause()
+        assert [r.outcome for r in reviews(project)] == ["passed"]
+        assert (project.root / "docs" / "gates" / f"phase-1-{NOW.date()}.md").is_file()
+        history = app.screen.query_one("#gate-history", VimTable)
+        assert history.row_count == 1
+
+
+def test_today_snapshot(snap_compare, demo):
+    async def settle(pilot) -> None:
+        await pilot.pause()
+
+    assert snap_compare(PhasegateApp(returning(demo)), terminal_size=SIZE, run_before=settle)
+
+
+def test_gates_snapshot(snap_compare, demo):
+    async def settle(pilot) -> None:
+        await pilot.pause()
+
+    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["R", "j"], run_before=settle)
