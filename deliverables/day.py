@@ -107,8 +107,11 @@ def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
         ):
             day.deliverables.append((deliverable, state))
     if since:
-        others = [e for e in project.tracker.activity(None, since=parse_time(since))
-                  if not same_person(e.actor, me) and e.at > since]  # fmt: skip
+        others = [
+            e
+            for e in project.tracker.activity(None, since=parse_time(since))
+            if not same_person(e.actor, me) and e.at > since
+        ]
         day.changes = others[:CHANGES_SHOWN]
     day.waivers = expiring(project)
     for phase in project.model.phases:
@@ -145,11 +148,17 @@ def save_standup(
     project.tracker.execute(
         "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (project.tracker.actor, day.isoformat(), parts["yesterday"], parts["today"],
-         parts["blockers"], format_time(project.now())),
+        (
+            project.tracker.actor,
+            day.isoformat(),
+            parts["yesterday"],
+            parts["today"],
+            parts["blockers"],
+            format_time(project.now()),
+        ),
         action="stand-up note saved",
         subject=f"standup:{day.isoformat()}",
-    )  # fmt: skip
+    )
     return Standup(day.isoformat(), **parts)
 
 

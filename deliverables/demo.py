@@ -7,6 +7,7 @@ environment is being set up, development is being planned. Every change goes thr
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import datetime, timedelta
 from functools import partial
@@ -52,7 +53,7 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
             ["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30
         )
     project, _ = Project.init(root, clock=timeline, actor=ANA)
-    _commit_readme(root)
+    _commit_readme(root, start)
     today = now.date()
 
     def due(days: int) -> str:
@@ -209,7 +210,7 @@ class _Timeline:
         self.moment += timedelta(hours=hours)
 
 
-def _commit_readme(root: Path) -> None:
+def _commit_readme(root: Path, when: datetime) -> None:
     """The first commit: a README and the two pipeline specs the team has drafted."""
     readme = root / "README.md"
     if readme.exists():
@@ -225,5 +226,15 @@ def _commit_readme(root: Path) -> None:
         ["commit", "--quiet", "-m", "Start the retail events platform"],
     ):
         subprocess.run(
-            ["git", *identity, *args], cwd=root, check=True, capture_output=True, timeout=30
+            ["git", *identity, *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            timeout=30,
+            # dated when the demo's story starts: the same clock gives the same commit
+            env={
+                **os.environ,
+                "GIT_AUTHOR_DATE": when.isoformat(),
+                "GIT_COMMITTER_DATE": when.isoformat(),
+            },
         )

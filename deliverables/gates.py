@@ -111,8 +111,12 @@ class Evaluation:
 
     @property
     def blockers(self) -> list[str]:
-        return [f"{c.id}: {b}" for c in self.criteria if c.status in ("unmet", "pending")
-                for b in (c.blockers or [c.text])]  # fmt: skip
+        return [
+            f"{c.id}: {b}"
+            for c in self.criteria
+            if c.status in ("unmet", "pending")
+            for b in (c.blockers or [c.text])
+        ]
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,9 @@ def waivers(project: Project) -> list[Waiver]:
 
 def requests(project: Project, phase: str | None = None) -> list[GateRequest]:
     sql = "SELECT id, phase, at, actor, reviewers FROM gate_requests"
-    rows = project.tracker.query(sql + (" WHERE phase = ?" if phase else "") + " ORDER BY id",
-                                 [phase] if phase else [])  # fmt: skip
+    rows = project.tracker.query(
+        sql + (" WHERE phase = ?" if phase else "") + " ORDER BY id", [phase] if phase else []
+    )
     return [GateRequest(r[0], r[1], r[2], r[3], tuple(json.loads(r[4]))) for r in rows]
 
 
@@ -158,8 +163,9 @@ def decisions(project: Project, request_id: int) -> list[Decision]:
 
 def reviews(project: Project, phase: str | None = None) -> list[Review]:
     sql = f"SELECT {_columns(Review)} FROM gate_reviews"
-    rows = project.tracker.query(sql + (" WHERE phase = ?" if phase else "") + " ORDER BY id",
-                                 [phase] if phase else [])  # fmt: skip
+    rows = project.tracker.query(
+        sql + (" WHERE phase = ?" if phase else "") + " ORDER BY id", [phase] if phase else []
+    )
     return [Review(*row) for row in rows]
 
 
@@ -231,8 +237,16 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
 
             met, lines = validations_green(project, phase.id)
             blockers = [line for line in lines if ": passed" not in line]
-            criteria.append(Criterion(criterion.id, criterion.kind, criterion.text,
-                                      "met" if met else "unmet", lines, blockers))  # fmt: skip
+            criteria.append(
+                Criterion(
+                    criterion.id,
+                    criterion.kind,
+                    criterion.text,
+                    "met" if met else "unmet",
+                    lines,
+                    blockers,
+                )
+            )
         else:
             criteria.append(_reviewers(criterion, request, made))
     for criterion in criteria:
@@ -240,8 +254,9 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
         if waiver is not None and criterion.status in ("unmet", "pending"):
             criterion.status = "waived"
             criterion.waivers.append(waiver.id)
-            criterion.evidence.append(f"waived by waiver {waiver.id} until {waiver.expires}: "
-                                      f"{waiver.reason}")  # fmt: skip
+            criterion.evidence.append(
+                f"waived by waiver {waiver.id} until {waiver.expires}: {waiver.reason}"
+            )
     return Evaluation(phase.id, criteria, request, made, relevant)
 
 
@@ -254,11 +269,13 @@ def _order(project: Project, phase: Phase) -> Criterion:
     passed = {r.phase for r in reviews(project) if r.outcome in PASSING}
     missing = [p for p in earlier if p.id not in passed]
     return Criterion(
-        order_criterion(phase), "phase_order", f"The phases before phase {phase.id} have passed",
+        order_criterion(phase),
+        "phase_order",
+        f"The phases before phase {phase.id} have passed",
         "unmet" if missing else "met",
         [f"phase {p.id} passed" for p in earlier if p.id in passed],
         [f"phase {p.id} ({p.title}) has not passed its gate" for p in missing],
-    )  # fmt: skip
+    )
 
 
 def _checklist(criterion, phase: Phase, items: dict, counting: dict[str, Waiver]) -> Criterion:
@@ -277,11 +294,19 @@ def _checklist(criterion, phase: Phase, items: dict, counting: dict[str, Waiver]
             open_items.append(f"{item.id} {item.text} ({status.replace('_', ' ')}{why})")
     required = done + len(waived) + len(open_items)
     evidence = [f"{done}/{required} required items done or not applicable"]
-    evidence += [f"item {w.target} waived by waiver {w.id} until {w.expires}: {w.reason}"
-                 for w in waived]  # fmt: skip
+    evidence += [
+        f"item {w.target} waived by waiver {w.id} until {w.expires}: {w.reason}" for w in waived
+    ]
     status = "unmet" if open_items else ("waived" if waived else "met")
-    return Criterion(criterion.id, criterion.kind, criterion.text, status, evidence, open_items,
-                     [w.id for w in waived])  # fmt: skip
+    return Criterion(
+        criterion.id,
+        criterion.kind,
+        criterion.text,
+        status,
+        evidence,
+        open_items,
+        [w.id for w in waived],
+    )
 
 
 def _deliverables(criterion, phase: Phase, delivs: dict) -> Criterion:
@@ -296,14 +321,26 @@ def _deliverables(criterion, phase: Phase, delivs: dict) -> Criterion:
         else:
             missing.append(f"{d.id} {d.title} ({status.replace('_', ' ')})")
     evidence = [f"{done}/{done + len(missing)} required deliverables approved or not applicable"]
-    return Criterion(criterion.id, criterion.kind, criterion.text,
-                     "unmet" if missing else "met", evidence, missing)  # fmt: skip
+    return Criterion(
+        criterion.id,
+        criterion.kind,
+        criterion.text,
+        "unmet" if missing else "met",
+        evidence,
+        missing,
+    )
 
 
 def _reviewers(criterion, request: GateRequest | None, made: list[Decision]) -> Criterion:
     if request is None:
-        return Criterion(criterion.id, criterion.kind, criterion.text, "pending", [],
-                         ["no review requested yet (`phasegate gate request`)"])  # fmt: skip
+        return Criterion(
+            criterion.id,
+            criterion.kind,
+            criterion.text,
+            "pending",
+            [],
+            ["no review requested yet (`phasegate gate request`)"],
+        )
     latest = latest_decisions(made)
     evidence, blockers, rejected = [], [], False
     for reviewer in request.reviewers:
@@ -392,19 +429,29 @@ def request_gate(project: Project, phase_id: str, reviewers: list[str]) -> GateR
             f"phase {phase.id} is already in review: decisions go to `phasegate gate decide "
             f"{phase.id}`, and `phasegate gate review {phase.id}` records the outcome"
         )
-    row = {"phase": phase.id, "at": format_time(project.now()), "actor": project.tracker.actor,
-           "reviewers": json.dumps(names)}  # fmt: skip
-    project.tracker.append("gate_requests", row,
-                           action=f"gate review requested from {', '.join(map(display_name, names))}",
-                           subject=f"gate:{phase.id}")  # fmt: skip
+    row = {
+        "phase": phase.id,
+        "at": format_time(project.now()),
+        "actor": project.tracker.actor,
+        "reviewers": json.dumps(names),
+    }
+    project.tracker.append(
+        "gate_requests",
+        row,
+        action=f"gate review requested from {', '.join(map(display_name, names))}",
+        subject=f"gate:{phase.id}",
+    )
     return requests(project, phase.id)[-1]
 
 
 def decide(project: Project, phase_id: str, decision: str, comment: str) -> Decision:
     phase = _phase(project, phase_id)
     choice = decision.strip().lower().replace("-", "_").replace(" ", "_")
-    choice = {"conditions": "approve_with_conditions", "approved": "approve",
-              "rejected": "reject"}.get(choice, choice)  # fmt: skip
+    choice = {
+        "conditions": "approve_with_conditions",
+        "approved": "approve",
+        "rejected": "reject",
+    }.get(choice, choice)
     if choice not in DECISIONS:
         raise TrackerError(f"unknown decision '{decision}' (choose approve, reject, conditions)")
     if not comment.strip():
@@ -420,11 +467,19 @@ def decide(project: Project, phase_id: str, decision: str, comment: str) -> Deci
             f"you ({display_name(me)}) are not a reviewer of phase {phase.id}'s gate; the "
             f"reviewers are {', '.join(map(display_name, request.reviewers))}"
         )
-    row = {"request_id": request.id, "reviewer": me, "decision": choice,
-           "comment": comment.strip(), "at": format_time(project.now())}  # fmt: skip
-    project.tracker.append("gate_decisions", row,
-                           action=f"gate {DECISION_LABELS[choice]}: {comment.strip()}",
-                           subject=f"gate:{phase.id}")  # fmt: skip
+    row = {
+        "request_id": request.id,
+        "reviewer": me,
+        "decision": choice,
+        "comment": comment.strip(),
+        "at": format_time(project.now()),
+    }
+    project.tracker.append(
+        "gate_decisions",
+        row,
+        action=f"gate {DECISION_LABELS[choice]}: {comment.strip()}",
+        subject=f"gate:{phase.id}",
+    )
     return decisions(project, request.id)[-1]
 
 
@@ -522,8 +577,10 @@ def write_report(
     if not commit:
         return path, None
     outcome = reviewed.outcome.replace("_", " ")
-    message = (f"Gate review of phase {reviewed.phase} "
-               f"({_phase(project, reviewed.phase).title}): {outcome}")  # fmt: skip
+    message = (
+        f"Gate review of phase {reviewed.phase} "
+        f"({_phase(project, reviewed.phase).title}): {outcome}"
+    )
     sha = commit_only(project.root, path, message, project.tracker.actor)
     return path, sha
 

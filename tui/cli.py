@@ -241,6 +241,27 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--owner", help="who owns it ('' clears)")
     cmd.add_argument("--path", help="where it lives in the repository ('' resets)")
     cmd.set_defaults(run=_cmd_deliverable_set)
+    cmd = deliv.add_parser("create", help="write the deliverable's document from its template")
+    cmd.add_argument("id", help="deliverable id, e.g. D1.1")
+    cmd.set_defaults(run=_cmd_deliverable_create)
+    cmd = deliv.add_parser("facts", help="what git knows of each deliverable, and suggestions")
+    cmd.add_argument("ids", nargs="*", metavar="ID", help="default: every deliverable")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(run=_cmd_deliverable_facts)
+
+    adr = commands.add_parser(
+        "adr", help="Technology Decision Records (MADR) in docs/adr/"
+    ).add_subparsers(metavar="ACTION", required=True)
+    cmd = adr.add_parser("new", help="a new record, status proposed")
+    cmd.add_argument("title")
+    cmd.set_defaults(run=_cmd_adr_new)
+    cmd = adr.add_parser("list", help="every record with its status")
+    cmd.set_defaults(run=_cmd_adr_list)
+    cmd = adr.add_parser("status", help="set a record's status")
+    cmd.add_argument("number", type=_positive_int)
+    cmd.add_argument("status", help="proposed | accepted | rejected | deprecated | superseded")
+    cmd.add_argument("--by", type=_positive_int, metavar="N", help="the ADR that supersedes it")
+    cmd.set_defaults(run=_cmd_adr_status)
     return parser
 
 
@@ -339,6 +360,85 @@ def _cmd_deliverable_set(args: argparse.Namespace) -> int:
     project = _project(args)
     events = project.set_deliverable(args.id, **fields)
     _report_changes(project.deliverable(args.id).id, events)
+    return 0
+
+
+def _cmd_deliverable_create(args: argparse.Namespace) -> int:
+    from deliverables.documents import create_document
+
+    project = _project(args)
+    path = create_document(project, args.id)
+    deliverable = project.deliverable(args.id)
+    status = project.deliverable_state(deliverable.id).status
+    print(f"Wrote {path.relative_to(project.root)} ({deliverable.id} is {status})")
+    return 0
+
+
+def _cmd_deliverable_facts(args: argparse.Namespace) -> int:
+    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts
+
+    project = _project(args)
+    ids = args.ids or [d.id for d in project.model.deliverables]
+    facts = [document_facts(project, ident) for ident in ids]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": f.deliverable.id,
+                        "status": f.status,
+                        "path": f.path,
+                        "git": f.git.__dict__,
+                        "suggestions": list(f.suggestions),
+                    }
+                    for f in facts
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for f in facts:
+        git = f.git
+        if git.last_commit:
+            where = f"last commit {git.last_commit} {git.date} by {git.author}" + (
+                ", uncommitted changes" if git.uncommitted else ""
+            )
+        else:
+            where = "exists, not committed" if git.exists else "no file"
+        print(f"{f.deliverable.id:<6} {f.status:<14} {f.path}: {where}")
+        for suggestion in f.suggestions:
+            print(f"       suggest: {suggestion}")
+        if f.deliverable.id == ADR_DELIVERABLE:
+            for record in adrs(project):
+                print(f"       ADR {record.number:04d} {record.title} ({record.status})")
+    return 0
+
+
+def _cmd_adr_new(args: argparse.Namespace) -> int:
+    from deliverables.documents import new_adr
+
+    project = _project(args)
+    path = new_adr(project, args.title)
+    print(f"Wrote {path.relative_to(project.root)} (status: proposed)")
+    return 0
+
+
+def _cmd_adr_list(args: argparse.Namespace) -> int:
+    from deliverables.documents import adrs
+
+    found = adrs(_project(args))
+    if not found:
+        print('no decision records yet: phasegate adr new "title"')
+    for a in found:
+        print(f"{a.number:04d}  {a.status:<40} {a.title}")
+    return 0
+
+
+def _cmd_adr_status(args: argparse.Namespace) -> int:
+    from deliverables.documents import set_adr_status
+
+    record = set_adr_status(_project(args), args.number, args.status, args.by)
+    print(f"ADR {record.number:04d}: {record.status}")
     return 0
 
 

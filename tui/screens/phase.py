@@ -32,6 +32,8 @@ class PhaseScreen(ProjectScreen):
         Binding("s", "step(True)", "Status ▶"),
         Binding("b", "step(False)", "Status ◀", show=False),
         Binding("c", "copy", "Copy"),
+        Binding("n", "new_document", "New document"),
+        Binding("E", "edit_document", "Edit in $EDITOR"),
         Binding("left_square_bracket", "other_phase(-1)", "Prev phase", show=False),
         Binding("right_square_bracket", "other_phase(1)", "Next phase", show=False),
     ]
@@ -254,6 +256,7 @@ class PhaseScreen(ProjectScreen):
             text.append(f"\nowner {state.owner or '—'} · {project.deliverable_path(d, state)}\n")
             for part in d.parts:
                 text.append(f"  {part.path} — {part.text}\n", style="dim")
+            _document_lines(text, project, d.id)
             if d.id in EVIDENCE:
                 text.append(f"Evidence ({EVIDENCE[d.id][2]}):\n", style="bold")
                 for line in evidence(project, d.id):
@@ -342,7 +345,79 @@ class PhaseScreen(ProjectScreen):
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {what}", timeout=2)
 
+    def _selected_deliverable(self) -> str | None:
+        selected = self._selected()
+        if selected and selected[0] == "deliverable":
+            return selected[1]
+        self.notify(
+            "Documents belong to deliverables: Tab to the deliverables table.", severity="warning"
+        )
+        return None
+
+    def action_new_document(self) -> None:
+        from deliverables.documents import create_document
+
+        ident = self._selected_deliverable()
+        if ident is None:
+            return
+        created = []
+        if self.change(lambda: created.append(create_document(self.project, ident))):
+            self.notify(f"Wrote {created[0].relative_to(self.project.root)}")
+
+    def action_edit_document(self) -> None:
+        """Opens the deliverable's document in $EDITOR (VISUAL, EDITOR, else vi); the TUI is
+        suspended meanwhile and comes back as it was."""
+        import os
+        import shlex
+        import subprocess
+
+        from deliverables.documents import document_path
+
+        ident = self._selected_deliverable()
+        if ident is None:
+            return
+        relative = document_path(self.project, self.project.deliverable(ident))
+        path = self.project.root / relative
+        if not path.exists():
+            self.notify(
+                f"{relative} does not exist yet: n creates it from its template.",
+                severity="warning",
+            )
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except (OSError, ValueError) as exc:  # no such editor, or no terminal to suspend to
+            self.notify(f"Cannot open {editor}: {exc}", title="Editor", severity="error")
+            return
+        self.safe_reload()
+
     def action_other_phase(self, step: int) -> None:
         ids = [p.id for p in self.project.model.phases]
         index = (ids.index(self.phase.id) + step) % len(ids)
         self.show(ids[index])
+
+
+def _document_lines(text: Text, project, deliverable_id: str) -> None:
+    """The deliverable's document as git sees it, suggestions, and (D2.5) its decision records."""
+    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts
+
+    facts = document_facts(project, deliverable_id)
+    git = facts.git
+    if git.last_commit:
+        text.append(
+            f"git: {git.last_commit} {git.date} by {who(git.author)}"
+            + (" · uncommitted changes" if git.uncommitted else "")
+            + "\n",
+            style="dim",
+        )
+    elif git.exists:
+        text.append("git: not committed yet\n", style="dim")
+    else:
+        text.append("no document yet: n writes it from its template\n", style="dim")
+    for suggestion in facts.suggestions:
+        text.append(f"suggest: {suggestion}\n", style="yellow")
+    if deliverable_id == ADR_DELIVERABLE:
+        for record in adrs(project):
+            text.append(f"  ADR {record.number:04d} {record.title} ({record.status})\n")
