@@ -371,6 +371,8 @@ class PhaseScreen(ProjectScreen):
         import shlex
         import subprocess
 
+        from textual.app import SuspendNotSupported
+
         from deliverables.documents import document_path
 
         ident = self._selected_deliverable()
@@ -388,8 +390,12 @@ class PhaseScreen(ProjectScreen):
         try:
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
-        except (OSError, ValueError) as exc:  # no such editor, or no terminal to suspend to
-            self.notify(f"Cannot open {editor}: {exc}", title="Editor", severity="error")
+        except (OSError, ValueError, SuspendNotSupported) as exc:  # no such editor, no terminal
+            self.notify(
+                f"Cannot open {editor}: {exc or 'no terminal to hand over'}",
+                title="Editor",
+                severity="error",
+            )
             return
         self.safe_reload()
 
