@@ -39,8 +39,24 @@ def render_status_report(
         "phases": [_phase_view(project, p, items, delivs) for p in phases],
         "activity": [_event_view(project, e) for e in project.tracker.activity(activity_limit)],
         "validations": _validation_view(project, phases),
+        "metrics": _metrics_view(project) if phase is None else None,
     }
     return _environment().get_template("status_report.md.j2").render(context)
+
+
+def _metrics_view(project: Project) -> dict[str, Any]:
+    from deliverables.metrics import metrics
+
+    found = metrics(project)
+    return {
+        "phases": found.phases,
+        "gates": found.gates,
+        "velocity": f"{found.velocity_days} days"
+        if found.velocity_days is not None
+        else f"not deployed yet ({found.elapsed_days or 0} days since phase 1 started)",
+        "first_pass": found.first_time_pass_rate,
+        "quality": found.validation_pass_rate,
+    }
 
 
 def _validation_view(project: Project, phases) -> dict[str, Any] | None:

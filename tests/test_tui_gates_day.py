@@ -127,3 +127,22 @@ def test_gates_snapshot(snap_compare, demo):
         await pilot.pause()
 
     assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["R", "j"], run_before=settle)
+
+
+async def test_the_metrics_screen_shows_durations_burnups_and_gates(demo):
+    app = PhasegateApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("M")
+        await pilot.pause()
+        table = app.screen.query_one("#metric-phases", VimTable)
+        row = [str(c) for c in table.get_row("1")]
+        assert row[1:] == ["2026-11-13", "2026-11-19", "6", "12/12"]
+        burnups = [str(s.render()) for s in app.screen.query(".burnup")]
+        assert (
+            burnups[0].startswith("1. Discovery & Requirements")
+            and "12/12 in 7 day(s)" in burnups[0]
+        )
+        assert app.screen.query_one("#metric-gates", VimTable).row_count == 1
+        assert "Gates passed at the first review: 100%" in str(
+            app.screen.query_one("#metric-success").render()
+        )

@@ -33,6 +33,7 @@ class PhasegateApp(App):
         "validation": lambda: _screen("tui.screens.validation", "ValidationScreen"),
         "today": lambda: _screen("tui.screens.today", "TodayScreen"),
         "gates": lambda: _screen("tui.screens.gates", "GatesScreen"),
+        "metrics": lambda: _screen("tui.screens.metrics", "MetricsScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -45,6 +46,7 @@ class PhasegateApp(App):
         Binding("V", "switch_mode('validation')", "Validation"),
         Binding("t", "switch_mode('today')", "My day"),
         Binding("R", "switch_mode('gates')", "Gates"),
+        Binding("M", "switch_mode('metrics')", "Metrics"),
         *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
