@@ -16,6 +16,7 @@ and an expiry date: it counts from its approval through its expiry day, then sto
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -224,31 +225,23 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
     counting = {w.target: w for w in relevant if w.counts(today)}
     request = open_request(project, phase.id) or _last_reviewed_request(project, phase.id)
     made = decisions(project, request.id) if request else []
-    criteria = []
-    if phase.number > 1:
-        criteria.append(_order(project, phase))
+    context = GateContext(project, phase, items, delivs, counting, request, made)
+    criteria = [_order(project, phase)] if phase.number > 1 else []
     for criterion in phase.gate:
-        if criterion.kind == "checklist_complete":
-            criteria.append(_checklist(criterion, phase, items, counting))
-        elif criterion.kind == "deliverables_approved":
-            criteria.append(_deliverables(criterion, phase, delivs))
-        elif criterion.kind == "validations_green":
-            from deliverables.validations import validations_green
-
-            met, lines = validations_green(project, phase.id)
-            blockers = [line for line in lines if ": passed" not in line]
+        check = CRITERIA.get(criterion.kind)
+        if check is None:  # a kind no code evaluates: a person must judge it at the review
             criteria.append(
                 Criterion(
                     criterion.id,
                     criterion.kind,
                     criterion.text,
-                    "met" if met else "unmet",
-                    lines,
-                    blockers,
+                    "pending",
+                    [],
+                    [f"no evaluator for '{criterion.kind}'"],
                 )
             )
         else:
-            criteria.append(_reviewers(criterion, request, made))
+            criteria.append(check(criterion, context))
     for criterion in criteria:
         waiver = counting.get(criterion.id)
         if waiver is not None and criterion.status in ("unmet", "pending"):
@@ -258,6 +251,44 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
                 f"waived by waiver {waiver.id} until {waiver.expires}: {waiver.reason}"
             )
     return Evaluation(phase.id, criteria, request, made, relevant)
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a criterion's evaluator may look at."""
+
+    project: Project
+    phase: Phase
+    items: dict
+    deliverables: dict
+    waivers: dict[str, Waiver]  # target -> the waiver that counts today
+    request: GateRequest | None
+    decisions: list[Decision]
+
+
+def _validations(criterion, context: GateContext) -> Criterion:
+    """Fed by the stored validation runs (pipelines.validation)."""
+    from deliverables.validations import validations_green
+
+    met, lines = validations_green(context.project, context.phase.id)
+    blockers = [line for line in lines if ": passed" not in line]
+    return Criterion(
+        criterion.id, criterion.kind, criterion.text, "met" if met else "unmet", lines, blockers
+    )
+
+
+# Each gate-criterion kind of the process model and the function that evaluates it. A team's
+# own kind plugs in with `register_criterion`.
+CRITERIA: dict[str, Callable[[object, GateContext], Criterion]] = {
+    "checklist_complete": lambda c, ctx: _checklist(c, ctx.phase, ctx.items, ctx.waivers),
+    "deliverables_approved": lambda c, ctx: _deliverables(c, ctx.phase, ctx.deliverables),
+    "validations_green": _validations,
+    "reviewer_approval": lambda c, ctx: _reviewers(c, ctx.request, ctx.decisions),
+}
+
+
+def register_criterion(kind: str, evaluate_: Callable[[object, GateContext], Criterion]) -> None:
+    CRITERIA[kind] = evaluate_
 
 
 def order_criterion(phase: Phase) -> str:
