@@ -16,7 +16,8 @@ def phasegate(folder: str) -> None:
     class Bench(PhasegateApp):
         def on_ready(self) -> None:
             super().on_ready()
-            if self.screen.query_one("#phases").row_count != 7:
+            table = "#day-mine" if self.current_mode == "today" else "#phases"
+            if self.current_mode == "dashboard" and self.screen.query_one(table).row_count != 7:
                 raise SystemExit("dashboard not populated")
             print("ready", flush=True)
             self.exit()

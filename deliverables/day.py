@@ -60,18 +60,11 @@ class Day:
 
 def record_session(project: Project) -> str | None:
     """Notes that I opened phasegate now; returns when my previous session was (None: first)."""
-    previous = last_session(project)
-    project.tracker.append(
-        "sessions", {"actor": project.tracker.actor, "at": format_time(project.now())}
-    )
-    return previous
+    return project.tracker.start_session()
 
 
 def last_session(project: Project) -> str | None:
-    rows = project.tracker.query(
-        "SELECT max(at) FROM sessions WHERE actor = ?", (project.tracker.actor,)
-    )
-    return rows[0][0] if rows and rows[0][0] else None
+    return project.tracker.last_session()
 
 
 LOOK_UP = "look up"

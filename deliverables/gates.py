@@ -193,13 +193,7 @@ def open_request(project: Project, phase: str) -> GateRequest | None:
 
 def gate_states(project: Project) -> dict[str, str]:
     """Per phase with any gate activity: passed | in_review (what phase_status needs)."""
-    states: dict[str, str] = {}
-    for r in reviews(project):
-        states[r.phase] = "passed" if r.outcome in PASSING else "failed"
-    for phase in {r.phase for r in requests(project)}:
-        if open_request(project, phase) is not None:
-            states[phase] = "in_review"
-    return {p: s for p, s in states.items() if s in ("passed", "in_review")}
+    return project.tracker.gate_states(PASSING)
 
 
 def latest_decisions(items: list[Decision]) -> dict[str, Decision]:

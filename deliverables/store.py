@@ -367,6 +367,48 @@ class Tracker:
                 cursor.lastrowid, at, self.actor, action, f"run:{run_id}", "", None, status
             )
 
+    # --- sessions and gate states: read at start-up, so plain SQL here ------------------------
+
+    @_reading
+    def last_session(self) -> str | None:
+        """When the acting user last opened phasegate (None: never)."""
+        row = self._conn.execute(
+            "SELECT max(at) FROM sessions WHERE actor = ?", (self.actor,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def start_session(self) -> str | None:
+        """Notes a session of the acting user now; returns when their previous one was."""
+        previous = self.last_session()
+        with self._write():
+            self._conn.execute(
+                "INSERT INTO sessions (actor, at) VALUES (?, ?)",
+                (self.actor, format_time(self.clock())),
+            )
+        return previous
+
+    @_reading
+    def gate_states(self, passing: tuple[str, ...]) -> dict[str, str]:
+        """Per phase with gate activity: "in_review" while its newest request has no review
+        after it, else "passed" when its newest review's outcome is in `passing`."""
+        rows = self._conn.execute(
+            "SELECT p.phase, "
+            "(SELECT outcome FROM gate_reviews r WHERE r.phase = p.phase ORDER BY id DESC LIMIT 1), "
+            "(SELECT request_id FROM gate_reviews r WHERE r.phase = p.phase ORDER BY id DESC LIMIT 1), "
+            "(SELECT count(*) FROM gate_reviews r WHERE r.phase = p.phase), "
+            "(SELECT max(id) FROM gate_requests q WHERE q.phase = p.phase) "
+            "FROM (SELECT phase FROM gate_requests UNION SELECT phase FROM gate_reviews) p"
+        ).fetchall()
+        states = {}
+        for phase, outcome, reviewed_request, reviewed, request in rows:
+            if request is not None and not (
+                reviewed and reviewed_request is not None and reviewed_request >= request
+            ):
+                states[phase] = "in_review"
+            elif reviewed and outcome in passing:
+                states[phase] = "passed"
+        return states
+
     # --- writes --------------------------------------------------------------------------------
 
     @_reading

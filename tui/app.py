@@ -55,9 +55,7 @@ class PhasegateApp(App):
     def __init__(self, project: Project) -> None:
         # a returning user starts on their day; the session is noted before anything shows
         try:
-            from deliverables.day import record_session
-
-            self.previous_session = record_session(project)
+            self.previous_session = project.tracker.start_session()
         except TrackerError:
             self.previous_session = None
         if self.previous_session is not None:
