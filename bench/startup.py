@@ -94,7 +94,7 @@ def main() -> int:
             f"(min {min(base) * 1000:.0f}, max {max(base) * 1000:.0f})"
         )
         print(
-            f"  phasegate to a ready dashboard:               median {m_ours * 1000:.0f} ms "
+            f"  phasegate to a ready {'day' if RETURNING else 'dashboard'}:{' ' * (19 if RETURNING else 13)}median {m_ours * 1000:.0f} ms "
             f"(min {min(mine) * 1000:.0f}, max {max(mine) * 1000:.0f})"
         )
         print(
