@@ -44,7 +44,8 @@ class Day:
     last_session: str | None
     items: list[tuple] = field(default_factory=list)  # (item, state) assigned to me, open
     deliverables: list[tuple] = field(default_factory=list)  # (deliverable, state) mine, open
-    overdue: list[tuple] = field(default_factory=list)  # (item, state): anyone's, due before today
+    overdue: list[tuple] = field(default_factory=list)  # (item, state): mine, due before today
+    team_overdue: list[tuple] = field(default_factory=list)  # (item, state): others', overdue
     due_this_week: list[tuple] = field(
         default_factory=list
     )  # (item, state): mine, due within 7 days
@@ -86,10 +87,11 @@ def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
         if mine:
             day.items.append((item, state))
         if state.due and state.due < today.isoformat():
-            day.overdue.append((item, state))
+            (day.overdue if mine else day.team_overdue).append((item, state))
         elif mine and state.due and state.due <= week:
             day.due_this_week.append((item, state))
     day.overdue.sort(key=lambda pair: pair[1].due)
+    day.team_overdue.sort(key=lambda pair: pair[1].due)
     day.due_this_week.sort(key=lambda pair: pair[1].due)
     for deliverable in project.model.deliverables:
         state = delivs.get(deliverable.id)

@@ -242,6 +242,8 @@ def test_the_day_view_shows_what_is_mine_and_what_others_did(project):
     project.set_item("1.1.1", owner="Ana Ruiz", due="2026-11-29")
     project.set_item("1.1.2", owner="ana@example.com", due="2026-12-20")
     project.set_item("1.2.1", owner="Chen Li", due="2026-11-20")  # overdue, someone else's
+    project.set_item("1.2.2", owner="Chen Li", due="2026-11-21")  # overdue, stays open
+    project.set_item("1.3.1", owner="Ana Ruiz", due="2026-11-26")  # overdue, mine
     project.set_deliverable("D1.1", owner="Ana Ruiz")
     assert record_session(project) is None  # first session
     clock["now"] = NOW + timedelta(hours=2)
@@ -253,10 +255,11 @@ def test_the_day_view_shows_what_is_mine_and_what_others_did(project):
     clock["now"] = NOW + timedelta(hours=3)
     day = day_view(project)
     assert day.returning and day.last_session == "2026-11-27T09:30:00Z"
-    assert [i.id for i, _ in day.items] == ["1.1.1", "1.1.2"]
+    assert [i.id for i, _ in day.items] == ["1.1.1", "1.1.2", "1.3.1"]
     assert [d.id for d, _ in day.deliverables] == ["D1.1"]
     assert [i.id for i, _ in day.due_this_week] == ["1.1.1"]
-    assert day.overdue == []  # 1.2.1 got done
+    assert [i.id for i, _ in day.overdue] == ["1.3.1"]
+    assert [i.id for i, _ in day.team_overdue] == ["1.2.2"]  # 1.2.1 got done
     assert {e.subject for e in day.changes} == {"1.2.1", "gate:1", "waiver:1.3.4"}
     assert [r.phase for r in day.reviews] == ["1"]
     assert [(w.id, what) for w, what in day.waivers] == [(waiver.id, "awaiting approval")]

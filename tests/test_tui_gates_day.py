@@ -37,7 +37,7 @@ async def test_a_returning_user_starts_on_their_day_and_writes_a_standup(demo):
         assert mine.current_key == "3.1.7"
         due = app.screen.query_one("#day-due", VimTable)
         keys = [due.coordinate_to_cell_key((row, 0)).row_key.value for row in range(due.row_count)]
-        assert keys == ["overdue:2.3.3", "week:3.1.7"]
+        assert keys == ["week:3.1.7", "team:2.3.3"]  # Dana's overdue item shows as the team's
         changes = str(app.screen.query_one("#day-changes-log").render())
         assert "Ben Okafor" in changes and "Dana Weiss" in changes
         attention = str(app.screen.query_one("#day-attention").render())

@@ -51,7 +51,7 @@ class TodayScreen(ProjectScreen):
         for label in ("ID", "What", "Status", "Due"):
             mine.add_column(label, key=label.lower())
         due = self.query_one("#day-due", VimTable)
-        due.border_title = "Overdue (anyone's) and due this week (mine)"
+        due.border_title = "Mine: overdue and due this week · the team's overdue"
         for label in ("Due", "ID", "What", "Owner"):
             due.add_column(label, key=label.lower())
         self.query_one("#day-standup").border_title = "My stand-up today (y · n · B)"
@@ -90,6 +90,14 @@ class TodayScreen(ProjectScreen):
         for item, state in day.due_this_week:
             due.add_row(
                 state.due or "", item.id, item.text, state.owner or "—", key=f"week:{item.id}"
+            )
+        for item, state in day.team_overdue:
+            due.add_row(
+                Text(state.due or "", style="red"),
+                item.id,
+                item.text,
+                Text(state.owner or "no owner", style="dim"),
+                key=f"team:{item.id}",
             )
         self._show_attention(day)
         self._show_standup(day)
