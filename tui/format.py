@@ -96,3 +96,18 @@ def short_name(actor: str | None) -> str:
     """`Ana Ruiz <ana@example.com>` -> `Ana R.`, for narrow columns."""
     parts = who(actor).split()
     return parts[0] if len(parts) < 2 else f"{parts[0]} {parts[-1][0]}."
+
+
+# A gate criterion's status, and a gate's outcome, on screen.
+CRITERION_MARKS = {
+    "met": ("✔", "green"),
+    "waived": ("≈", "yellow"),
+    "unmet": ("✘", "red"),
+    "pending": ("…", "cyan"),
+}
+GATE_OUTCOME_STYLES = {
+    "passed": "bold green",
+    "passed_with_waivers": "green",
+    "failed": "bold red",
+    "pending": "cyan",
+}

@@ -18,23 +18,12 @@ from deliverables.gates import (
     waivers,
 )
 from deliverables.identity import display_name
-from tui.format import status_text, when
+from tui.format import CRITERION_MARKS, GATE_OUTCOME_STYLES, status_text, when
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 from tui.widgets import VimTable
 
-MARKS = {
-    "met": ("✔", "green"),
-    "waived": ("≈", "yellow"),
-    "unmet": ("✘", "red"),
-    "pending": ("…", "cyan"),
-}
-OUTCOME_STYLES = {
-    "passed": "bold green",
-    "passed_with_waivers": "green",
-    "failed": "bold red",
-    "pending": "cyan",
-}
+MARKS, OUTCOME_STYLES = CRITERION_MARKS, GATE_OUTCOME_STYLES
 
 
 class GatesScreen(ProjectScreen):

@@ -9,12 +9,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, Static
 
 from deliverables.metrics import metrics
+from tui.format import GATE_OUTCOME_STYLES
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 from tui.widgets import VimTable
 
 SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
-OUTCOME_STYLES = {"passed": "green", "passed_with_waivers": "yellow", "failed": "red"}
+OUTCOME_STYLES = GATE_OUTCOME_STYLES
 
 
 class MetricsScreen(ProjectScreen):

@@ -13,7 +13,7 @@ from deliverables.project import STATUS_LABELS
 from deliverables.report import describe_event
 from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
-from tui.format import bar, due_text, item_mark, status_text, when, who
+from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, when, who
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 from tui.widgets import VimTable
@@ -174,15 +174,9 @@ class PhaseScreen(ProjectScreen):
 
     def _show_gate(self, phase: Phase, progress) -> None:
         evaluation = evaluate(self.project, phase.id)
-        marks = {
-            "met": ("✔", "green"),
-            "waived": ("≈", "yellow"),
-            "unmet": ("✘", "red"),
-            "pending": ("…", "dim"),
-        }
         lines = Text()
         for criterion in evaluation.criteria:
-            glyph, style = marks[criterion.status]
+            glyph, style = CRITERION_MARKS[criterion.status]
             lines.append(f"{glyph} ", style=style)
             lines.append(f"{criterion.id} {criterion.text} ")
             summary = "; ".join(criterion.evidence[:2] or criterion.blockers[:1])
