@@ -398,6 +398,7 @@ class Project:
                     "id": phase.id,
                     "title": phase.title,
                     "status": self.phase_status(phase, items, delivs, gates),
+                    "gate": _gate_summary(self, phase.id),
                     "sub_phases": [
                         {
                             "id": sub.id,
@@ -450,6 +451,13 @@ class Project:
 
     def now(self) -> datetime:
         return self.tracker.clock()
+
+
+def _gate_summary(project: Project, phase_id: str) -> dict:
+    from deliverables.gates import evaluate
+
+    evaluation = evaluate(project, phase_id)
+    return {"outcome": evaluation.outcome, "blockers": evaluation.blockers}
 
 
 def _status(states: dict, ident: str, default: str) -> str:

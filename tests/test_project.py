@@ -123,8 +123,11 @@ def test_status_document_has_the_documented_shape(demo):
     ]
     assert len(doc["phases"]) == 7
     phase = doc["phases"][1]
-    assert set(phase) == {"id", "title", "status", "sub_phases", "deliverables"}
+    assert set(phase) == {"id", "title", "status", "gate", "sub_phases", "deliverables"}
     assert phase["status"] == "in_review"
+    assert doc["phases"][0]["gate"] == {"outcome": "passed", "blockers": []}
+    assert phase["gate"]["outcome"] == "failed"
+    assert "G2.3: awaiting the decision of Ana Ruiz" in phase["gate"]["blockers"]
     sub = phase["sub_phases"][0]
     assert set(sub) == {"id", "title", "items", "assists"}
     assert set(sub["items"][0]) == {"id", "text", "status", "owner", "due"}

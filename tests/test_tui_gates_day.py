@@ -146,3 +146,10 @@ async def test_the_metrics_screen_shows_durations_burnups_and_gates(demo):
         assert "Gates passed at the first review: 100%" in str(
             app.screen.query_one("#metric-success").render()
         )
+
+
+def test_metrics_snapshot(snap_compare, demo):
+    async def settle(pilot) -> None:
+        await pilot.pause()
+
+    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["M"], run_before=settle)
