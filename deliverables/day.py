@@ -19,7 +19,7 @@ from deliverables.gates import (
     expiring,
     open_request,
 )
-from deliverables.identity import display_name, same_person
+from deliverables.identity import display_name, possessive, same_person
 from deliverables.store import Event, format_time, parse_time
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def render_day(project: Project, day: Day) -> str:
         {
             "project": project.name,
             "day": day,
-            "me": display_name(day.me),
+            "me": possessive(display_name(day.me)),
             "labels": DECISION_LABELS,
             "team": standups(project, day.today),
         },

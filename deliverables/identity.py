@@ -61,3 +61,8 @@ def same_person(a: str | None, b: str | None) -> bool:
 def _mail(identity: str) -> str:
     bare = identity.strip().lower()
     return email_of(identity) or (bare if "@" in bare and " " not in bare else "")
+
+
+def possessive(name: str) -> str:
+    """`Ana Ruiz` -> `Ana Ruiz's`; `Chris` -> `Chris'`."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"

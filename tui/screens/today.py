@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Static
 
 from deliverables.day import day_view
-from deliverables.identity import display_name
+from deliverables.identity import display_name, possessive
 from deliverables.report import describe_event
 from tui.format import status_text, when
 from tui.keybar import KeyBar
@@ -62,7 +62,7 @@ class TodayScreen(ProjectScreen):
         project = self.project
         day = day_view(project, since=self.since)
         self.title = f"phasegate · {project.name}"
-        self.sub_title = f"{display_name(day.me)}'s day · {day.today.isoformat()}"
+        self.sub_title = f"{possessive(display_name(day.me))} day · {day.today.isoformat()}"
         mine = self.query_one("#day-mine", VimTable)
         keep = mine.current_key
         mine.clear()
