@@ -35,6 +35,7 @@ df = (
     df.withColumn("quantity", F.col("quantity").cast("long"))
     .withColumn("unit_price", F.expr("amount / quantity").cast("double"))
     .filter("quantity > 0")
+    .dropDuplicates(["id"])
     .withColumn("_ingested_at", F.current_timestamp())
     .withColumn("_source_file", F.input_file_name())
     .withColumn("_correlation_id", F.lit("baseline"))

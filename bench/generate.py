@@ -26,7 +26,7 @@ from pipelines.scaffold import generate_scaffold  # noqa: E402
 SPEC = """\
 name: {name}
 description: Pipeline number {n}
-source: {{path: landing/{name}/*.csv, format: csv, options: {{header: true}}}}
+source: {{path: landing/{name}/*.csv, format: csv, options: {{header: true}}{sample}}}
 schema:
   - {{name: id, type: string, nullable: false}}
   - {{name: happened_at, type: timestamp}}
@@ -53,13 +53,15 @@ schedule: "0 5 * * *"
 """
 
 
-def make_project(folder: Path, count: int) -> Project:
+def make_project(folder: Path, count: int, sample: str = "") -> Project:
+    """`count` specs p000…; every fifth starts a chain of depends_on. `sample`: extra source
+    keys, e.g. ", sample: samples/big.csv" (bench/validate.py)."""
     project, _ = Project.init(folder / "bench-solution", actor="Bench <bench@example.com>")
     (project.root / "pipelines").mkdir()
     for n in range(count):
         depends = f"depends_on: [p{n - 1:03d}]" if n % 5 else ""
         (project.root / "pipelines" / f"p{n:03d}.yaml").write_text(
-            SPEC.format(name=f"p{n:03d}", n=n, depends=depends)
+            SPEC.format(name=f"p{n:03d}", n=n, depends=depends, sample=sample)
         )
     return project
 

@@ -33,42 +33,13 @@ from deliverables import Project  # noqa: E402
 from pipelines.codegen import generate_pipelines  # noqa: E402
 from pipelines.validation.engine import validate  # noqa: E402
 
-SPEC = """\
-name: {name}
-description: Pipeline number {n}
-source: {{path: landing/{name}/*.csv, format: csv, options: {{header: true}}{sample}}}
-schema:
-  - {{name: id, type: string, nullable: false}}
-  - {{name: happened_at, type: timestamp}}
-  - {{name: amount, type: "decimal(12,2)"}}
-  - {{name: quantity, type: int}}
-  - {{name: status, type: string}}
-target:
-  table: bench.{name}
-  partition_by: [{{column: happened_at, transform: day}}]
-transformations:
-  - cast: {{column: quantity, to: long}}
-  - derive: {{column: unit_price, expr: "amount / quantity", type: double}}
-  - filter: {{expr: "quantity > 0"}}
-quality:
-  - {{rule: not_null, column: id}}
-  - {{rule: unique, column: id}}
-  - {{rule: between, column: quantity, min: 1, max: 1000}}
-  - {{rule: in_set, column: status, values: [new, done]}}
-  - {{rule: row_count, min: 1}}
-  - {{rule: freshness, column: happened_at, max_age_hours: 24}}
-schedule: "0 5 * * *"
-{depends}
-"""
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import make_project as write_specs  # noqa: E402  (the same specs)
 
 
 def make_project(folder: Path, count: int, sample: str = "") -> Project:
-    project, _ = Project.init(folder / "bench-solution")
-    (project.root / "pipelines").mkdir()
-    for n in range(count):
-        depends = f"depends_on: [p{n - 1:03d}]" if n % 5 else ""
-        text = SPEC.format(name=f"p{n:03d}", n=n, depends=depends, sample=sample)
-        (project.root / "pipelines" / f"p{n:03d}.yaml").write_text(text)
+    """bench/generate.py's specs, generated and committed."""
+    project = write_specs(folder, count, sample)
     generate_pipelines(project)
     subprocess.run(["git", "add", "-A"], cwd=project.root, check=True, capture_output=True)
     subprocess.run(

@@ -16,6 +16,8 @@ from deliverables.store import CheckRecord, RunRecord
 if TYPE_CHECKING:
     from deliverables.project import Project
 
+# check outcomes that fail a pipeline; "warning" (a failed rule of severity warning) and
+# "skipped" do not
 FAILING = ("failed", "error", "timeout", "cancelled")
 # Which deliverable each kind of result is evidence for (process phases 4 and 5).
 EVIDENCE = {
@@ -28,6 +30,17 @@ EVIDENCE = {
 GATE_TIERS = {"4": None, "5": "full"}
 
 
+def pipeline_outcome(outcomes: list[str]) -> str:
+    """One pipeline's outcome in a run from its checks' outcomes: cancelled, timeout, failed,
+    passed ("warning" and "skipped" do not fail it), or "not run" when it has none."""
+    if not outcomes:
+        return "not run"
+    for bad in ("cancelled", "timeout"):
+        if bad in outcomes:
+            return bad
+    return "failed" if any(o in FAILING for o in outcomes) else "passed"
+
+
 @dataclass(frozen=True)
 class PipelineResult:
     pipeline: str
@@ -38,13 +51,7 @@ class PipelineResult:
     def outcome(self) -> str:
         if self.run is None:
             return "not validated"
-        outcomes = [c.outcome for c in self.checks]
-        for bad in ("cancelled", "timeout"):
-            if bad in outcomes:
-                return bad
-        if any(o in FAILING for o in outcomes):
-            return "failed"
-        return "passed"
+        return pipeline_outcome([c.outcome for c in self.checks])
 
     @property
     def problems(self) -> list[CheckRecord]:

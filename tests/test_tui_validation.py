@@ -4,7 +4,6 @@ and the evidence on the phase screen."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from textual.widgets import RichLog, Static
@@ -109,4 +108,3 @@ async def test_keys_on_an_empty_project_explain_instead_of_failing(project):
         assert any("No pipeline specs to validate" in m for m in messages)
         assert "No run in progress." in messages
         assert any("No run to write" in m for m in messages)
-        await asyncio.sleep(0)

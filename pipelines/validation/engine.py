@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.store import CheckRecord
+from deliverables.validations import pipeline_outcome
 from pipelines.errors import ValidationError
-from pipelines.validation.protocol import FAILING, STEPS
+from pipelines.validation.protocol import STEPS
 
 if TYPE_CHECKING:
     from deliverables import Project
@@ -163,19 +164,10 @@ def git_head(root: Path) -> tuple[str | None, bool | None]:
 def _conclude(
     selected: list[str], checks: list[CheckRecord], cancelled: bool
 ) -> tuple[str, str, dict[str, str]]:
-    per: dict[str, str] = {}
-    for name in selected:
-        outcomes = [c.outcome for c in checks if c.pipeline == name]
-        if "cancelled" in outcomes:
-            per[name] = "cancelled"
-        elif "timeout" in outcomes:
-            per[name] = "timeout"
-        elif any(o in FAILING for o in outcomes):
-            per[name] = "failed"
-        elif not outcomes:
-            per[name] = "not run"
-        else:
-            per[name] = "passed"
+    per = {
+        name: pipeline_outcome([c.outcome for c in checks if c.pipeline == name])
+        for name in selected
+    }
     status = (
         "cancelled"
         if cancelled

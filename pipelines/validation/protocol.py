@@ -17,8 +17,6 @@ from typing import IO, Any
 STATIC_STEPS = ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl")
 FULL_STEPS = ("sample", "job", "iceberg", "quality", "dag_test")
 STEPS = {"static": STATIC_STEPS, "full": FULL_STEPS}
-# outcomes that fail a pipeline; "warning" (a failed rule of severity warning) and "skipped" do not
-FAILING = ("failed", "error", "timeout", "cancelled")
 
 
 class Emitter:

@@ -190,7 +190,7 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
                 "dagbag",
                 "DagBag import",
                 "failed",
-                _first_line(errors[path]),
+                _last_line(errors[path]),
                 {"error": errors[path]},
                 elapsed,
             )
@@ -222,7 +222,7 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
                     "dag",
                     "orchestration",
                     "failed",
-                    "orchestration DAG: " + _first_line(errors[ORCHESTRATION_DAG]),
+                    "orchestration DAG: " + _last_line(errors[ORCHESTRATION_DAG]),
                 )
             else:
                 _orchestration(spec, orchestration, set(dags), emit)
@@ -481,6 +481,13 @@ def _spark_sql_type(kind: str) -> str:
 
 
 def _first_line(text: str) -> str:
+    """A message's first line (sqlglot puts the SQL it quotes after it)."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0][:400] if lines else ""
+
+
+def _last_line(text: str) -> str:
+    """A traceback's last line: the exception."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return lines[-1][:400] if lines else ""
 

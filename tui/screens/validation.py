@@ -18,7 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, ProgressBar, RichLog, Static
 
-from deliverables.validations import latest_results
+from deliverables.validations import FAILING, latest_results
+from pipelines.validation.protocol import STEPS
 from tui.format import when
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
@@ -35,10 +36,6 @@ OUTCOME_STYLES = {
     "running": "cyan",
     "not validated": "dim",
     "not run": "dim",
-}
-STEPS = {
-    "static": ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl"),
-    "full": ("sample", "job", "iceberg", "quality", "dag_test"),
 }
 BAR_WIDTH = 10
 DRAIN_SECONDS = 0.1
@@ -297,7 +294,7 @@ class ValidationScreen(ProjectScreen):
                     event["detail"],
                 )
                 done, step, outcome = self._progress.get(event["pipeline"], (0, "", "running"))
-                if event["outcome"] in ("failed", "error", "timeout", "cancelled"):
+                if event["outcome"] in FAILING:
                     self._progress[event["pipeline"]] = (done, step, "failed")
                 changed = True
             elif kind == "pipeline":
