@@ -20,7 +20,7 @@ from deliverables.gates import (
     open_request,
 )
 from deliverables.identity import display_name, possessive, same_person
-from deliverables.store import Event, format_time, parse_time
+from deliverables.store import Event, parse_time
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -140,19 +140,10 @@ def save_standup(
     }
     if not any(parts.values()):
         raise TrackerError("a stand-up note needs at least one of yesterday, today, blockers")
-    project.tracker.execute(
-        "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            project.tracker.actor,
-            day.isoformat(),
-            parts["yesterday"],
-            parts["today"],
-            parts["blockers"],
-            format_time(project.now()),
-        ),
-        action="stand-up note saved",
-        subject=f"standup:{day.isoformat()}",
+    project.tracker.record(
+        "standup",
+        f"standup:{day.isoformat()}",
+        {"day": day.isoformat(), **parts, "action": "stand-up note saved"},
     )
     return Standup(day.isoformat(), **parts)
 

@@ -183,11 +183,95 @@ def _v4_gates_waivers_and_days(db: Any) -> None:
     )
 
 
+APPEND_ONLY = ("gate_requests", "gate_decisions", "gate_reviews", "waivers")
+
+
+def append_only_triggers(conn: Any) -> None:
+    """The records of a gate cannot be rewritten in the view (issue 9 §4): no UPDATE, no DELETE,
+    and no INSERT on an existing id, which is what `INSERT OR REPLACE`, `REPLACE` and
+    `INSERT ... ON CONFLICT DO UPDATE` (an UPSERT) all start with (REPLACE would delete the old row
+    without firing a DELETE trigger). A waiver gets one change, its approval, once."""
+    execute = conn.execute
+    for table in APPEND_ONLY:
+        execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_rewrite BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id is taken'); END"
+        )
+        execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        )
+        if table != "waivers":
+            execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    execute(
+        "CREATE TRIGGER IF NOT EXISTS waivers_approved_once BEFORE UPDATE ON waivers "
+        "WHEN OLD.approver IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.target IS NOT OLD.target "
+        "OR NEW.reason IS NOT OLD.reason OR NEW.requester IS NOT OLD.requester "
+        "OR NEW.requested_at IS NOT OLD.requested_at OR NEW.expires IS NOT OLD.expires "
+        "OR NEW.op IS NOT OLD.op "
+        "BEGIN SELECT RAISE(ABORT, 'a waiver is approved once and never edited'); END"
+    )
+
+
+def drop_append_only_triggers(conn: Any) -> None:
+    """Only the view's rebuild (deliverables.view) drops them, inside its own transaction."""
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+        f"({', '.join('?' * len(APPEND_ONLY))})",
+        APPEND_ONLY,
+    ).fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+
+
+def _v5_operation_log(db: Any) -> None:
+    """The tracker becomes a view of an operation log (deliverables.oplog): the ops (with the
+    outbox: ops not yet in this replica's git ref), the git heads integrated so far, this
+    replica's id, the winning op of every field, the conflicts; the view's rows name the op that
+    made them; the append-only triggers also refuse REPLACE and UPSERT. Whatever the tracker
+    held becomes `import` ops, so nothing is lost (deliverables.view.import_existing)."""
+    from deliverables.view import import_existing
+
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE ops (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, lamport INTEGER "
+        "NOT NULL, replica TEXT NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT "
+        "NULL, subject TEXT NOT NULL, payload TEXT NOT NULL, pushed INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute("CREATE INDEX ops_order ON ops (lamport, replica, id)")
+    conn.execute("CREATE INDEX ops_outbox ON ops (seq) WHERE pushed = 0")
+    conn.execute("CREATE INDEX ops_at ON ops (at)")
+    conn.execute("CREATE TABLE heads (ref TEXT PRIMARY KEY, commit_id TEXT NOT NULL)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute(
+        "CREATE TABLE winners (subject TEXT NOT NULL, field TEXT NOT NULL, op TEXT NOT NULL, "
+        "PRIMARY KEY (subject, field)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TABLE conflicts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, subject TEXT NOT NULL, "
+        "field TEXT NOT NULL, kept TEXT, kept_by TEXT NOT NULL, kept_op TEXT NOT NULL, "
+        "lost TEXT, lost_by TEXT NOT NULL, lost_op TEXT NOT NULL, resolved_by TEXT)"
+    )
+    for table in ("activity", "gate_requests", "gate_decisions", "gate_reviews", "waivers"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN op TEXT")
+    conn.execute("ALTER TABLE validation_runs ADD COLUMN op TEXT")
+    conn.execute("ALTER TABLE gate_reviews ADD COLUMN follows TEXT")  # the newest op it saw
+    for table in ("gate_requests", "gate_decisions", "gate_reviews", "waivers", "validation_runs"):
+        conn.execute(f"CREATE INDEX {table}_op ON {table} (op)")
+    drop_append_only_triggers(conn)
+    append_only_triggers(conn)
+    import_existing(conn)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _v1_core,
     _v2_due_notes_and_fields,
     _v3_validation_runs,
     _v4_gates_waivers_and_days,
+    _v5_operation_log,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

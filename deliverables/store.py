@@ -1,9 +1,11 @@
 """The tracker: checklist-item and deliverable state plus the activity log, in SQLite.
 
-One file per project, `<repo>/.phasegate/tracker.db`, in WAL mode with a busy timeout, so an
-engineer's TUI and their scripts can write at once. Every write is one `BEGIN IMMEDIATE`
-transaction that changes the state row and appends one activity event per changed field: a
-write is either wholly there or not at all, even if the process is killed mid-burst.
+One file per clone, `<repo>/.phasegate/tracker.db` (never committed), in WAL mode with a busy
+timeout, so an engineer's TUI and their scripts can write at once. Every write is one
+`BEGIN IMMEDIATE` transaction that appends one op to the operation log (deliverables.oplog; the
+op waits in the outbox until deliverables.sync moves it into this clone's git ref) and folds it
+into the view tables (deliverables.view): a write is either wholly there or not at all, even if
+the process is killed mid-burst, and the view can always be rebuilt from the ops.
 
 Reads and writes are short SQL statements on `sqlite3`; sqlite-utils builds and migrates the
 schema (`deliverables.migrations`), and is imported only when a migration has to run.
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
+from deliverables.oplog import Op
+from deliverables.view import Applied, Fold, last_key, store_ops
 
 BUSY_TIMEOUT_MS = 30_000
 Clock = Callable[[], datetime]
@@ -149,6 +153,7 @@ class Tracker:
     ) -> None:
         self.path, self._conn, self.clock = path, conn, clock
         self._actor = actor
+        self._replica: str | None = None
 
     @property
     def actor(self) -> str:
@@ -346,26 +351,43 @@ class Tracker:
     def finish_run(
         self, run_id: int, status: str, summary: str, versions: dict[str, str] | None = None
     ) -> Event:
-        """Closes the run and logs it in the activity log (subject `run:N`)."""
+        """Closes the run: it becomes one `run` op (its summary and every check), so a teammate's
+        clone sees it once synced; it keeps its number here. Logged as subject `run:N`."""
         at = format_time(self.clock())
         with self._write():
-            self._conn.execute(
-                "UPDATE validation_runs SET status = ?, finished_at = ?, summary = ?, "
-                "versions = coalesce(?, versions) WHERE id = ?",
-                (status, at, summary, json.dumps(versions) if versions else None, run_id),
-            )
-            tier = self._conn.execute(
-                "SELECT tier FROM validation_runs WHERE id = ?", (run_id,)
-            ).fetchone()[0]
-            action = f"{tier} validation {status}: {summary}"
-            cursor = self._conn.execute(
-                "INSERT INTO activity (at, actor, action, subject, field, before, after) "
-                "VALUES (?, ?, ?, ?, '', NULL, ?)",
-                (at, self.actor, action, f"run:{run_id}", status),
-            )
-            return Event(
-                cursor.lastrowid, at, self.actor, action, f"run:{run_id}", "", None, status
-            )
+            found = self._conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM validation_runs WHERE id = ? AND op IS NULL",
+                (run_id,),
+            ).fetchone()
+            if found is None:
+                raise TrackerError(f"run {run_id} is not running here: it cannot finish")
+            run = RunRecord(*found)
+            check_columns = [c for c in CheckRecord.__dataclass_fields__ if c != "run_id"]
+            checks = [
+                dict(zip(check_columns, row, strict=True))
+                for row in self._conn.execute(
+                    f"SELECT {', '.join(check_columns)} FROM validation_results "
+                    "WHERE run_id = ? ORDER BY id",
+                    (run_id,),
+                )
+            ]
+            payload = {
+                "tier": run.tier,
+                "status": status,
+                "started_at": run.started_at,
+                "finished_at": at,
+                "git_commit": run.git_commit,
+                "git_dirty": run.git_dirty,
+                "pipelines": run.pipelines,
+                "versions": json.dumps(versions) if versions else run.versions,
+                "summary": summary,
+                "checks": checks,
+                "action": f"{run.tier} validation {status}: {summary}",
+            }
+            self._conn.execute("DELETE FROM validation_results WHERE run_id = ?", (run_id,))
+            self._conn.execute("DELETE FROM validation_runs WHERE id = ?", (run_id,))
+            applied = self._apply_new(Fold(self._conn), "run", "run", payload, run_id)
+            return Event(*applied.events[0])
 
     # --- sessions and gate states: read at start-up, so plain SQL here ------------------------
 
@@ -380,11 +402,7 @@ class Tracker:
     def start_session(self) -> str | None:
         """Notes a session of the acting user now; returns when their previous one was."""
         previous = self.last_session()
-        with self._write():
-            self._conn.execute(
-                "INSERT INTO sessions (actor, at) VALUES (?, ?)",
-                (self.actor, format_time(self.clock())),
-            )
+        self.record("session", "", {})
         return previous
 
     @_reading
@@ -419,7 +437,9 @@ class Tracker:
     def append(
         self, table: str, row: dict, *, action: str | None = None, subject: str = ""
     ) -> tuple[int, Event | None]:
-        """Inserts `row` (and, given `action`, one activity event) in one transaction."""
+        """Inserts `row` (and, given `action`, one activity event) into the view alone, in one
+        transaction: no op, so a rebuild drops it. For tests and repairs; phasegate's own
+        writes go through `update` and `record`."""
         at, actor = format_time(self.clock()), self.actor
         columns = list(row)
         with self._write():
@@ -435,7 +455,8 @@ class Tracker:
             return row_id, event
 
     def execute(self, sql: str, args: tuple | list = (), *, action: str, subject: str) -> Event:
-        """One write statement and its activity event, in one transaction."""
+        """One raw write statement on the view and its activity event, in one transaction: no
+        op (see `append`); the append-only triggers still refuse what they refuse."""
         at, actor = format_time(self.clock()), self.actor
         with self._write():
             self._conn.execute(sql, args)
@@ -450,44 +471,69 @@ class Tracker:
         return Event(cursor.lastrowid, at, actor, action, subject, "", None, None)
 
     def update(self, kind: str, subject_id: str, changes: dict[str, str | None]) -> list[Event]:
-        """Sets fields of an item or deliverable; logs one event per field that really changed."""
-        table, state_type = _TABLES[kind]
-        fields = state_type.__dataclass_fields__
+        """Sets fields of an item or deliverable: one `item.set` / `deliverable.set` op naming,
+        per field that really changed, the new value and the op whose value it replaces; one
+        activity event per changed field."""
+        fields = _TABLES[kind][1].__dataclass_fields__
         for name in changes:
             if name not in fields or name in ("id", "updated_at", "updated_by"):
                 raise TrackerError(f"{kind} has no field '{name}'")
-        at, actor = format_time(self.clock()), self.actor
         with self._write():
-            current = self._one(kind, subject_id)
-            changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            fold = Fold(self._conn)
+            current = fold.state(kind, subject_id)
+            changed = {k: v for k, v in changes.items() if current.get(k) != v}
             if not changed:
                 return []
-            row = {**current.__dict__, **changed, "updated_at": at, "updated_by": actor}
-            columns = list(row)
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
-            )
-            events = []
-            for name, after in changed.items():
-                before = getattr(current, name)
-                cursor = self._conn.execute(
-                    "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (at, actor, f"{kind}.{name}", subject_id, name, before, after),
-                )
-                events.append(
-                    Event(
-                        cursor.lastrowid,
-                        at,
-                        actor,
-                        f"{kind}.{name}",
-                        subject_id,
-                        name,
-                        before,
-                        after,
-                    )
-                )
-            return events
+            winners = fold.field_winners(kind, subject_id)
+            payload = {"fields": [[k, v, winners.get(k)] for k, v in changed.items()]}
+            applied = self._apply_new(fold, f"{kind}.set", subject_id, payload)
+            return [Event(*row) for row in applied.events]
+
+    def record(self, kind: str, subject: str, payload: dict) -> tuple[int | None, Event | None]:
+        """Appends one op of `kind` (a gate request, a decision, a waiver, a stand-up, ...) and
+        folds it into the view; returns the row it made and its activity event."""
+        with self._write():
+            applied = self._apply_new(Fold(self._conn), kind, subject, payload)
+            return applied.row_id, (Event(*applied.events[0]) if applied.events else None)
+
+    def op_of(self, table: str, row_id: int) -> str | None:
+        """The id of the op that made a row of the view (what other ops refer to)."""
+        row = self._conn.execute(f"SELECT op FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        return row[0] if row else None
+
+    @_reading
+    def newest_op(self) -> str | None:
+        """The last op in the total order: what a gate review says it follows."""
+        key = last_key(self._conn)
+        return key[2] if key else None
+
+    @property
+    def replica(self) -> str:
+        """This clone's replica id (made by the migration that introduced the op log)."""
+        if self._replica is None:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'replica'").fetchone()
+            self._replica = row[0]
+        return self._replica
+
+    def _apply_new(
+        self, fold: Fold, kind: str, subject: str, payload: dict, run_id: int | None = None
+    ) -> Applied:
+        """Inside a write: makes the op (Lamport = the highest seen + 1), puts it in the outbox
+        and folds it; it sorts after every op applied, so the fold is incremental."""
+        lamport = self._conn.execute("SELECT coalesce(max(lamport), 0) FROM ops").fetchone()[0]
+        op = Op.create(
+            lamport=lamport + 1,
+            replica=self.replica,
+            author=self.actor,
+            at=format_time(self.clock()),
+            kind=kind,
+            subject=subject,
+            payload=payload,
+        )
+        store_ops(self._conn, [op], pushed=0)
+        applied = fold.apply(op, run_id=run_id)
+        fold.finish()
+        return applied
 
     @contextmanager
     def _write(self) -> Iterator[None]:

@@ -143,6 +143,11 @@ def test_a_failed_write_leaves_no_half_change(tracker, monkeypatch):
                 raise sqlite3.OperationalError("disk I/O error")
             return self.conn.execute(sql, *args)
 
+        def executemany(self, sql, *args):
+            if sql.startswith("INSERT INTO activity"):
+                raise sqlite3.OperationalError("disk I/O error")
+            return self.conn.executemany(sql, *args)
+
         def __getattr__(self, name):
             return getattr(self.conn, name)
 
