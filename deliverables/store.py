@@ -26,7 +26,7 @@ from pathlib import Path
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
 from deliverables.oplog import Op
-from deliverables.view import Applied, Fold, last_key, store_ops
+from deliverables.view import Applied, Fold, integrate, last_key, read_ops, rebuild, store_ops
 
 BUSY_TIMEOUT_MS = 30_000
 Clock = Callable[[], datetime]
@@ -514,6 +514,52 @@ class Tracker:
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'replica'").fetchone()
             self._replica = row[0]
         return self._replica
+
+    # --- the log: outbox, git heads, integration (deliverables.sync) -----------------------------
+
+    @_reading
+    def outbox(self) -> list[Op]:
+        """Ops written here and not yet in git, oldest first."""
+        return read_ops(self._conn, "WHERE pushed = 0")
+
+    @_reading
+    def heads(self) -> dict[str, str]:
+        """Per git ref, the commit whose ops were integrated last."""
+        return dict(self._conn.execute("SELECT ref, commit_id FROM heads").fetchall())
+
+    @_reading
+    def ops(self, until: str | None = None) -> list[Op]:
+        """The whole log in the total order (up to a wall time, inclusive)."""
+        if until is None:
+            return read_ops(self._conn)
+        return read_ops(self._conn, "WHERE at <= ?", (until,))
+
+    @_reading
+    def op_count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+    def integrate(self, ops: list[Op], heads: dict[str, str]) -> list[Op]:
+        """Adds ops read from git refs to the log and the view, marks every one of them as in
+        git (the outbox forgets them) and records the refs' heads: one transaction, so a killed
+        sync either integrated a ref's commits or not at all. Returns the ops that were new."""
+        with self._write():
+            new = integrate(self._conn, ops)
+            ids = [op.id for op in ops]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self._conn.execute(
+                    f"UPDATE ops SET pushed = 1 WHERE pushed = 0 AND id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
+            )
+            return new
+
+    def rebuild(self) -> int:
+        """Folds the view again from the whole log; returns the number of ops."""
+        with self._write():
+            return rebuild(self._conn)
 
     def _apply_new(
         self, fold: Fold, kind: str, subject: str, payload: dict, run_id: int | None = None

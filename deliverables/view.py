@@ -518,14 +518,18 @@ def last_key(conn: sqlite3.Connection) -> tuple | None:
     return tuple(row) if row else None
 
 
-def rebuild(conn: sqlite3.Connection) -> int:
+def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
     """Folds the whole log into empty view tables (the caller holds the write transaction).
     Runs in progress on this clone (not in the log until they finish) are kept, numbered after
     the logged ones. Returns the number of ops folded."""
     from deliverables.migrations import append_only_triggers, drop_append_only_triggers
 
     live_columns = [r[1] for r in conn.execute("PRAGMA table_info(validation_runs)")]
-    live = conn.execute("SELECT * FROM validation_runs WHERE op IS NULL ORDER BY id").fetchall()
+    live = (
+        conn.execute("SELECT * FROM validation_runs WHERE op IS NULL ORDER BY id").fetchall()
+        if keep_live
+        else []
+    )
     check_columns = [r[1] for r in conn.execute("PRAGMA table_info(validation_results)")]
     live_checks = {
         run[0]: conn.execute(
@@ -615,4 +619,4 @@ def import_existing(conn: sqlite3.Connection) -> int:
     if not ops:
         return 0
     store_ops(conn, ops, pushed=0)
-    return rebuild(conn)
+    return rebuild(conn, keep_live=False)  # every run, running or not, is an import op now
