@@ -401,9 +401,9 @@ def test_a_recorded_gate_row_or_approved_waiver_cannot_be_rewritten(tracker, tab
     before = _tables(conn)
     statement = VERBS[verb].format(t=table, values=APPEND_ONLY_TABLES[table])
     # through the tracker (a TrackerError) and through a bare connection (the schema refuses)
-    with pytest.raises(TrackerError, match="append-only|never edited"):
+    with pytest.raises(TrackerError, match=r"append-only|never edited"):
         tracker.execute(statement, action="tamper", subject="x")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only|never edited"):
+    with pytest.raises(sqlite3.DatabaseError, match=r"append-only|never edited"):
         conn.execute(statement)
     conn.rollback()
     assert _tables(conn) == before
