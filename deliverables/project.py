@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -48,6 +48,11 @@ STATUS_LABELS = {
 PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
 _ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+GITIGNORE = (
+    "# The tracker is a local view of the op log, which lives in git refs\n"
+    "# (refs/phasegate/ops/*, `phasegate sync`): never committed\n"
+    "tracker.db\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
+)
 
 
 def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
@@ -112,6 +117,18 @@ class Project:
 
     def __init__(self, root: Path, model: ProcessModel, tracker: Tracker) -> None:
         self.root, self.model, self.tracker = root, model, tracker
+        self.notice: str | None = None  # something to tell the user once (the CLI prints it)
+        self.as_of: str | None = None  # a past state (`at`): read-only
+
+    def at(self, moment: str) -> Project:
+        """The project as it was at `moment` (a date: the end of that day, UTC; a time; or a
+        git commit: its committer date): the ops up to then folded into a temporary view, read
+        with the same code as today's. Close it when done."""
+        until = resolve_moment(self.root, moment)
+        snapshot = self.tracker.snapshot(until)
+        past = Project(self.root, self.model, snapshot)
+        past.as_of = until
+        return past
 
     @property
     def name(self) -> str:
@@ -160,9 +177,7 @@ class Project:
         project = cls._load(root, clock, actor)
         ignore = root / STATE_DIR / ".gitignore"
         if not ignore.exists():
-            ignore.write_text(
-                "# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
-            )
+            ignore.write_text(GITIGNORE)
         return project, created_git
 
     @classmethod
@@ -175,7 +190,9 @@ class Project:
             actor=actor or partial(current_actor, root),
             clock=clock,
         )
-        return cls(root, model, tracker)
+        project = cls(root, model, tracker)
+        project.notice = _ignore_tracker(root)
+        return project
 
     def close(self) -> None:
         self.tracker.close()
@@ -480,6 +497,70 @@ def _reason_rule(
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
+
+
+def resolve_moment(root: Path, moment: str) -> str:
+    """`2026-11-20` (the end of that day), `2026-11-20T14:00` / `...Z` (UTC unless it says),
+    or a commit (`HEAD~3`, a sha, a tag): its committer date. Returns UTC `...Z`."""
+    from deliverables.store import format_time
+
+    text = moment.strip()
+    if _DATE.match(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise TrackerError(f"--at {moment}: not a real date") from None
+        return f"{text}T23:59:59Z"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is not None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return format_time(when)
+    done = subprocess.run(
+        ["git", "show", "-s", "--format=%cI", f"{text}^{{commit}}", "--"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise TrackerError(
+            f"--at {moment}: neither a date (YYYY-MM-DD), a time (YYYY-MM-DDTHH:MM) nor a "
+            "commit of this repository"
+        )
+    return format_time(datetime.fromisoformat(done.stdout.strip().splitlines()[-1]))
+
+
+def _ignore_tracker(root: Path) -> str | None:
+    """Projects made before the op log committed tracker.db: ignore it from now on, and say
+    once how to stop tracking it. No git process unless the line was missing."""
+    ignore = root / STATE_DIR / ".gitignore"
+    try:
+        text = ignore.read_text() if ignore.exists() else None
+    except OSError:
+        return None
+    if text is None or "tracker.db" in text.split():
+        return None
+    try:
+        ignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "tracker.db\n")
+    except OSError:
+        return None
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", f"{STATE_DIR}/{TRACKER_FILE}"],
+        cwd=root,
+        capture_output=True,
+        timeout=30,
+    )
+    if tracked.returncode == 0:
+        return (
+            f"{STATE_DIR}/{TRACKER_FILE} is now a local view of the op log (`phasegate sync` "
+            f"shares it through git refs): stop committing it with `git rm --cached "
+            f"{STATE_DIR}/{TRACKER_FILE}` and commit that"
+        )
+    return None
 
 
 def _inside_git(path: Path) -> bool:

@@ -200,6 +200,9 @@ class Tracker:
 
     def close(self) -> None:
         self._conn.close()
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -538,12 +541,17 @@ class Tracker:
     def op_count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM ops").fetchone()[0]
 
-    def integrate(self, ops: list[Op], heads: dict[str, str]) -> list[Op]:
+    def integrate(self, ops: list[Op], heads: dict[str, str], *, in_git: bool = True) -> list[Op]:
         """Adds ops read from git refs to the log and the view, marks every one of them as in
         git (the outbox forgets them) and records the refs' heads: one transaction, so a killed
         sync either integrated a ref's commits or not at all. Returns the ops that were new."""
         with self._write():
             new = integrate(self._conn, ops)
+            if not in_git:  # ops made here for another replica (the demo): in the outbox
+                self._conn.executemany(
+                    "UPDATE ops SET pushed = 0 WHERE id = ?", [(op.id,) for op in new]
+                )
+                return new
             ids = [op.id for op in ops]
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
@@ -555,6 +563,21 @@ class Tracker:
                 "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
             )
             return new
+
+    def snapshot(self, until: str) -> Tracker:
+        """A read-only tracker of the state at wall time `until`: the ops up to then folded
+        into a temporary database, which goes away when it is closed."""
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="phasegate-at-"))
+        past = Tracker.open(folder / "tracker.db", actor=self._actor, clock=self.clock)
+        past._cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)  # type: ignore[attr-defined]
+        with past._write():
+            past._conn.execute("DELETE FROM ops")
+            store_ops(past._conn, self.ops(until), pushed=1)
+            rebuild(past._conn, keep_live=False)
+        return past
 
     def rebuild(self) -> int:
         """Folds the view again from the whole log; returns the number of ops."""

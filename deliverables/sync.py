@@ -55,6 +55,8 @@ class SyncReport:
 
     def line(self) -> str:
         where = f"with {self.remote}" if self.remote else "locally (no git remote)"
+        if self.problems:
+            where += " (incomplete)"
         out = f"{self.sent} op{'s' if self.sent != 1 else ''} out" if self.remote else ""
         parts = [f"synced {where}: {self.changes_line()} in"] + ([out] if out else [])
         return "; ".join(parts)
@@ -136,7 +138,11 @@ def sync(project, remote: str | None = None) -> SyncReport:
     if remote is not None:
         _pause("fetch")
         try:
-            repo.git("fetch", "--quiet", "--no-tags", remote, fetch_refspec(remote))
+            done = repo.git(
+                "fetch", "--quiet", "--no-tags", remote, fetch_refspec(remote), check=False
+            )
+            if done.returncode != 0:
+                raise GitError(done.stderr.decode(errors="replace"))
             fetched = True
         except GitError as exc:
             report.problems.append(
@@ -229,12 +235,14 @@ def _push(repo: Repo, remote: str) -> tuple[int, list[str]]:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc)
-    from deliverables.gitrefs import last_line
-
-    if "\n" in text:
-        text = last_line(text.encode())
-    return text.removeprefix("git fetch: ").removeprefix("git push: ")
+    """git's first fatal line says why (`'…' does not appear to be a git repository`); the
+    last one only that it could not read."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    fatal = [line for line in lines if "fatal:" in line or "error:" in line]
+    text = (fatal or lines or ["failed"])[0]
+    for prefix in ("git fetch: ", "git push: ", "fatal: ", "error: "):
+        text = text.removeprefix(prefix)
+    return text.rstrip(".")
 
 
 def _pause(step: str) -> None:

@@ -27,6 +27,7 @@ FIELDS = {
     "item": ("status", "reason", "owner", "due", "note"),
     "deliverable": ("status", "reason", "owner", "path"),
 }
+REASONED = ("blocked", "not_applicable")  # the statuses that carry a reason
 DEFAULT_STATUS = {"item": "todo", "deliverable": "missing"}
 STATE_TABLE = {"item": "items", "deliverable": "deliverables"}
 _WITH_OP = {"activity", "gate_requests", "gate_decisions", "gate_reviews", "waivers"}
@@ -218,6 +219,11 @@ class Fold:
                 applied.events.append(
                     self._activity(op, f"{kind}.{name}", op.subject, name, current, value)
                 )
+        if state.get("reason") is not None and state.get("status") not in REASONED:
+            # a status that needs no reason keeps none, also when the reason and the status came
+            # from two concurrent writers (the local workflow, project._reason_rule, says so too)
+            state["reason"] = None
+            self.touched.add((kind, op.subject))
         if applied.events:
             state["updated_at"], state["updated_by"] = op.at, op.author
             self.touched.add((kind, op.subject))

@@ -76,10 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--json", action="store_true", help="the whole state as JSON, for scripts and CI"
     )
+    cmd.add_argument("--at", metavar="WHEN", help=AT_HELP)
     cmd.set_defaults(run=_cmd_status)
 
     cmd = commands.add_parser("export", help="the markdown status report")
     cmd.add_argument("--phase", metavar="N", help="only phase N")
+    cmd.add_argument("--at", metavar="WHEN", help=AT_HELP)
     cmd.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
     )
@@ -224,6 +226,10 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--json", action="store_true")
     cmd.set_defaults(run=_cmd_waiver_list)
 
+    from tui.sync_commands import add_commands as add_sync_commands
+
+    add_sync_commands(commands, _project)
+
     cmd = commands.add_parser("today", help="my day: assigned, due, changed by others, stand-up")
     cmd.add_argument("--yesterday", help="stand-up: what I did yesterday")
     cmd.add_argument("--today", dest="plan", help="stand-up: what I do today")
@@ -266,7 +272,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _project(args: argparse.Namespace) -> Project:
-    return Project.open(args.path or args.project)
+    project = Project.open(args.path or args.project)
+    if project.notice:
+        print(f"phasegate: {project.notice}", file=sys.stderr)
+    if getattr(args, "at", None):
+        past = project.at(args.at)
+        project.close()
+        return past
+    return project
+
+
+AT_HELP = "the state as it was: a date (YYYY-MM-DD, its end), a time, or a commit"
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -316,7 +332,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     items, delivs = project.item_states(), project.deliverable_states()
     gates = project.gate_states()
     current = project.current_phase(items, delivs, gates)
-    print(f"{project.name} — current phase: {current.id}. {current.title}")
+    as_of = f" (as of {project.as_of})" if project.as_of else ""
+    print(f"{project.name}{as_of} — current phase: {current.id}. {current.title}")
     for phase in project.model.phases:
         progress = project.progress(phase, items, delivs)
         filled = round(progress.fraction * 20)
