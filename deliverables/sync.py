@@ -204,6 +204,8 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
 def _push(repo: Repo, remote: str) -> tuple[int, list[str]]:
     """Pushes every ops ref (no force); returns the ops sent and a line per refusal."""
     before = repo.refs(f"{STAGING}{remote}/")
+    if not repo.refs(OPS):  # nothing written yet, by anyone: nothing to push
+        return 0, []
     done = repo.git("push", "--porcelain", remote, f"{OPS}*:{OPS}*", check=False)
     out = done.stdout.decode()
     problems, sent_commits = [], []
