@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +108,60 @@ class Repo:
             args += ["-p", parent]
         return self.text(*args, env=identity)
 
-    def commits(self, head: str, exclude: Iterable[str] = ()) -> list[str]:
-        """The commits of `head`'s chain not reachable from `exclude`, oldest first."""
-        args = ["rev-list", "--reverse", "--topo-order", head]
+    def append_pack(
+        self, ref: str, blob: bytes, parent: str | None, message: str, author: str
+    ) -> str:
+        """Commits the pack on top of `parent` and moves `ref` there, in one `git fast-import`
+        (one process for blob, tree, commit and ref). fast-import moves a ref only forward:
+        if another writer moved it meanwhile, nothing changes and GitError says so."""
+        name, _, email = author.partition(" <")
+        who = f"{name or 'phasegate'} <{email.rstrip('>') or 'phasegate@localhost'}>"
+        stamp = f"{int(time.time())} +0000"
+        text = message.encode()
+        stream = b"".join(
+            [
+                b"blob\nmark :1\ndata %d\n" % len(blob),
+                blob,
+                b"\ncommit %s\nmark :2\n" % ref.encode(),
+                f"author {who} {stamp}\ncommitter {who} {stamp}\n".encode(),
+                b"data %d\n" % len(text),
+                text,
+                b"\n",
+                (f"from {parent}\n".encode() if parent else b"")
+                + f"M 100644 :1 {PACK_FILE}\n\nget-mark :2\n".encode(),
+            ]
+        )
+        done = self.git("fast-import", "--quiet", input=stream, check=False)
+        if done.returncode != 0:
+            raise GitError(f"git fast-import: {last_line(done.stderr)}")
+        return done.stdout.decode().split()[-1]
+
+    def update_refs(self, updates: list[tuple[str, str, str | None]]) -> None:
+        """Several compare-and-swaps (ref, new, old or None: must not exist) in one transaction:
+        all move or none."""
+        if not updates:
+            return
+        lines = ["start"]
+        lines += [f"update {ref} {new} {old or ZERO}" for ref, new, old in updates]
+        lines += ["prepare", "commit", ""]
+        self.git("update-ref", "--stdin", input="\n".join(lines).encode())
+
+    def subjects(self, heads: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+        """The subject line of each commit reachable from `heads` and not from `exclude`."""
+        heads = list(heads)
+        if not heads:
+            return []
+        args = ["rev-list", "--format=%s", *heads, *(f"^{c}" for c in exclude)]
+        lines = self.text(*args).splitlines()
+        return [line for line in lines if not line.startswith("commit ")]
+
+    def commits(self, head: str | Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+        """The commits of the chain(s) ending at `head` not reachable from `exclude`, oldest
+        first (one process for any number of refs)."""
+        heads = [head] if isinstance(head, str) else list(head)
+        if not heads:
+            return []
+        args = ["rev-list", "--reverse", "--topo-order", *heads]
         args += [f"^{commit}" for commit in exclude]
         return self.text(*args).split()
 

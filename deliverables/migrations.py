@@ -239,7 +239,8 @@ def _v5_operation_log(db: Any) -> None:
     conn.execute(
         "CREATE TABLE ops (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, lamport INTEGER "
         "NOT NULL, replica TEXT NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT "
-        "NULL, subject TEXT NOT NULL, payload TEXT NOT NULL, pushed INTEGER NOT NULL DEFAULT 0)"
+        "NULL, subject TEXT NOT NULL, line TEXT NOT NULL, "
+        "pushed INTEGER NOT NULL DEFAULT 0)"
     )
     conn.execute("CREATE INDEX ops_order ON ops (lamport, replica, id)")
     conn.execute("CREATE INDEX ops_outbox ON ops (seq) WHERE pushed = 0")

@@ -76,6 +76,7 @@ class Op:
     subject: str
     payload: dict = field(default_factory=dict)
     id: str = ""
+    raw: str = field(default="", compare=False, repr=False)  # the pack line it was read from
 
     @classmethod
     def create(
@@ -115,7 +116,7 @@ class Op:
 
     def line(self) -> str:
         """One line of a pack: the canonical JSON of the body and the id."""
-        return canonical({**self.body(), "id": self.id})
+        return self.raw or canonical({**self.body(), "id": self.id})
 
     @property
     def short(self) -> str:
@@ -135,12 +136,26 @@ def from_line(text: str, *, verify: bool = True) -> Op:
             str(data["subject"]),
             dict(data["payload"]),
             str(data["id"]),
+            text,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise OpError(f"not an op: {exc}: {text[:80]!r}") from None
-    if verify and op.content_id() != op.id:
+    if verify and not _matches(op, text):
         raise OpError(f"op {op.id[:10]} does not match its content (edited after it was written)")
     return op
+
+
+def _matches(op: Op, text: str) -> bool:
+    """Whether the id is the hash of the content. A canonical line is the canonical body with
+    `,"id":"…"` after the author (keys sorted; a quote inside a string is escaped, so the first
+    such member is the top-level one): hashing the line without it needs no re-encoding."""
+    member = f',"id":"{op.id}"'
+    cut = text.find(member)
+    if cut != -1:
+        body = text[:cut] + text[cut + len(member) :]
+        if hashlib.sha256(body.encode()).hexdigest() == op.id:
+            return True
+    return op.content_id() == op.id  # a line spelled otherwise: hash the re-encoded body
 
 
 def pack(ops: Iterable[Op]) -> bytes:

@@ -526,6 +526,22 @@ class Tracker:
         return read_ops(self._conn, "WHERE pushed = 0")
 
     @_reading
+    def outbox_lines(self) -> list[tuple[str, str]]:
+        """(id, pack line) of the ops not yet in git, in the total order: what a flush writes."""
+        return self._conn.execute(
+            "SELECT id, line FROM ops WHERE pushed = 0 ORDER BY lamport, replica, id"
+        ).fetchall()
+
+    def mark_in_git(self, ids: list[str], heads: dict[str, str]) -> None:
+        """The ops are in git now (the outbox forgets them), and the refs' heads are recorded:
+        one transaction."""
+        with self._write():
+            self._conn.executemany("UPDATE ops SET pushed = 1 WHERE id = ?", [(i,) for i in ids])
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
+            )
+
+    @_reading
     def heads(self) -> dict[str, str]:
         """Per git ref, the commit whose ops were integrated last."""
         return dict(self._conn.execute("SELECT ref, commit_id FROM heads").fetchall())

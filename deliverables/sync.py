@@ -20,11 +20,12 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
 from deliverables.identity import display_name
-from deliverables.oplog import Op, OpError, from_line, pack, unpack
+from deliverables.oplog import Op, OpError, from_line, unpack
 
 PAUSE_ENV = "PHASEGATE_SYNC_PAUSE"  # tests: "<step>" makes a sync wait there (to be killed)
 
@@ -62,34 +63,58 @@ class SyncReport:
         return "; ".join(parts)
 
 
-def default_remote(repo: Repo) -> str | None:
-    """The current branch's remote, else `origin`, else the only remote; None: local only."""
-    upstream = repo.git(
-        "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False
-    )
-    remotes = repo.text("remote").split()
-    if upstream.returncode == 0:
-        name = upstream.stdout.decode().strip().split("/", 1)[0]
-        if name in remotes:
-            return name
-    if "origin" in remotes:
-        return "origin"
-    return remotes[0] if len(remotes) == 1 else None
+@dataclass
+class _Clone:
+    """What one sync needs to know of the clone, read with two git processes."""
+
+    remotes: list[str]
+    config: list[str]  # "key value" lines of the settings phasegate reads
+    branch: str | None
 
 
-def configure(repo: Repo, remote: str | None, replica: str) -> None:
-    """Once per clone and remote: a plain `git fetch` brings the ops too (into the staging
-    namespace); a plain `git push` is left as it was. The replica id goes into the git config."""
+def _clone_facts(repo: Repo) -> _Clone:
+    done = repo.git("rev-parse", "--absolute-git-dir", check=False)
+    if done.returncode != 0:
+        raise TrackerError(f"{repo.root} is not in a git repository: nothing to sync with")
+    git_dir = Path(done.stdout.decode().strip())
+    head = (git_dir / "HEAD").read_text().strip() if (git_dir / "HEAD").exists() else ""
+    branch = head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else None
     found = repo.git(
-        "config", "--get-regexp", r"^(remote\..*\.fetch|phasegate\.replica)$", check=False
+        "config",
+        "--get-regexp",
+        r"^(remote\..*\.(url|fetch)|branch\..*\.remote|phasegate\.replica)$",
+        check=False,
     )
     lines = found.stdout.decode().splitlines()
-    if not any(line.startswith("phasegate.replica ") for line in lines):
+    remotes = []
+    for line in lines:
+        key = line.split(" ", 1)[0]
+        if key.startswith("remote.") and key.endswith(".url"):
+            remotes.append(key[len("remote.") : -len(".url")])
+    return _Clone(remotes, lines, branch)
+
+
+def default_remote(facts: _Clone) -> str | None:
+    """The current branch's remote, else `origin`, else the only remote; None: local only."""
+    if facts.branch:
+        for line in facts.config:
+            key, _, value = line.partition(" ")
+            if key == f"branch.{facts.branch}.remote" and value in facts.remotes:
+                return value
+    if "origin" in facts.remotes:
+        return "origin"
+    return facts.remotes[0] if len(facts.remotes) == 1 else None
+
+
+def configure(repo: Repo, facts: _Clone, remote: str | None, replica: str) -> None:
+    """Once per clone and remote: a plain `git fetch` brings the ops too (into the staging
+    namespace); a plain `git push` is left as it was. The replica id goes into the git config."""
+    if not any(line.startswith("phasegate.replica ") for line in facts.config):
         repo.git("config", "phasegate.replica", replica)
     if remote is None:
         return
     spec = fetch_refspec(remote)
-    if f"remote.{remote}.fetch {spec}" not in lines:
+    if f"remote.{remote}.fetch {spec}" not in facts.config:
         repo.git("config", "--add", f"remote.{remote}.fetch", spec)
 
 
@@ -97,7 +122,7 @@ def fetch_refspec(remote: str) -> str:
     return f"+{OPS}*:{STAGING}{remote}/*"
 
 
-def flush(tracker, repo: Repo) -> int:
+def flush(tracker, repo: Repo, head: str | None = None, *, known: bool = False) -> int:
     """Moves the outbox into one new commit on this replica's ref; returns how many ops.
 
     Killed after the ref moved but before the outbox was marked: the next flush finds the ref
@@ -105,18 +130,17 @@ def flush(tracker, repo: Repo) -> int:
     in git), so no op is written twice."""
     ref = ops_ref(tracker.replica)
     recorded = tracker.heads().get(ref)
-    actual = repo.head_of(ref)
+    actual = head if known else repo.head_of(ref)
     if actual and actual != recorded:
         _integrate_refs(tracker, repo, {ref: actual})
-    pending = tracker.outbox()
+    pending = tracker.outbox_lines()
     if not pending:
         return 0
-    commit = repo.write_pack(
-        pack(pending), actual, f"phasegate: {len(pending)} op(s)", tracker.actor
-    )
-    repo.set_ref(ref, commit, actual)
+    blob = "".join(line + "\n" for _, line in pending).encode()
+    message = f"phasegate: {len(pending)} op(s)"
+    commit = repo.append_pack(ref, blob, actual, message, tracker.actor)
     _pause("flush")
-    tracker.integrate(pending, {ref: commit})
+    tracker.mark_in_git([op_id for op_id, _ in pending], {ref: commit})
     return len(pending)
 
 
@@ -124,60 +148,75 @@ def sync(project, remote: str | None = None) -> SyncReport:
     """Syncs the project's tracker with `remote` (default: see `default_remote`)."""
     tracker = project.tracker
     repo = Repo(project.root)
-    if repo.git("rev-parse", "--git-dir", check=False).returncode != 0:
-        raise TrackerError(f"{project.root} is not in a git repository: nothing to sync with")
-    remote = remote or default_remote(repo)
-    if remote is not None and remote not in repo.text("remote").split():
+    facts = _clone_facts(repo)
+    remote = remote or default_remote(facts)
+    if remote is not None and remote not in facts.remotes:
         raise TrackerError(
             f"no git remote '{remote}' (`git remote -v` lists them; `git remote add {remote} URL`)"
         )
     report = SyncReport(remote)
-    configure(repo, remote, tracker.replica)
-    report.flushed = flush(tracker, repo)
+    configure(repo, facts, remote, tracker.replica)
+    refs = repo.refs("refs/phasegate/")
+    report.flushed = flush(tracker, repo, refs.get(ops_ref(tracker.replica)), known=True)
     fetched = False
     if remote is not None:
         _pause("fetch")
-        try:
-            done = repo.git(
-                "fetch", "--quiet", "--no-tags", remote, fetch_refspec(remote), check=False
-            )
-            if done.returncode != 0:
-                raise GitError(done.stderr.decode(errors="replace"))
+        done = repo.git(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            remote,
+            fetch_refspec(remote),
+            check=False,
+        )
+        if done.returncode == 0:
             fetched = True
-        except GitError as exc:
+            problems, refs = _fast_forward(repo, remote)
+            report.problems += problems
+        else:
             report.problems.append(
-                f"cannot fetch from {remote}: {_reason(exc)}; nothing lost, sync again later"
+                f"cannot fetch from {remote}: {_reason(GitError(done.stderr.decode(errors='replace')))}"
+                "; nothing lost, sync again later"
             )
-        if fetched:
-            report.problems += _fast_forward(repo, remote)
+            refs = repo.refs("refs/phasegate/")
+    else:
+        refs = repo.refs(OPS)
     _pause("integrate")
-    report.received = _integrate_refs(tracker, repo, repo.refs(OPS))
+    report.received = _integrate_refs(tracker, repo, _under(refs, OPS))
     if fetched:
         _pause("push")
-        report.sent, refused = _push(repo, remote)
+        report.sent, refused = _push(repo, remote, refs)
         report.problems += refused
     return report
 
 
-def _fast_forward(repo: Repo, remote: str) -> list[str]:
-    problems = []
-    local = repo.refs(OPS)
-    for staged, sha in repo.refs(f"{STAGING}{remote}/").items():
-        replica = staged.rsplit("/", 1)[1]
-        ref = ops_ref(replica)
-        ours = local.get(ref)
+def _under(refs: dict[str, str], prefix: str) -> dict[str, str]:
+    return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix)}
+
+
+def _fast_forward(repo: Repo, remote: str) -> tuple[list[str], dict[str, str]]:
+    """Moves our copy of each replica's ref forward to the fetched one where that continues it
+    (all in one ref transaction); returns the problems and every phasegate ref afterwards."""
+    problems, updates = [], []
+    refs = repo.refs("refs/phasegate/")
+    staging = f"{STAGING}{remote}/"
+    for staged, sha in _under(refs, staging).items():
+        ref = ops_ref(staged[len(staging) :])
+        ours = refs.get(ref)
         if ours == sha:
             continue
-        if ours is None:
-            repo.set_ref(ref, sha, None)
-        elif repo.is_ancestor(ours, sha):
-            repo.set_ref(ref, sha, ours)
+        if ours is None or repo.is_ancestor(ours, sha):
+            updates.append((ref, sha, ours))
         elif not repo.is_ancestor(sha, ours):
             problems.append(
                 f"{ref} on {remote} does not continue ours: its history was rewritten there "
                 "(ours is kept; `phasegate verify` details it)"
             )
-    return problems
+    repo.update_refs(updates)
+    for ref, sha, _ in updates:
+        refs[ref] = sha
+    return problems, refs
 
 
 def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
@@ -185,13 +224,13 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
     changed = {ref: sha for ref, sha in refs.items() if heads.get(ref) != sha}
     if not changed:
         return []
-    commits: list[str] = []
-    for ref, sha in changed.items():
-        old = heads.get(ref)
-        exclude = [old] if old and repo.head_of(old) else []
-        commits += repo.commits(sha, exclude)
+    olds = [heads[ref] for ref in changed if heads.get(ref)]
+    try:
+        commits = repo.commits(changed.values(), olds)
+    except GitError:  # an old head git no longer has: read the chains whole
+        commits = repo.commits(changed.values())
     ops: list[Op] = []
-    for commit, blob in repo.read_packs(list(dict.fromkeys(commits))):
+    for commit, blob in repo.read_packs(commits):
         try:
             ops.extend(unpack(blob))
         except OpError as exc:
@@ -201,38 +240,36 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
     return tracker.integrate(ops, changed)
 
 
-def _push(repo: Repo, remote: str) -> tuple[int, list[str]]:
+def _push(repo: Repo, remote: str, refs: dict[str, str]) -> tuple[int, list[str]]:
     """Pushes every ops ref (no force); returns the ops sent and a line per refusal."""
-    before = repo.refs(f"{STAGING}{remote}/")
-    if not repo.refs(OPS):  # nothing written yet, by anyone: nothing to push
+    staging = f"{STAGING}{remote}/"
+    local = _under(refs, OPS)
+    before = {staging + ref[len(OPS) :]: refs.get(staging + ref[len(OPS) :]) for ref in local}
+    ahead = {ref: sha for ref, sha in local.items() if before[staging + ref[len(OPS) :]] != sha}
+    if not ahead:  # the remote has all we have (as fetched a moment ago)
         return 0, []
-    done = repo.git("push", "--porcelain", remote, f"{OPS}*:{OPS}*", check=False)
-    out = done.stdout.decode()
-    problems, sent_commits = [], []
-    for line in out.splitlines():
+    done = repo.git("push", "--porcelain", remote, *(f"{ref}:{ref}" for ref in ahead), check=False)
+    problems, pushed = [], []
+    for line in done.stdout.decode().splitlines():
         parts = line.split("\t")
         if len(parts) < 3:
             continue
-        flag, refs, summary = parts[0], parts[1], parts[2]
-        local = refs.split(":", 1)[0]
+        flag, spec, summary = parts[0], parts[1], parts[2]
+        ref = spec.split(":", 1)[0]
         if flag == "!":
-            problems.append(f"{remote} refused {local}: {summary.strip()}; nothing lost")
-        elif flag in ("*", " ", "+"):
-            replica = local.rsplit("/", 1)[1]
-            old = before.get(f"{STAGING}{remote}/{replica}")
-            head = repo.head_of(local)
-            if head:
-                sent_commits += repo.commits(head, [old] if old else [])
+            problems.append(f"{remote} refused {ref}: {summary.strip()}; nothing lost")
+        elif flag in ("*", " ", "+", "=") and ref in ahead:
+            pushed.append(ref)
     if done.returncode != 0 and not problems:
         problems.append(f"cannot push to {remote}: {_reason(GitError(done.stderr.decode()))}")
-    sent = sum(blob.count(b"\n") for _, blob in repo.read_packs(sent_commits))
-    # the staging copies now match what the remote holds
-    if not problems:
-        for ref, sha in repo.refs(OPS).items():
-            replica = ref.rsplit("/", 1)[1]
-            staged = f"{STAGING}{remote}/{replica}"
-            if before.get(staged) != sha:
-                repo.git("update-ref", staged, sha, check=False)
+    if not pushed:
+        return 0, problems
+    olds = [sha for ref in pushed if (sha := before[staging + ref[len(OPS) :]])]
+    sent = 0
+    for subject in repo.subjects([ahead[ref] for ref in pushed], olds):
+        count = subject.removeprefix("phasegate: ").split(" ", 1)[0]
+        sent += int(count) if count.isdigit() else 0
+    # git itself moves the staging copies (the remote's fetch refspec names them, `configure`)
     return sent, problems
 
 

@@ -62,7 +62,6 @@ _IMPORTED = (
     ("validation_results", None, None),
 )
 _EPOCH = "1970-01-01T00:00:00Z"
-_OP_COLUMNS = "lamport, replica, author, at, kind, subject, payload, id"
 
 
 @dataclass
@@ -89,7 +88,8 @@ class Fold:
         self.approvals: list[tuple[str, str, str]] = []  # (approver, at, waiver op) of older rows
         self.standups: dict[tuple[str, str], dict] = {}
         self.open_conflicts: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        self.resolutions: list[tuple[str, str, str]] = []  # (op, subject, field) of older rows
+        self.resolutions: dict[tuple[str, str], str] = {}  # (subject, field) -> settling op
+        self._open_before: bool | None = None
         self.conflict_floor: int | None = None
         self.authors: dict[str, str] = {}  # op id -> author, of the ops folded in this batch
         self.used: dict[str, set[int]] = defaultdict(set)
@@ -255,8 +255,19 @@ class Fold:
         """A write made after seeing the field's value settles the conflicts on it."""
         for row in self.open_conflicts.pop((key, name), []):
             row["resolved_by"] = op.id
-        if not self.empty:
-            self.resolutions.append((op.id, key, name))
+        if not self.empty and self._older_open_conflicts():
+            self.resolutions[(key, name)] = op.id
+
+    def _older_open_conflicts(self) -> bool:
+        """Whether the view held unsettled conflicts before this batch (asked once)."""
+        if self._open_before is None:
+            self._open_before = (
+                self.conn.execute(
+                    "SELECT 1 FROM conflicts WHERE resolved_by IS NULL LIMIT 1"
+                ).fetchone()
+                is not None
+            )
+        return self._open_before
 
     def _author_of(self, op_id: str) -> str:
         author = self.authors.get(op_id)
@@ -457,7 +468,7 @@ class Fold:
                 [[row.get(c) for c in columns] for row in self.standups.values()],
             )
         floor = self.conflict_floor
-        for op_id, key, name in self.resolutions:
+        for (key, name), op_id in self.resolutions.items():
             execute(
                 "UPDATE conflicts SET resolved_by = ? WHERE subject = ? AND field = ? AND "
                 "resolved_by IS NULL AND id < ?",
@@ -484,37 +495,40 @@ _HANDLERS = {
 
 
 def op_row(op: Op, pushed: int) -> tuple:
-    from deliverables.oplog import canonical
-
-    return (
-        op.id,
-        op.lamport,
-        op.replica,
-        op.author,
-        op.at,
-        op.kind,
-        op.subject,
-        canonical(op.payload),
-        pushed,
-    )
+    return (op.id, op.lamport, op.replica, op.author, op.at, op.kind, op.subject, op.line(), pushed)
 
 
 def store_ops(conn: sqlite3.Connection, ops: Iterable[Op], pushed: int) -> None:
+    """Adds ops to the log as their pack lines (the columns beside them are for queries)."""
     conn.executemany(
-        "INSERT INTO ops (id, lamport, replica, author, at, kind, subject, payload, pushed) "
+        "INSERT INTO ops (id, lamport, replica, author, at, kind, subject, line, pushed) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [op_row(op, pushed) for op in ops],
     )
 
 
 def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Op]:
-    """Ops of the log in the total order (optionally filtered)."""
+    """Ops of the log in the total order (optionally filtered), decoded from their lines."""
     loads = json.loads
-    sql = f"SELECT {_OP_COLUMNS} FROM ops {where} ORDER BY lamport, replica, id"
-    return [
-        Op(lamport, replica, author, at, kind, subject, loads(payload), op_id)
-        for lamport, replica, author, at, kind, subject, payload, op_id in conn.execute(sql, args)
-    ]
+    out = []
+    for (line,) in conn.execute(
+        f"SELECT line FROM ops {where} ORDER BY lamport, replica, id", args
+    ):
+        data = loads(line)
+        out.append(
+            Op(
+                data["lamport"],
+                data["replica"],
+                data["author"],
+                data["at"],
+                data["kind"],
+                data["subject"],
+                data["payload"],
+                data["id"],
+                line,
+            )
+        )
+    return out
 
 
 def last_key(conn: sqlite3.Connection) -> tuple | None:
