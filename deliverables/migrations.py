@@ -244,7 +244,6 @@ def _v5_operation_log(db: Any) -> None:
     )
     conn.execute("CREATE INDEX ops_order ON ops (lamport, replica, id)")
     conn.execute("CREATE INDEX ops_outbox ON ops (seq) WHERE pushed = 0")
-    conn.execute("CREATE INDEX ops_at ON ops (at)")
     conn.execute("CREATE TABLE heads (ref TEXT PRIMARY KEY, commit_id TEXT NOT NULL)")
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     conn.execute(

@@ -91,8 +91,23 @@ class Op:
         payload: dict,
     ) -> Op:
         """A new op with its id computed from its content."""
-        op = cls(lamport, replica, author, at, kind, subject, payload)
-        return cls(lamport, replica, author, at, kind, subject, payload, op.content_id())
+        body = canonical(
+            {
+                "lamport": lamport,
+                "replica": replica,
+                "author": author,
+                "at": at,
+                "kind": kind,
+                "subject": subject,
+                "payload": payload,
+            }
+        )
+        op_id = hashlib.sha256(body.encode()).hexdigest()
+        # the line is the body with the id among its sorted keys, right before "kind" (the first
+        # `,"kind":` is the top-level one: a quote inside a string is escaped)
+        cut = body.index(',"kind":')
+        line = f'{body[:cut]},"id":"{op_id}"{body[cut:]}'
+        return cls(lamport, replica, author, at, kind, subject, payload, op_id, line)
 
     def body(self) -> dict:
         """Every field but the id: what the id is the hash of."""

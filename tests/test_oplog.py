@@ -141,3 +141,19 @@ def test_a_commit_without_a_pack_reads_as_empty(repo):
         },
     )
     assert repo.read_packs([commit]) == [(commit, b"")]
+
+
+def test_a_new_ops_line_is_the_canonical_json_of_all_its_fields():
+    op = _op()
+    assert op.line() == canonical({**op.body(), "id": op.id})
+    tricky = Op.create(
+        lamport=1,
+        replica="r",
+        author='Eve ","kind":"x <eve@example.com>',
+        at="2026-11-27T09:00:00Z",
+        kind="item.set",
+        subject="1.1.1",
+        payload={"kind": ',"kind":'},
+    )
+    assert tricky.line() == canonical({**tricky.body(), "id": tricky.id})
+    assert from_line(tricky.line()) == tricky
