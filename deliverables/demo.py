@@ -7,6 +7,7 @@ environment is being set up, development is being planned. Every change goes thr
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import datetime, timedelta
@@ -212,7 +213,8 @@ def _dana_on_her_own_clone(project: Project, timeline: _Timeline) -> None:
     from deliverables.oplog import Op
 
     tracker = project.tracker
-    winners = dict(tracker.query("SELECT field, op FROM winners WHERE subject = 'item:3.2.4'"))
+    (held,) = tracker.query("SELECT winners FROM items WHERE id = '3.2.4'")[0]
+    winners = {name: won[0] for name, won in json.loads(held or "{}").items()}
     seen = tracker.query("SELECT max(lamport) FROM ops")[0][0]
     tracker.actor = BEN
     timeline.advance(1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +63,7 @@ def canonical(value: Any) -> str:
 
 def new_replica_id() -> str:
     """A replica: one clone of one person, random so two clones never share one."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,16 @@ from pathlib import Path
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
 from deliverables.oplog import Op
-from deliverables.view import Applied, Fold, integrate, last_key, read_ops, rebuild, store_ops
+from deliverables.view import (
+    Applied,
+    Fold,
+    integrate,
+    last_key,
+    mark_in_git,
+    read_ops,
+    rebuild,
+    store_ops,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 Clock = Callable[[], datetime]
@@ -526,17 +535,21 @@ class Tracker:
         return read_ops(self._conn, "WHERE pushed = 0")
 
     @_reading
-    def outbox_lines(self) -> list[tuple[str, str]]:
-        """(id, pack line) of the ops not yet in git, in the total order: what a flush writes."""
-        return self._conn.execute(
-            "SELECT id, line FROM ops WHERE pushed = 0 ORDER BY lamport, replica, id"
-        ).fetchall()
+    def outbox_lines(self) -> list[tuple[tuple, str]]:
+        """(key, pack line) of the ops not yet in git, in the total order: what a flush writes."""
+        return [
+            ((lamport, replica, op_id), line)
+            for lamport, replica, op_id, line in self._conn.execute(
+                "SELECT lamport, replica, id, line FROM ops WHERE pushed = 0 "
+                "ORDER BY lamport, replica, id"
+            )
+        ]
 
-    def mark_in_git(self, ids: list[str], heads: dict[str, str]) -> None:
+    def mark_in_git(self, keys: list[tuple], heads: dict[str, str]) -> None:
         """The ops are in git now (the outbox forgets them), and the refs' heads are recorded:
         one transaction."""
         with self._write():
-            self._conn.executemany("UPDATE ops SET pushed = 1 WHERE id = ?", [(i,) for i in ids])
+            mark_in_git(self._conn, keys)
             self._conn.executemany(
                 "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
             )
@@ -565,16 +578,11 @@ class Tracker:
             new = integrate(self._conn, ops)
             if not in_git:  # ops made here for another replica (the demo): in the outbox
                 self._conn.executemany(
-                    "UPDATE ops SET pushed = 0 WHERE id = ?", [(op.id,) for op in new]
+                    "UPDATE ops SET pushed = 0 WHERE lamport = ? AND replica = ? AND id = ?",
+                    [op.key for op in new],
                 )
                 return new
-            ids = [op.id for op in ops]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                self._conn.execute(
-                    f"UPDATE ops SET pushed = 1 WHERE pushed = 0 AND id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                )
+            mark_in_git(self._conn, [op.key for op in ops])
             self._conn.executemany(
                 "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
             )
@@ -605,7 +613,11 @@ class Tracker:
     ) -> Applied:
         """Inside a write: makes the op (Lamport = the highest seen + 1), puts it in the outbox
         and folds it; it sorts after every op applied, so the fold is incremental."""
-        lamport = self._conn.execute("SELECT coalesce(max(lamport), 0) FROM ops").fetchone()[0]
+        lamport, top = self._conn.execute(  # one statement: a write is a handful of them
+            "SELECT (SELECT coalesce(max(lamport), 0) FROM ops), "
+            "(SELECT coalesce(max(id), 0) FROM activity)"
+        ).fetchone()
+        fold.next_ids.setdefault("activity", top + 1)
         op = Op.create(
             lamport=lamport + 1,
             replica=self.replica,

@@ -140,7 +140,7 @@ def flush(tracker, repo: Repo, head: str | None = None, *, known: bool = False) 
     message = f"phasegate: {len(pending)} op(s)"
     commit = repo.append_pack(ref, blob, actual, message, tracker.actor)
     _pause("flush")
-    tracker.mark_in_git([op_id for op_id, _ in pending], {ref: commit})
+    tracker.mark_in_git([key for key, _ in pending], {ref: commit})
     return len(pending)
 
 

@@ -44,7 +44,6 @@ VIEW_TABLES = (
     "waivers",
     "sessions",
     "standups",
-    "winners",
     "conflicts",
 )
 # (table, column naming who, column naming when) of a tracker made before the op log
@@ -79,8 +78,6 @@ class Fold:
         self.conn, self.empty = conn, empty
         self.states: dict[tuple[str, str], dict] = {}
         self.touched: set[tuple[str, str]] = set()
-        self.winners: dict[str, dict[str, str]] = {}  # "kind:subject" -> field -> op id
-        self.winners_dirty: set[tuple[str, str]] = set()
         self.next_ids: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.by_op: dict[tuple[str, str], int] = {}
@@ -89,40 +86,36 @@ class Fold:
         self.standups: dict[tuple[str, str], dict] = {}
         self.open_conflicts: dict[tuple[str, str], list[dict]] = defaultdict(list)
         self.resolutions: dict[tuple[str, str], str] = {}  # (subject, field) -> settling op
-        self._open_before: bool | None = None
         self.conflict_floor: int | None = None
-        self.authors: dict[str, str] = {}  # op id -> author, of the ops folded in this batch
         self.used: dict[str, set[int]] = defaultdict(set)
 
     # --- state look-ups (lazy: a local write touches one subject) ------------------------------
 
     def state(self, kind: str, subject: str) -> dict:
+        """The subject's row, with `winners`: per field, [the op whose value it holds, whether
+        a conflict on it is unsettled, that op's author]."""
         key = (kind, subject)
         if key not in self.states:
             row = None
             if not self.empty:
-                columns = ("id", *FIELDS[kind], "updated_at", "updated_by")
+                columns = ("id", *FIELDS[kind], "updated_at", "updated_by", "winners")
                 found = self.conn.execute(
                     f"SELECT {', '.join(columns)} FROM {STATE_TABLE[kind]} WHERE id = ?",
                     (subject,),
                 ).fetchone()
-                row = dict(zip(columns, found, strict=True)) if found else None
-            self.states[key] = row or {"id": subject, "status": DEFAULT_STATUS[kind]}
+                if found:
+                    row = dict(zip(columns, found, strict=True))
+                    row["winners"] = json.loads(row["winners"] or "{}")
+            self.states[key] = row or {
+                "id": subject,
+                "status": DEFAULT_STATUS[kind],
+                "winners": {},
+            }
         return self.states[key]
 
     def field_winners(self, kind: str, subject: str) -> dict[str, str]:
-        key = f"{kind}:{subject}"
-        if key not in self.winners:
-            self.winners[key] = (
-                {}
-                if self.empty
-                else dict(
-                    self.conn.execute(
-                        "SELECT field, op FROM winners WHERE subject = ?", (key,)
-                    ).fetchall()
-                )
-            )
-        return self.winners[key]
+        """Per field, the op whose value it holds (what a new write names as `prev`)."""
+        return {name: won[0] for name, won in self.state(kind, subject)["winners"].items()}
 
     def _next(self, table: str, wanted: int | None = None) -> int:
         """The next row number of `table`; `wanted` when it is free (imported rows keep their
@@ -194,26 +187,27 @@ class Fold:
         """Folds one op in. Ops of a kind this phasegate does not know (a newer teammate's) are
         kept in the log and skipped here."""
         handler = _HANDLERS.get(op.kind)
-        self.authors[op.id] = op.author
         return handler(self, op, run_id) if handler else Applied()
 
     def _set(self, op: Op, _run_id: int | None) -> Applied:
         kind = op.kind.split(".", 1)[0]
         state = self.state(kind, op.subject)
-        winners = self.field_winners(kind, op.subject)
+        winners = state["winners"]
         key = f"{kind}:{op.subject}"
         applied = Applied()
         for name, value, prev in op.payload.get("fields", []):
             if name not in FIELDS[kind]:
                 continue
-            current, winner = state.get(name), winners.get(name)
+            current = state.get(name)
+            winner, unsettled, winner_by = winners.get(name, (None, 0, None))
             if winner is not None and winner != prev:
                 if current != value:  # written without seeing the value it replaces
-                    self._conflict(op, key, name, value, current, winner)
-            else:
+                    self._conflict(op, key, name, value, current, winner, winner_by)
+                    unsettled = 1
+            elif unsettled:
                 self._resolve(op, key, name)
-            winners[name] = op.id
-            self.winners_dirty.add((key, name))
+                unsettled = 0
+            winners[name] = [op.id, unsettled, op.author]
             if current != value:
                 state[name] = value
                 applied.events.append(
@@ -223,16 +217,14 @@ class Fold:
             # a status that needs no reason keeps none, also when the reason and the status came
             # from two concurrent writers (the local workflow, project._reason_rule, says so too)
             state["reason"] = None
-            self.touched.add((kind, op.subject))
         if applied.events:
             state["updated_at"], state["updated_by"] = op.at, op.author
-            self.touched.add((kind, op.subject))
+        self.touched.add((kind, op.subject))
         return applied
 
     def _conflict(
-        self, op: Op, key: str, name: str, value, current, winner: str
-    ) -> None:  # the overwritten op's author is read from the log
-        lost_by = self._author_of(winner)
+        self, op: Op, key: str, name: str, value, current, winner: str, winner_by: str | None
+    ) -> None:
         row = {
             "id": self._next("conflicts"),
             "at": op.at,
@@ -242,7 +234,7 @@ class Fold:
             "kept_by": op.author,
             "kept_op": op.id,
             "lost": current,
-            "lost_by": lost_by,
+            "lost_by": winner_by or "someone",
             "lost_op": winner,
             "resolved_by": None,
         }
@@ -255,26 +247,8 @@ class Fold:
         """A write made after seeing the field's value settles the conflicts on it."""
         for row in self.open_conflicts.pop((key, name), []):
             row["resolved_by"] = op.id
-        if not self.empty and self._older_open_conflicts():
+        if not self.empty:
             self.resolutions[(key, name)] = op.id
-
-    def _older_open_conflicts(self) -> bool:
-        """Whether the view held unsettled conflicts before this batch (asked once)."""
-        if self._open_before is None:
-            self._open_before = (
-                self.conn.execute(
-                    "SELECT 1 FROM conflicts WHERE resolved_by IS NULL LIMIT 1"
-                ).fetchone()
-                is not None
-            )
-        return self._open_before
-
-    def _author_of(self, op_id: str) -> str:
-        author = self.authors.get(op_id)
-        if author is None:
-            row = self.conn.execute("SELECT author FROM ops WHERE id = ?", (op_id,)).fetchone()
-            author = row[0] if row else "someone"
-        return author
 
     def _gate_request(self, op: Op, _run_id: int | None) -> Applied:
         p = op.payload
@@ -404,13 +378,11 @@ class Fold:
         kind = {"items": "item", "deliverables": "deliverable"}.get(table)
         if kind is not None:
             state = self.state(kind, row["id"])
-            winners = self.field_winners(kind, row["id"])
             for name in (*FIELDS[kind], "updated_at", "updated_by"):
                 if name in row:
                     state[name] = row[name]
                     if name in FIELDS[kind]:
-                        winners[name] = op.id
-                        self.winners_dirty.add((f"{kind}:{row['id']}", name))
+                        state["winners"][name] = [op.id, 0, op.author]
             self.touched.add((kind, row["id"]))
             return Applied()
         if table == "standups":
@@ -432,20 +404,24 @@ class Fold:
     def finish(self) -> None:
         """Writes every change of the batch: one statement per table and shape of row."""
         execute, many = self.conn.execute, self.conn.executemany
+        dumps = json.dumps
         for kind, table in STATE_TABLE.items():
             columns = ("id", *FIELDS[kind], "updated_at", "updated_by")
             rows = [self.states[k] for k in self.touched if k[0] == kind]
             if rows:
-                many(
-                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' * len(columns))})",
-                    [[row.get(c) for c in columns] for row in rows],
+                values = [
+                    [*(row.get(c) for c in columns), dumps(row["winners"], separators=(",", ":"))]
+                    for row in rows
+                ]
+                # an upsert changes the row in place (REPLACE would delete it, insert it anew
+                # under another rowid and rewrite its index entry: three pages instead of one)
+                updates = ", ".join(f"{c} = excluded.{c}" for c in (*columns[1:], "winners"))
+                (execute if len(values) == 1 else many)(
+                    f"INSERT INTO {table} ({', '.join(columns)}, winners) "
+                    f"VALUES ({', '.join('?' * (len(columns) + 1))}) "
+                    f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                    values[0] if len(values) == 1 else values,
                 )
-        if self.winners_dirty:
-            many(
-                "INSERT OR REPLACE INTO winners (subject, field, op) VALUES (?, ?, ?)",
-                [(key, name, self.winners[key][name]) for key, name in sorted(self.winners_dirty)],
-            )
         for table, rows in self.rows.items():
             shapes: dict[tuple, list] = defaultdict(list)
             for row in rows:
@@ -531,6 +507,26 @@ def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> lis
     return out
 
 
+def known_keys(conn: sqlite3.Connection, keys: list[tuple]) -> list[tuple]:
+    """Which of these (lamport, replica, id) keys the log holds (by its primary key)."""
+    found = []
+    for start in range(0, len(keys), 300):
+        chunk = keys[start : start + 300]
+        rows = ", ".join(["(?, ?, ?)"] * len(chunk))
+        found += conn.execute(
+            f"SELECT lamport, replica, id FROM ops WHERE (lamport, replica, id) IN (VALUES {rows})",
+            [value for key in chunk for value in key],
+        ).fetchall()
+    return [tuple(row) for row in found]
+
+
+def mark_in_git(conn: sqlite3.Connection, keys: list[tuple]) -> None:
+    conn.executemany(
+        "UPDATE ops SET pushed = 1 WHERE lamport = ? AND replica = ? AND id = ? AND pushed = 0",
+        keys,
+    )
+
+
 def last_key(conn: sqlite3.Connection) -> tuple | None:
     row = conn.execute(
         "SELECT lamport, replica, id FROM ops ORDER BY lamport DESC, replica DESC, id DESC LIMIT 1"
@@ -583,16 +579,11 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
 def integrate(conn: sqlite3.Connection, ops: list[Op]) -> list[Op]:
     """Adds ops from git (already verified) to the log and the view; returns those that were
     new. Incremental when they all sort after the newest op applied, else a rebuild."""
-    fresh: dict[str, Op] = {}
+    fresh: dict[tuple, Op] = {}
     for op in ops:
-        fresh.setdefault(op.id, op)
-    ids = list(fresh)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for (known,) in conn.execute(
-            f"SELECT id FROM ops WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-        ):
-            fresh.pop(known, None)
+        fresh.setdefault(op.key, op)
+    for known in known_keys(conn, list(fresh)):
+        fresh.pop(known, None)
     if not fresh:
         return []
     new = sorted(fresh.values(), key=lambda op: op.key)

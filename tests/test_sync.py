@@ -48,7 +48,6 @@ SHARED = {
     "sessions": "SELECT * FROM sessions",
     "validation_runs": "SELECT * FROM validation_runs WHERE op IS NOT NULL",
     "conflicts": "SELECT * FROM conflicts",
-    "winners": "SELECT * FROM winners",
 }
 
 
