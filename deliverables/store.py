@@ -591,12 +591,14 @@ class Tracker:
     def snapshot(self, until: str) -> Tracker:
         """A read-only tracker of the state at wall time `until`: the ops up to then folded
         into a temporary database, which goes away when it is closed."""
+        import atexit
         import shutil
         import tempfile
 
         folder = Path(tempfile.mkdtemp(prefix="phasegate-at-"))
         past = Tracker.open(folder / "tracker.db", actor=self._actor, clock=self.clock)
         past._cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)  # type: ignore[attr-defined]
+        atexit.register(past._cleanup)  # a command that never closes it leaves nothing behind
         with past._write():
             past._conn.execute("DELETE FROM ops")
             store_ops(past._conn, self.ops(until), pushed=1)

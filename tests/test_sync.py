@@ -3,6 +3,7 @@ clones, each a phasegate project with its own replica (issue 12)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -346,3 +347,95 @@ def test_any_interleaving_of_edits_and_syncs_converges_with_every_op_once(steps)
         finally:
             for clone in clones:
                 clone.close()
+
+
+# --- time travel, the view out of git, gate reviews -----------------------------------------------
+
+
+def test_status_and_export_at_a_date_or_a_commit_show_the_state_then(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    from tui.cli import main
+
+    moments = iter([datetime(2026, 11, 10, 9, tzinfo=UTC), datetime(2026, 11, 20, 9, tzinfo=UTC)])
+    clock = {"now": next(moments)}
+    project, _ = Project.init(tmp_path / "p", actor=ANA, clock=lambda: clock["now"])
+    project.set_item("1.1.1", status="done")
+    (project.root / "README.md").write_text("x\n")
+    _git("add", "README.md", cwd=project.root)
+    env = {"GIT_COMMITTER_DATE": "2026-11-15T12:00:00Z", "GIT_AUTHOR_DATE": "2026-11-15T12:00:00Z"}
+    subprocess.run(
+        ["git", "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "mid"],
+        cwd=project.root,
+        check=True,
+        env={**os.environ, **env},
+    )
+    clock["now"] = next(moments)
+    project.set_item("1.1.2", status="done")
+    project.set_item("1.1.1", owner="Ben")
+    before = project.at("2026-11-12")
+    assert before.item_state("1.1.1").status == "done"
+    assert before.item_state("1.1.2").status == "todo" and before.item_state("1.1.1").owner is None
+    before.close()
+    at_commit = project.at("HEAD")
+    assert at_commit.as_of == "2026-11-15T12:00:00Z"
+    assert at_commit.item_state("1.1.2").status == "todo"
+    at_commit.close()
+    assert project.at("2026-11-01").tracker.activity_count() == 0
+    now = project.at("2026-11-21")
+    assert now.item_state("1.1.2").status == "done" and now.item_state("1.1.1").owner == "Ben"
+    now.close()
+    assert main(["-C", str(project.root), "status", "--at", "2026-11-12", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    statuses = {i["id"]: i["status"] for i in document["phases"][0]["sub_phases"][0]["items"]}
+    assert statuses["1.1.1"] == "done" and statuses["1.1.2"] == "todo"
+    assert main(["-C", str(project.root), "status", "--at", "2026-11-12"]) == 0
+    assert "(as of 2026-11-12T23:59:59Z)" in capsys.readouterr().out
+    assert main(["-C", str(project.root), "export", "--at", "HEAD"]) == 0
+    assert "# " in capsys.readouterr().out
+    for wrong in ("2026-13-01", "yesterday", "no-such-ref"):
+        assert main(["-C", str(project.root), "status", "--at", wrong]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--at" in err
+    project.close()
+
+
+def test_the_tracker_stays_out_of_git_and_a_run_sees_a_clean_tree(tmp_path):
+    from deliverables.gitfacts import head
+
+    project, _ = Project.init(tmp_path / "p", actor=ANA, clock=fixed_clock)
+    _git("add", "-A", cwd=project.root)
+    _git("-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "start", cwd=project.root)
+    project.set_item("1.1.1", status="done")
+    assert sync(project).ok  # no remote: the outbox goes into this clone's ref alone
+    assert _git("status", "--porcelain", cwd=project.root) == ""
+    commit, dirty = head(project.root)
+    assert commit and dirty is False
+    project.close()
+
+
+def test_an_older_project_that_committed_its_tracker_is_told_once(tmp_path):
+    root = tmp_path / "old"
+    project, _ = Project.init(root, actor=ANA, clock=fixed_clock)
+    project.close()
+    ignore = root / ".phasegate" / ".gitignore"
+    ignore.write_text("tracker.db-wal\ntracker.db-shm\n")  # as phasegate wrote it before
+    _git("add", "-f", ".phasegate/tracker.db", ".phasegate/.gitignore", cwd=root)
+    _git("-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "old", cwd=root)
+    first = Project.open(root, actor=ANA)
+    assert "git rm --cached .phasegate/tracker.db" in (first.notice or "")
+    assert "tracker.db" in ignore.read_text().split()
+    first.close()
+    again = Project.open(root, actor=ANA)
+    assert again.notice is None
+    again.close()
+
+
+def test_a_gate_review_records_the_commit_and_the_op_it_follows(team):
+    _remote_folder, (ana, _ben) = team
+    request_gate(ana, "1", [BEN])
+    newest = ana.tracker.newest_op()
+    review = record_review(ana, "1")
+    assert review.follows == newest
+    (op,) = [o for o in ana.tracker.ops() if o.kind == "gate.review"]
+    assert op.payload["follows"] == newest and "git_commit" in op.payload
