@@ -143,7 +143,10 @@ class Project:
         if not start.exists():
             raise TrackerError(f"{path}: no such folder")
         for candidate in (start, *start.parents):
-            if (candidate / STATE_DIR / TRACKER_FILE).is_file():
+            state = candidate / STATE_DIR
+            # a fresh clone of the team's repository has `.phasegate/` (committed) but no
+            # tracker (never committed): it starts empty, and `phasegate sync` fills it
+            if (state / TRACKER_FILE).is_file() or (state / ".gitignore").is_file():
                 return cls._load(candidate, clock, actor)
         raise TrackerError(
             f"{start} is not in a phasegate project (run `phasegate init` there first)"

@@ -439,3 +439,20 @@ def test_a_gate_review_records_the_commit_and_the_op_it_follows(team):
     assert review.follows == newest
     (op,) = [o for o in ana.tracker.ops() if o.kind == "gate.review"]
     assert op.payload["follows"] == newest and "git_commit" in op.payload
+
+
+def test_a_fresh_clone_of_the_teams_repository_opens_and_syncs_the_state(team, tmp_path):
+    remote, (ana, _ben) = team
+    ana.set_item("1.1.1", status="done")
+    _git("add", "-A", cwd=ana.root)
+    _git("-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "project", cwd=ana.root)
+    _git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=ana.root)
+    assert sync(ana).ok
+    _git("clone", "--quiet", "--branch", "main", str(remote), str(tmp_path / "fresh"))
+    assert not (tmp_path / "fresh" / ".phasegate" / "tracker.db").exists()  # never committed
+    fresh = Project.open(tmp_path / "fresh", actor=CHEN, clock=fixed_clock)
+    assert fresh.item_state("1.1.1").status == "todo"
+    report = sync(fresh)
+    assert report.ok and report.changes_line() == "1 change from Ana Ruiz"
+    assert fresh.item_state("1.1.1").status == "done"
+    fresh.close()
