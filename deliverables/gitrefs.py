@@ -131,7 +131,10 @@ class Repo:
                 + f"M 100644 :1 {PACK_FILE}\n\nget-mark :2\n".encode(),
             ]
         )
-        done = self.git("fast-import", "--quiet", input=stream, check=False)
+        # zlib level 1: packs of JSON lines shrink about as well, and writing them is 3x faster
+        done = self.git(
+            "-c", "pack.compression=1", "fast-import", "--quiet", input=stream, check=False
+        )
         if done.returncode != 0:
             raise GitError(f"git fast-import: {last_line(done.stderr)}")
         return done.stdout.decode().split()[-1]
