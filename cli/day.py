@@ -21,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _today(args: argparse.Namespace) -> int:
     from deliverables.day import day_view, last_session, record_session, render_day, save_standup
-    from deliverables.report import write_atomically
+    from deliverables.templating import write_atomically
 
     project = open_project(args)
     if any(v is not None for v in (args.yesterday, args.plan, args.blockers)):

@@ -105,7 +105,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from deliverables.report import render_status_report, write_atomically
+    from deliverables.report import render_status_report
+    from deliverables.templating import write_atomically
 
     project = open_project(args)
     text = render_status_report(project, phase=args.phase)

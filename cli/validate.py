@@ -118,7 +118,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from deliverables.report import write_atomically
+    from deliverables.templating import write_atomically
     from deliverables.validations import run_report
 
     project = open_project(args)

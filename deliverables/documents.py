@@ -43,7 +43,7 @@ def document_path(project: Project, deliverable: Deliverable) -> str:
 def create_document(project: Project, deliverable_id: str) -> Path:
     """Renders the deliverable's template to its path; refuses to touch an existing file.
     A missing deliverable becomes a draft."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     deliverable = project.deliverable(deliverable_id)
     relative = document_path(project, deliverable)
@@ -155,7 +155,7 @@ def adrs(project: Project) -> list[Adr]:
 
 def new_adr(project: Project, title: str) -> Path:
     """docs/adr/NNNN-<slug>.md in MADR form, status proposed; D2.5 becomes a draft if missing."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
     from phases.model import slugify
 
     title = " ".join(title.split())

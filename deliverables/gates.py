@@ -566,7 +566,7 @@ def report_path(project: Project, reviewed: Review) -> Path:
 
 
 def render_report(project: Project, reviewed: Review) -> str:
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     phase = _phase(project, reviewed.phase)
     data = reviewed.data
@@ -594,7 +594,7 @@ def write_report(
     """Writes docs/gates/phase-N-<date>.md; with `commit`, commits that file alone (other staged
     changes stay staged, uncommitted). Returns the path and the new commit, if any."""
     from deliverables.gitfacts import commit_only
-    from deliverables.report import write_atomically
+    from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
     path.parent.mkdir(parents=True, exist_ok=True)

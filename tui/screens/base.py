@@ -8,7 +8,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
-from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
+from deliverables.project import parse_due
+from deliverables.statuses import DELIVERABLE_FLOW, STATUS_LABELS
 
 
 class ProjectScreen(Screen):
