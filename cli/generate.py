@@ -72,7 +72,7 @@ def _pipelines(args: argparse.Namespace) -> int:
 
 
 def _prompt_new(args: argparse.Namespace) -> int:
-    from pipelines.prompts import compose
+    from pipelines.prompt_trail import compose
 
     print(compose(open_project(args).root, args.task).text)
     return 0
@@ -80,7 +80,7 @@ def _prompt_new(args: argparse.Namespace) -> int:
 
 def _prompt_log(args: argparse.Namespace) -> int:
     from deliverables.identity import display_name
-    from pipelines.prompts import compose, log_prompt
+    from pipelines.prompt_trail import compose, log_prompt
 
     project = open_project(args)
     prompt = compose(project.root, args.task)
@@ -97,7 +97,7 @@ def _prompt_log(args: argparse.Namespace) -> int:
 
 
 def _prompt_outcome(args: argparse.Namespace) -> int:
-    from pipelines.prompts import record_outcome
+    from pipelines.prompt_trail import record_outcome
 
     project = open_project(args)
     record, lines = record_outcome(

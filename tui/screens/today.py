@@ -164,7 +164,7 @@ class TodayScreen(ProjectScreen):
 
     def action_standup(self, part: str) -> None:
         from deliverables.day import save_standup, standup
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         current = standup(self.project, self.project.today())
         value = getattr(current, part, "") if current else ""
