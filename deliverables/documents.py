@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
-from deliverables.gitfacts import PathFacts, path_facts
+from deliverables.git import PathFacts, path_facts
 from deliverables.identity import display_name
 
 if TYPE_CHECKING:

@@ -510,7 +510,7 @@ def decide(project: Project, phase_id: str, decision: str, comment: str) -> Deci
 
 def record_review(project: Project, phase_id: str, corrects: int | None = None) -> Review:
     """Freezes the gate as it stands into an immutable review."""
-    from deliverables.gitfacts import head
+    from deliverables.git import head
 
     evaluation = evaluate(project, phase_id)
     if corrects is not None:
@@ -593,7 +593,7 @@ def write_report(
 ) -> tuple[Path, str | None]:
     """Writes docs/gates/phase-N-<date>.md; with `commit`, commits that file alone (other staged
     changes stay staged, uncommitted). Returns the path and the new commit, if any."""
-    from deliverables.gitfacts import commit_only
+    from deliverables.git import commit_only
     from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)

@@ -8,12 +8,12 @@ phase status and the current phase are computed from it, never stored.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
+from deliverables import git
 from deliverables.errors import TrackerError
 from deliverables.identity import current_actor
 from deliverables.statuses import (
@@ -117,15 +117,10 @@ class Project:
         except OSError as exc:
             raise TrackerError(f"cannot create {root}: {exc.strerror or exc}") from None
         created_git = False
-        if not _inside_git(root):
+        if not git.inside_repository(root):
             try:
-                subprocess.run(
-                    ["git", "init", "--quiet", str(root)],
-                    check=True,
-                    capture_output=True,
-                    timeout=30,
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
+                git.init(root)
+            except git.GitError as exc:
                 raise TrackerError(f"cannot initialise git in {root}: {exc}") from None
             created_git = True
         project = cls._load(root, clock, actor)
@@ -451,7 +446,3 @@ def _reason_rule(
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
-
-
-def _inside_git(path: Path) -> bool:
-    return any((p / ".git").exists() for p in (path, *path.parents))
