@@ -4,13 +4,48 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from deliverables import Project
+
+# `-o` without a file name: the document's own place in the repository, as the TUI writes it
+OWN_PLACE = "<own place>"
 
 
 def open_project(args: argparse.Namespace) -> Project:
     """The project of `phasegate -C PATH` (or of a command's own PATH argument)."""
     return Project.open(args.path or args.project)
+
+
+def add_output(parser: argparse.ArgumentParser, where: str) -> None:
+    """`-o FILE`, or `-o` alone for the document's own place (`where`, as the TUI's `w`)."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        nargs="?",
+        const=OWN_PLACE,
+        help=f"write to FILE instead of standard output; -o alone: {where} (where the TUI writes it)",
+    )
+
+
+def emit_document(
+    project: Project, output: str | None, text: str, own_place: Callable[[], Path]
+) -> None:
+    """The document on standard output, in FILE, or at its own place (`own_place()`)."""
+    from deliverables.templating import write_atomically, write_document
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    if output == OWN_PLACE:
+        path = write_document(own_place(), text)
+        shown = path.relative_to(project.root)
+    else:
+        shown = path = Path(output)
+        write_atomically(path, text)
+    print(f"Wrote {shown}", file=sys.stderr)
 
 
 def fail(message: str) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from cli.common import fail, open_project
+from cli.common import add_output, emit_document, fail, open_project
 from deliverables import Project
 
 DEFAULT_DEMO = "phasegate-demo"
@@ -39,9 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     cmd = commands.add_parser("export", help="the markdown status report")
     cmd.add_argument("--phase", metavar="N", help="only phase N")
-    cmd.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
-    )
+    add_output(cmd, "docs/reports/status-DATE.md")
     cmd.set_defaults(run=_export)
 
 
@@ -105,14 +103,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from deliverables.report import render_status_report
-    from deliverables.templating import write_atomically
+    from deliverables.report import render_status_report, status_report_path
 
     project = open_project(args)
     text = render_status_report(project, phase=args.phase)
-    if not args.output:
-        sys.stdout.write(text)
-        return 0
-    write_atomically(Path(args.output), text)
-    print(f"Wrote {args.output}", file=sys.stderr)
+    emit_document(project, args.output, text, lambda: status_report_path(project, args.phase))
     return 0

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from cli.common import open_project, positive_float, positive_int
+from cli.common import add_output, emit_document, open_project, positive_float, positive_int
 from deliverables import Project, TrackerError
 
 
@@ -50,7 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd = actions.add_parser("show", help="one run with every check (markdown)")
     cmd.add_argument("id", type=positive_int)
     cmd.add_argument("--json", action="store_true", help="as JSON")
-    cmd.add_argument("-o", "--output", metavar="FILE", help="write the markdown to FILE")
+    add_output(cmd, "docs/validation/run-N.md")
     cmd.set_defaults(run=_run_show)
 
 
@@ -118,19 +117,14 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from deliverables.templating import write_atomically
-    from deliverables.validations import run_report
+    from deliverables.validations import run_report, run_report_path
 
     project = open_project(args)
     if args.json:
         print(json.dumps(_run_document(project, args.id), indent=2, default=str))
         return 0
     text = run_report(project, args.id)
-    if args.output:
-        write_atomically(Path(args.output), text)
-        print(f"Wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    emit_document(project, args.output, text, lambda: run_report_path(project, args.id))
     return 0
 
 

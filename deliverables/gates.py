@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
+from deliverables.statuses import GATE_OUTCOMES, PASSING
 from deliverables.store import format_time
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ DECISION_LABELS = {
     "reject": "rejected",
     "approve_with_conditions": "approved with conditions",
 }
-OUTCOMES = ("passed", "passed_with_waivers", "failed")
-PASSING = ("passed", "passed_with_waivers")
 EXPIRING_DAYS = 7  # the day view warns this long before a waiver expires
 
 
@@ -222,20 +221,8 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
     context = GateContext(project, phase, items, delivs, counting, request, made)
     criteria = [_order(project, phase)] if phase.number > 1 else []
     for criterion in phase.gate:
-        check = CRITERIA.get(criterion.kind)
-        if check is None:  # a kind no code evaluates: a person must judge it at the review
-            criteria.append(
-                Criterion(
-                    criterion.id,
-                    criterion.kind,
-                    criterion.text,
-                    "pending",
-                    [],
-                    [f"no evaluator for '{criterion.kind}'"],
-                )
-            )
-        else:
-            criteria.append(check(criterion, context))
+        # the process model admits only the kinds of phases.model.GATE_KINDS, each evaluated here
+        criteria.append(CRITERIA[criterion.kind](criterion, context))
     for criterion in criteria:
         waiver = counting.get(criterion.id)
         if waiver is not None and criterion.status in ("unmet", "pending"):
@@ -271,18 +258,14 @@ def _validations(criterion, context: GateContext) -> Criterion:
     )
 
 
-# Each gate-criterion kind of the process model and the function that evaluates it. A team's
-# own kind plugs in with `register_criterion`.
+# Each gate-criterion kind of the process model (phases.model.GATE_KINDS) and the function that
+# evaluates it; tests/test_gates.py checks that the two lists agree.
 CRITERIA: dict[str, Callable[[object, GateContext], Criterion]] = {
     "checklist_complete": lambda c, ctx: _checklist(c, ctx.phase, ctx.items, ctx.waivers),
     "deliverables_approved": lambda c, ctx: _deliverables(c, ctx.phase, ctx.deliverables),
     "validations_green": _validations,
     "reviewer_approval": lambda c, ctx: _reviewers(c, ctx.request, ctx.decisions),
 }
-
-
-def register_criterion(kind: str, evaluate_: Callable[[object, GateContext], Criterion]) -> None:
-    CRITERIA[kind] = evaluate_
 
 
 def order_criterion(phase: Phase) -> str:
@@ -519,7 +502,7 @@ def record_review(project: Project, phase_id: str, corrects: int | None = None) 
             raise TrackerError(
                 f"review {corrects} is of phase {earlier.phase}, not {evaluation.phase}"
             )
-    outcome = evaluation.outcome if evaluation.outcome in OUTCOMES else "failed"
+    outcome = evaluation.outcome if evaluation.outcome in GATE_OUTCOMES else "failed"
     commit, dirty = head(project.root)
     today = project.today()
     record = {

@@ -20,6 +20,7 @@ from deliverables.statuses import (
     DELIVERABLE_FLOW,
     DELIVERABLE_STATUSES,
     ITEM_STATUSES,
+    PASSING,
     STATUS_LABELS,
     parse_status,
 )
@@ -321,7 +322,7 @@ class Project:
 
     def gate_states(self) -> dict[str, str]:
         """passed | in_review per phase with gate activity (deliverables.gates records it)."""
-        return self.tracker.gate_states(("passed", "passed_with_waivers"))
+        return self.tracker.gate_states(PASSING)
 
     def current_phase(
         self,

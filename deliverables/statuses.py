@@ -34,6 +34,9 @@ STATUS_LABELS = {
     "passed": "passed",
 }
 PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
+# A recorded gate review's outcome, and those that let the phase pass.
+GATE_OUTCOMES = ("passed", "passed_with_waivers", "failed")
+PASSING = ("passed", "passed_with_waivers")
 _ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
 
 

@@ -45,6 +45,17 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def write_document(path: Path, text: str) -> Path:
+    """Writes a document at its own place in the repository (a path the domain chose, such as
+    `report.status_report_path`), making its folders; returns the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrackerError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    write_atomically(path, text)
+    return path
+
+
 def md_escape(value: object) -> str:
     """Text that stays literal in markdown, and on one line so a table cell cannot break."""
     text = " ".join(str(value if value is not None else "").split())
