@@ -48,6 +48,35 @@ def emit_document(
     print(f"Wrote {shown}", file=sys.stderr)
 
 
+def print_json(document: dict) -> None:
+    """A JSON document of deliverables.json_documents on standard output (UTF-8 as is)."""
+    import json
+
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def item_status(text: str) -> str:
+    """An argparse type: an item status in any accepted spelling (`n/a`, `in review`, …); any
+    other value is a usage error (exit 2)."""
+    return _status(text, "item")
+
+
+def deliverable_status(text: str) -> str:
+    """An argparse type: a deliverable status in any accepted spelling."""
+    return _status(text, "deliverable")
+
+
+def _status(text: str, what: str) -> str:
+    from deliverables import TrackerError
+    from deliverables.statuses import DELIVERABLE_STATUSES, ITEM_STATUSES, parse_status
+
+    allowed = ITEM_STATUSES if what == "item" else DELIVERABLE_STATUSES
+    try:
+        return parse_status(text, allowed, what)
+    except TrackerError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def fail(message: str) -> int:
     """An error in one line on standard error; exit code 1."""
     print(f"phasegate: {message}", file=sys.stderr)

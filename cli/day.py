@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_output, emit_document, open_project
+from cli.common import add_output, emit_document, open_project, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -14,6 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("--today", dest="plan", help="stand-up: what I do today")
     cmd.add_argument("--blockers", help="stand-up: what blocks me")
     add_output(cmd, "docs/standups/DATE.md")
+    cmd.add_argument("--json", action="store_true", help="the day as JSON")
     cmd.set_defaults(run=_today)
 
 
@@ -32,6 +33,13 @@ def _today(args: argparse.Namespace) -> int:
         save_standup(project, yesterday=args.yesterday, today=args.plan, blockers=args.blockers)
     since = last_session(project)
     day = day_view(project, since=since)
+    if args.json:
+        from deliverables.json_documents import day_document
+
+        document = day_document(project, day)
+        record_session(project)
+        print_json(document)
+        return 0
     text = render_day(project, day)
     record_session(project)
     emit_document(project, args.output, text, lambda: standup_path(project, day.today))
