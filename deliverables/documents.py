@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 ADR_DIR = "docs/adr"
 ADR_DELIVERABLE = "D2.5"
 ADR_STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded")
-_ADR_NAME = re.compile(r"^(\d{4})-.*\.md$")
+_ADR_NAME = re.compile(r"([0-9]{4})-.*\.md\Z")
 _STATUS_LINE = re.compile(r"^- Status: (.*)$", re.M)
 
 

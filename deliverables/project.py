@@ -47,7 +47,7 @@ STATUS_LABELS = {
 }
 PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
 _ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:

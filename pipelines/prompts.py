@@ -93,7 +93,7 @@ def log_prompt(
         (
             int(m.group(1))
             for p in folder.glob(f"*_{prompt.feature}_v*.md")
-            if (m := re.search(r"_v(\d+)\.md$", p.name))
+            if (m := re.search(r"_v([0-9]+)\.md\Z", p.name))
         ),
         default=0,
     )
