@@ -12,6 +12,12 @@ def current_actor(repo: Path) -> str:
     """`Name <email>` as git would sign a commit; falls back to the login name."""
     override = os.environ.get("PHASEGATE_USER", "").strip()
     if override:
+        from deliverables.errors import TrackerError
+        from deliverables.text import control_problem
+
+        problem = control_problem(override)
+        if problem:  # it is stored in every record and shown in every report
+            raise TrackerError(f"PHASEGATE_USER {problem}")
         return override
     values: dict[str, str] = {}
     try:

@@ -97,3 +97,25 @@ def output_path(root: Path, given: str | Path, *, what: str = "output file") -> 
     """Where `-o FILE` writes: FILE as the shell meant it (relative to the current folder),
     inside the project; a report never goes through a link to elsewhere."""
     return inside_repo(root, Path(given).absolute(), what=what)
+
+
+def create_file(root: Path, relative: str | Path, text: str, *, what: str = "document") -> Path:
+    """Creates `relative` (inside the repository, links followed) holding `text`; never over an
+    existing file. The text is encoded before the file exists, so a failure leaves no empty
+    file behind."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TrackerError(
+            f"cannot write {relative}: the text is not UTF-8 ({exc.reason})"
+        ) from None
+    target = inside_repo(root, relative, what=what)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with target.open("xb") as handle:  # "x": never over a file that appeared meanwhile
+            handle.write(data)
+    except FileExistsError:
+        raise TrackerError(
+            f"{relative} already exists: phasegate never overwrites a document"
+        ) from None
+    return target

@@ -60,18 +60,25 @@ def first_control(text: str, *, multiline: bool = False) -> int | None:
 
 
 def control_problem(text: str, *, multiline: bool = False) -> str | None:
-    """Why `text` cannot be stored as user text (its first control character), or None."""
+    """Why `text` cannot be stored as user text (its first control character), or None.
+    A byte that is not UTF-8 (an argument Python decoded with surrogateescape) says so."""
     index = first_control(text, multiline=multiline)
     if index is None:
         return None
-    return f"holds the control character {describe_char(text[index])} at position {index + 1}"
+    ch = text[index]
+    if "\udc80" <= ch <= "\udcff":
+        return f"is not UTF-8 text (the byte 0x{ord(ch) - 0xDC00:02X} at position {index + 1})"
+    return f"holds the control character {describe_char(ch)} at position {index + 1}"
 
 
-def check_text(text: str, what: str, *, multiline: bool = False) -> str:
-    """`text` unchanged, or ValueError('<what> holds the control character …; remove it')."""
+def check_text(
+    text: str, what: str, *, multiline: bool = False, error: type[Exception] = ValueError
+) -> str:
+    """`text` unchanged, or `error("<what> holds the control character U+001B (ESCAPE) at
+    position 3")`: the check every input (CLI argument, TUI field, YAML value) goes through."""
     problem = control_problem(text, multiline=multiline)
     if problem:
-        raise ValueError(f"{what} {problem}; type it without control characters")
+        raise error(f"{what} {problem}")
     return text
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.errors import GenerationError
+from pipelines.generate import is_staging_file
 
 TASKS = Path("agent-prompts") / "tasks"
 EXECUTED = Path("agent-prompts") / "executed_prompts"
@@ -87,7 +88,7 @@ def log_prompt(
     import yaml
 
     root = Path(root)
-    folder = root / EXECUTED
+    folder = _inside(root, EXECUTED)
     folder.mkdir(parents=True, exist_ok=True)
     version = 1 + max(
         (
@@ -101,7 +102,7 @@ def log_prompt(
     head = _git(root, "rev-parse", "HEAD", check=False) or ""
     body = "\n".join(
         [
-            f"# {record.relative_to(root).as_posix()}",
+            f"# {(EXECUTED / record.name).as_posix()}",
             "## Metadata",
             f"- Timestamp: {now:%Y-%m-%d %H:%M:%S}",
             f"- Developer: {developer}",
@@ -123,7 +124,7 @@ def log_prompt(
         ]
     )
     record.write_text(body, encoding="utf-8")
-    log_path = root / LOG
+    log_path = _inside(root, LOG)
     header, entries = read_log(log_path)
     entries.append(
         {
@@ -162,7 +163,7 @@ def record_outcome(
     )
     if entry is None:
         raise PromptError(f"no prompt '{record_name}' in {LOG}")
-    record = root / EXECUTED / entry["file"]
+    record = _inside(root, EXECUTED / str(entry["file"]))
     lines = [
         *changes_since(root, entry.get("commit") or None, ignore=(record, root / LOG)),
         f"- Status: {status}",
@@ -177,11 +178,21 @@ def record_outcome(
     )
     record.write_text(text, encoding="utf-8")
     entry["status"] = status
-    (root / LOG).write_text(
+    _inside(root, LOG).write_text(
         header + yaml.safe_dump({"prompts": entries}, sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )
     return record, lines
+
+
+def _inside(root: Path, path: Path) -> Path:
+    """`root / path`, refused when it (or a symlinked folder on the way) leaves the repository."""
+    from deliverables.paths import OutsideRepo, inside_repo
+
+    try:
+        return inside_repo(root, path, what="prompt file")
+    except OutsideRepo as exc:
+        raise PromptError(str(exc)) from None
 
 
 def changes_since(root: Path, commit: str | None, ignore: tuple[Path, ...] = ()) -> list[str]:
@@ -203,6 +214,8 @@ def changes_since(root: Path, commit: str | None, ignore: tuple[Path, ...] = ())
     untracked = _git(root, "ls-files", "--others", "--exclude-standard") or ""
     for path in untracked.splitlines():
         if (root / path).resolve() in skip or path.startswith(".phasegate/"):
+            continue
+        if is_staging_file(path):  # a killed generation's leftover, not anyone's file
             continue
         try:
             count = len((root / path).read_text(encoding="utf-8").splitlines())
