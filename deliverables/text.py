@@ -163,3 +163,34 @@ def spark_sql_string(value: object) -> str:
     for ch, code in (("\\", "\\\\"), ("'", "\\'"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         text = text.replace(ch, code)
     return f"'{text}'"
+
+
+# `scheme://user:password@host`: the password part of any URI in a text.
+_URI_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)@")
+
+
+def mask_uri(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@host` URI in it as `***`."""
+    return _URI_PASSWORD.sub(r"\g<head>***@", text)
+
+
+def mask_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`mask_uri(text)` and every occurrence of `secrets` (e.g. a catalog password that an
+    engine's error message quotes on its own) as `***`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return mask_uri(text)
+
+
+def uri_secrets(uri: str) -> tuple[str, ...]:
+    """The password of a URI, as written and percent-decoded (empty when it has none)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(uri).password
+    except ValueError:
+        return ()
+    if not password:
+        return ()
+    return tuple(dict.fromkeys((password, unquote(password))))

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.store import CheckRecord
+from deliverables.text import mask_secrets, uri_secrets
 from deliverables.validations import pipeline_outcome
 from pipelines.errors import ValidationError
-from pipelines.validation.protocol import STEPS
+from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
 if TYPE_CHECKING:
     from deliverables import Project
@@ -196,6 +197,7 @@ class _Runner:
         self.cancelled = False
         self._tail: deque[str] = deque(maxlen=40)
         self._lock = threading.Lock()
+        self._secrets = uri_secrets(uri)
 
     def notify(self, event: dict) -> None:
         try:
@@ -236,13 +238,11 @@ class _Runner:
             str(write_fd),
             "--rows",
             str(self.rows),
-            "--catalog-uri",
-            self.uri,
             "--warehouse",
             self.warehouse,
             *remaining,
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", CATALOG_ENV: self.uri}
         try:
             child = subprocess.Popen(
                 command,
@@ -381,6 +381,8 @@ class _Runner:
         data: dict | None = None,
         duration: float | None = None,
     ) -> None:
+        # what is stored and shown never holds the catalog's password
+        detail = mask_secrets(detail, self._secrets)
         record = CheckRecord(
             self.run_id,
             pipeline,
@@ -388,7 +390,7 @@ class _Runner:
             check,
             outcome,
             detail,
-            json.dumps(data or {}, default=str),
+            mask_secrets(json.dumps(data or {}, default=str), self._secrets),
             duration,
         )
         self.tracker.add_checks([record])
@@ -406,6 +408,7 @@ class _Runner:
         )
 
     def _log_line(self, text: str) -> None:
+        text = mask_secrets(text, self._secrets)
         self._tail.append(text)
         self._log.write(text + "\n")
         self._log.flush()
