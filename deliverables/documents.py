@@ -67,10 +67,10 @@ def create_document(project: Project, deliverable_id: str) -> Path:
             "author": display_name(project.tracker.actor),
         },
     )
-    target = create_file(project.root, relative, text, what=f"{deliverable.id}'s document")
+    create_file(project.root, relative, text, what=f"{deliverable.id}'s document")
     if state.status == "missing":
         project.set_deliverable(deliverable.id, status="draft")
-    return target
+    return project.root / relative
 
 
 def _has_template(deliverable_id: str) -> bool:
@@ -171,10 +171,10 @@ def new_adr(project: Project, title: str) -> Path:
             "author": display_name(project.tracker.actor),
         },
     )
-    target = create_file(project.root, relative, text, what="the ADR")
+    create_file(project.root, relative, text, what="the ADR")
     if project.deliverable_state(ADR_DELIVERABLE).status == "missing":
         project.set_deliverable(ADR_DELIVERABLE, status="draft")
-    return target
+    return project.root / relative
 
 
 def set_adr_status(

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.identity import current_actor
+from deliverables.paths import inside_repo
 from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
+from deliverables.text import check_text
 from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
 
 STATE_DIR = ".phasegate"
@@ -263,11 +265,13 @@ class Project:
         if owner is not None:
             changes["owner"] = owner.strip() or None
         if path is not None:
-            cleaned = path.strip()
-            if cleaned and (cleaned.startswith("/") or ".." in Path(cleaned).parts):
+            cleaned = check_text(path, f"{deliverable.id}'s path", error=TrackerError).strip()
+            if cleaned and (cleaned.startswith(("/", "~")) or ".." in Path(cleaned).parts):
                 raise TrackerError(
-                    f"{deliverable.id}: path '{path}' must stay inside the repository"
+                    f"{deliverable.id}: path {path!r} must stay inside the repository"
                 )
+            if cleaned:  # a symlinked folder on the way must not lead out either
+                inside_repo(self.root, cleaned, what=f"{deliverable.id}'s path")
             changes["path"] = cleaned or None
         changes.update(
             _reason_rule(
