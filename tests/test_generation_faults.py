@@ -87,9 +87,11 @@ def test_staging_file_names(name, staging):
 # --- nothing half-written -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("title", ["title\udcff", "\udcc3\udca9t\udce9", "ok \x1b[31m red", "a\x07"])
+@pytest.mark.parametrize(
+    "title", ["title\udcff", "\udcc3\udca9t\udce9", "ok \x1b[31m red", "a\x07"]
+)
 def test_an_adr_title_that_cannot_be_text_leaves_no_file(project, title):
-    with pytest.raises(TrackerError, match="the ADR title (is not UTF-8|holds the control)"):
+    with pytest.raises(TrackerError, match=r"the ADR title (is not UTF-8|holds the control)"):
         new_adr(project, title)
     assert not (project.root / "docs" / "adr").exists() or not any(
         (project.root / "docs" / "adr").iterdir()
@@ -121,7 +123,10 @@ def test_non_utf8_arguments_get_a_clear_line(tmp_path):
         cwd=ROOT,
     )
     assert run.returncode == 1, run.stderr
-    assert run.stderr.decode() == "phasegate: the ADR title is not UTF-8 text (the byte 0xFF at position 6)\n"
+    assert (
+        run.stderr.decode()
+        == "phasegate: the ADR title is not UTF-8 text (the byte 0xFF at position 6)\n"
+    )
     assert not (folder / "docs" / "adr").exists() or not any((folder / "docs" / "adr").iterdir())
 
 
@@ -174,7 +179,9 @@ def _constants(path: Path) -> dict[str, object]:
 @pytest.mark.parametrize("text", HOSTILE)
 def test_spec_text_reaches_generated_files_unchanged(project, text):
     (project.root / "pipelines").mkdir()
-    (project.root / "pipelines" / "store_master.yaml").write_text(_spec_with(text), encoding="utf-8")
+    (project.root / "pipelines" / "store_master.yaml").write_text(
+        _spec_with(text), encoding="utf-8"
+    )
     (spec,) = load_specs(project.root)
     generate_pipelines(project)
     paths = {k: project.root / v for k, v in pipeline_paths(spec).items()}
@@ -190,7 +197,10 @@ def test_spec_text_reaches_generated_files_unchanged(project, text):
 
     ddl = paths["ddl"].read_text(encoding="utf-8")
     assert ddl_problems(ddl, spec) == []
-    comments = [c.this.this for c in sqlglot.parse_one(ddl, read="spark").find_all(exp.CommentColumnConstraint)]
+    comments = [
+        c.this.this
+        for c in sqlglot.parse_one(ddl, read="spark").find_all(exp.CommentColumnConstraint)
+    ]
     assert comments[0] == text
     # markdown: the Mermaid fence and the table stay whole, no raw HTML
     flow = (project.root / "docs/architecture/data-flow.md").read_text(encoding="utf-8")
