@@ -166,7 +166,7 @@ def spark_sql_string(value: object) -> str:
 
 
 # `scheme://user:password@host`: the password part of any URI in a text.
-_URI_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)@")
+_URI_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)@")
 
 
 def mask_uri(text: str) -> str:
