@@ -168,7 +168,7 @@ def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
 
 def render_day(project: Project, day: Day) -> str:
     """The day as markdown (what `phasegate today` prints and `--export` writes)."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     return render_template(
         "day.md.j2",

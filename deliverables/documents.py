@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
-from deliverables.gitfacts import PathFacts, path_facts
+from deliverables.git import PathFacts, path_facts
 from deliverables.identity import display_name
 from deliverables.paths import create_file, inside_repo
-from deliverables.text import check_text
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -45,7 +45,7 @@ def document_path(project: Project, deliverable: Deliverable) -> str:
 def create_document(project: Project, deliverable_id: str) -> Path:
     """Renders the deliverable's template to its path; refuses to touch an existing file.
     A missing deliverable becomes a draft."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     deliverable = project.deliverable(deliverable_id)
     relative = document_path(project, deliverable)
@@ -151,7 +151,7 @@ def adrs(project: Project) -> list[Adr]:
 
 def new_adr(project: Project, title: str) -> Path:
     """docs/adr/NNNN-<slug>.md in MADR form, status proposed; D2.5 becomes a draft if missing."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
     from phases.model import slugify
 
     title = " ".join(check_text(title, "the ADR title", error=TrackerError).split())

@@ -515,7 +515,7 @@ def decide(project: Project, phase_id: str, decision: str, comment: str) -> Deci
 
 def record_review(project: Project, phase_id: str, corrects: int | None = None) -> Review:
     """Freezes the gate as it stands into an immutable review."""
-    from deliverables.gitfacts import head
+    from deliverables.git import head
 
     evaluation = evaluate(project, phase_id)
     if corrects is not None:
@@ -571,7 +571,7 @@ def report_path(project: Project, reviewed: Review) -> Path:
 
 
 def render_report(project: Project, reviewed: Review) -> str:
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     phase = _phase(project, reviewed.phase)
     data = reviewed.data
@@ -598,8 +598,8 @@ def write_report(
 ) -> tuple[Path, str | None]:
     """Writes docs/gates/phase-N-<date>.md; with `commit`, commits that file alone (other staged
     changes stay staged, uncommitted). Returns the path and the new commit, if any."""
-    from deliverables.gitfacts import commit_only
-    from deliverables.report import write_atomically
+    from deliverables.git import commit_only
+    from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,59 +8,30 @@ phase status and the current phase are computed from it, never stored.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
+from deliverables import git
 from deliverables.errors import TrackerError
 from deliverables.identity import current_actor
 from deliverables.paths import inside_repo
+from deliverables.statuses import (
+    DELIVERABLE_FLOW,
+    DELIVERABLE_STATUSES,
+    ITEM_STATUSES,
+    STATUS_LABELS,
+    parse_status,
+)
 from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
-from deliverables.text import check_text
 from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
+from phases.text import check_text
 
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
 
-ITEM_STATUSES = ("todo", "done", "not_applicable", "blocked")
-DELIVERABLE_STATUSES = ("missing", "draft", "in_review", "approved", "not_applicable")
-# The deliverable workflow: forward one step at a time; back to rework; N/A from anywhere.
-DELIVERABLE_FLOW: dict[str, tuple[str, ...]] = {
-    "missing": ("draft", "not_applicable"),
-    "draft": ("in_review", "missing", "not_applicable"),
-    "in_review": ("approved", "draft", "not_applicable"),
-    "approved": ("in_review", "draft", "not_applicable"),
-    "not_applicable": ("missing", "draft"),
-}
-STATUS_LABELS = {
-    "todo": "todo",
-    "done": "done",
-    "not_applicable": "n/a",
-    "blocked": "blocked",
-    "missing": "missing",
-    "draft": "draft",
-    "in_review": "in review",
-    "approved": "approved",
-    "in_progress": "in progress",
-    "not_started": "not started",
-    "passed": "passed",
-}
-PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
-_ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
-
-def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
-    """Accepts `in review`, `in-review`, `IN_REVIEW`, `n/a`, ... and returns the canonical name."""
-    key = re.sub(r"[\s-]+", "_", text.strip().lower())
-    key = _ALIASES.get(key, key)
-    if key not in allowed:
-        raise TrackerError(
-            f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})"
-        )
-    return key
 
 
 def parse_due(text: str) -> str | None:
@@ -148,15 +119,10 @@ class Project:
         except OSError as exc:
             raise TrackerError(f"cannot create {root}: {exc.strerror or exc}") from None
         created_git = False
-        if not _inside_git(root):
+        if not git.inside_repository(root):
             try:
-                subprocess.run(
-                    ["git", "init", "--quiet", str(root)],
-                    check=True,
-                    capture_output=True,
-                    timeout=30,
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
+                git.init(root)
+            except git.GitError as exc:
                 raise TrackerError(f"cannot initialise git in {root}: {exc}") from None
             created_git = True
         project = cls._load(root, clock, actor)
@@ -484,7 +450,3 @@ def _reason_rule(
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
-
-
-def _inside_git(path: Path) -> bool:
-    return any((p / ".git").exists() for p in (path, *path.parents))

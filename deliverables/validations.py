@@ -138,7 +138,7 @@ def evidence(project: Project, deliverable_id: str) -> list[str]:
 
 def run_report(project: Project, run_id: int) -> str:
     """A run as markdown: header facts, per-pipeline outcome, every check, the versions."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     run = project.tracker.run(run_id)
     if run is None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from phases.text import control_problem, describe_char, first_control
+
 ErrorType = Callable[[Path, "int | None", str, str], Exception]
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
@@ -110,8 +112,6 @@ class YamlDoc:
         value = node.value.strip()
         if not value:
             raise self.fail(node, where, "must not be empty")
-        from deliverables.text import control_problem  # here: deliverables imports phases
-
         # a quoted YAML escape ("\e", "\x1b", "\u202e") makes a control character too
         problem = control_problem(value, multiline=True)
         if problem:
@@ -135,8 +135,6 @@ class YamlDoc:
 def _control_in(text: str) -> tuple[int, str] | None:
     """(offset, problem) of the first control character in a file's text (tabs, newlines
     and carriage returns are YAML's own), or None."""
-    from deliverables.text import describe_char, first_control  # here: deliverables imports phases
-
     offset = first_control(text.replace("\r", "\n"), multiline=True)
     if offset is None:
         return None

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from phases.text import md_code, py_string
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.pyformat import format_python
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
@@ -313,8 +314,6 @@ def partition_sql(p: PartitionField) -> str:
 def describe_step(step: Transformation) -> str:
     """One step as a line of markdown (the task file): an expression as a code span that
     holds its backticks."""
-    from deliverables.text import md_code
-
     return {
         "rename": f"Rename `{step.column}` to `{step.to}`",
         "cast": f"Cast `{step.column}` to {step.type}",
@@ -341,8 +340,6 @@ def _topological(specs: list[PipelineSpec]) -> list[PipelineSpec]:
 
 def _py(value: object) -> str:
     """A Python literal for a plain YAML value (text, number, bool)."""
-    from deliverables.text import py_string
-
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, float) and not math.isfinite(value):

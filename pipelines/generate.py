@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -184,32 +183,12 @@ def _stage(final: Path, content: str) -> tuple[Path, Path]:
 
 def _merge(ours: str, base: str, theirs: str) -> tuple[str, bool]:
     """Three-way merge with `git merge-file`; returns (text, clean)."""
-    with tempfile.TemporaryDirectory(prefix="phasegate-merge-") as tmp:
-        paths = []
-        for name, text in (("yours", ours), ("base", base), ("generated", theirs)):
-            path = Path(tmp) / name
-            path.write_text(text, encoding="utf-8")
-            paths.append(str(path))
-        result = subprocess.run(
-            [
-                "git",
-                "merge-file",
-                "-p",
-                "-L",
-                "your version",
-                "-L",
-                "generated before",
-                "-L",
-                "generated now",
-                *paths,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    if result.returncode < 0 or result.returncode > 127:
-        raise GenerationError(f"git merge-file failed: {result.stderr.strip()}")
-    return result.stdout, result.returncode == 0
+    from deliverables.git import GitError, merge_file
+
+    try:
+        return merge_file(ours, base, theirs, ("your version", "generated before", "generated now"))
+    except GitError as exc:
+        raise GenerationError(str(exc)) from None
 
 
 def _diff(path: str, before: str, after: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from phases.text import control_problem
 from phases.yamldoc import YamlDoc, is_null, scalar
 from pipelines.errors import SpecError
 
@@ -566,7 +567,6 @@ class _Reader:
         """A location inside the repository (symlinks and every glob match resolved), or an
         object-store URI where `allow_uri`; `file:` URIs are local paths and checked as such."""
         from deliverables.paths import OutsideRepo, local_or_remote, scheme_of
-        from deliverables.text import control_problem
 
         text = self.doc.text(node, where)
         if control_problem(text):  # a newline would break the Mermaid fence and the task file

@@ -1,7 +1,7 @@
 """The Jinja2 environment of everything pipelines/ generates (templates/ beside this file).
 
 Filters turn spec values into escaped literals, each for its target language and each from
-deliverables.text (the one place escaping is decided): `pystr` (a double-quoted Python string
+phases.text (the one place escaping is decided): `pystr` (a double-quoted Python string
 whose value is the spec's text, emoji included), `sqlstr` (a Spark SQL string, `\\'` for a quote),
 `docstring` (text inside a docstring), `md` (markdown text), `code` (a markdown code span) and
 `mermaid` (a Mermaid label).
@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from phases.text import md_code, md_escape, mermaid_label, py_string, spark_sql_string
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -28,8 +30,6 @@ def environment() -> Any:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    from deliverables.text import md_code, md_escape, mermaid_label, py_string, spark_sql_string
-
     env.filters["pystr"] = py_string
     env.filters["sqlstr"] = spark_sql_string
     env.filters["mermaid"] = mermaid_label
@@ -42,6 +42,4 @@ def environment() -> Any:
 def docstring(text: object) -> str:
     """Text inside a generated docstring: it can neither end the string nor escape out of it,
     and non-printable characters show as escapes."""
-    from deliverables.text import py_string
-
     return py_string(" ".join(str(text).split()))[1:-1]

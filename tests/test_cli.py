@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PHASEGATE = [sys.executable, "-m", "tui"]
+PHASEGATE = [sys.executable, "-m", "cli"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -274,7 +274,7 @@ def test_the_day_view_shows_what_is_mine_and_what_others_did(project):
 
 
 def test_cli_gate_and_waiver_commands(repo, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     root = str(repo.root)
     assert main(["-C", root, "gate", "status", "1"]) == 0

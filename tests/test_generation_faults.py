@@ -18,7 +18,7 @@ from deliverables import Project, TrackerError
 from deliverables.documents import create_document, new_adr
 from pipelines.codegen import generate_pipelines, pipeline_paths
 from pipelines.generate import _stage, is_staging_file
-from pipelines.prompts import changes_since
+from pipelines.prompt_trail import changes_since
 from pipelines.spec import load_specs
 from pipelines.validation.static import ddl_problems
 from tests.conftest import ROOT, fixed_clock
@@ -118,7 +118,7 @@ def test_non_utf8_arguments_get_a_clear_line(tmp_path):
     created, _ = Project.init(folder, clock=fixed_clock)
     created.close()
     run = subprocess.run(
-        [sys.executable, "-m", "tui", "-C", str(folder), "adr", "new", b"title\xff"],
+        [sys.executable, "-m", "cli", "-C", str(folder), "adr", "new", b"title\xff"],
         capture_output=True,
         cwd=ROOT,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deliverables.text import mask_secrets, mask_uri, uri_secrets
+from phases.text import mask_secrets, mask_uri, uri_secrets
 from pipelines.validation.engine import validate
 from tests.test_validation_static import PLAIN, make_solution
 

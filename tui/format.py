@@ -7,7 +7,7 @@ from datetime import date
 from rich.text import Text
 
 from deliverables.identity import display_name
-from deliverables.project import STATUS_LABELS
+from deliverables.statuses import STATUS_LABELS
 from deliverables.store import parse_time
 
 ITEM_GLYPHS = {

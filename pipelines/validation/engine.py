@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deliverables.git import head
 from deliverables.store import CheckRecord
-from deliverables.text import mask_secrets, uri_secrets
 from deliverables.validations import pipeline_outcome
+from phases.text import mask_secrets, uri_secrets
 from pipelines.errors import ValidationError
 from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
@@ -99,7 +100,7 @@ def validate(
     uri, warehouse = lake_location(project, catalog_uri)
     if tier == "full" and uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    commit, dirty = git_head(project.root)
+    commit, dirty = head(project.root)
     tracker = project.tracker
     run_id = tracker.start_run(tier, selected, commit, dirty)
     log_dir = project.root / LOG_DIR
@@ -136,30 +137,6 @@ def _ignore_logs(root: Path) -> None:
             ignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "runs/\n")
     except OSError:
         pass  # an unwritable .gitignore costs a noisy `git status`, not the run
-
-
-def git_head(root: Path) -> tuple[str | None, bool | None]:
-    """HEAD's commit and whether tracked files differ from it (None, None outside git)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    if status.returncode != 0:
-        return None, None
-    return (head.stdout.strip() or None), bool(status.stdout.strip())
 
 
 def _conclude(

@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, Static
 
 from deliverables.gates import evaluate
-from deliverables.project import STATUS_LABELS
-from deliverables.report import describe_event
+from deliverables.statuses import STATUS_LABELS
+from deliverables.templating import describe_event
 from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
 from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, when, who

@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Markdown
 
-from deliverables.report import render_status_report, write_atomically
+from deliverables.report import render_status_report
+from deliverables.templating import write_atomically
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
 

@@ -12,7 +12,7 @@ from textual.widgets import Header, Static
 
 from deliverables.day import day_view
 from deliverables.identity import display_name, possessive
-from deliverables.report import describe_event
+from deliverables.templating import describe_event
 from tui.format import status_text, when
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
@@ -164,7 +164,7 @@ class TodayScreen(ProjectScreen):
 
     def action_standup(self, part: str) -> None:
         from deliverables.day import save_standup, standup
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         current = standup(self.project, self.project.today())
         value = getattr(current, part, "") if current else ""
@@ -191,7 +191,7 @@ class TodayScreen(ProjectScreen):
 
     def action_export(self) -> None:
         from deliverables.day import render_day
-        from deliverables.report import write_atomically
+        from deliverables.templating import write_atomically
 
         project = self.project
         day = day_view(project, since=self.since)

@@ -244,7 +244,7 @@ class ValidationScreen(ProjectScreen):
 
     def action_write(self) -> None:
         from deliverables.errors import TrackerError
-        from deliverables.report import write_atomically
+        from deliverables.templating import write_atomically
         from deliverables.validations import run_report
 
         if self._shown_run is None:

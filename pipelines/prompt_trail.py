@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from deliverables import git
 from pipelines.errors import GenerationError
 from pipelines.generate import is_staging_file
 
@@ -99,7 +99,7 @@ def log_prompt(
         default=0,
     )
     record = folder / f"{now:%Y-%m-%d}_{prompt.feature}_v{version}.md"
-    head = _git(root, "rev-parse", "HEAD", check=False) or ""
+    head = git.head(root)[0] or ""
     body = "\n".join(
         [
             f"# {(EXECUTED / record.name).as_posix()}",
@@ -199,20 +199,19 @@ def changes_since(root: Path, commit: str | None, ignore: tuple[Path, ...] = ())
     """`- Generated: path (N lines)` / `- Modified: path (+a -d)` for the work tree against `commit`."""
     skip = {p.resolve() for p in ignore}
     out = []
-    if commit:
-        for line in (_git(root, "diff", "--numstat", commit) or "").splitlines():
-            added, deleted, path = line.split("\t", 2)
-            if (root / path).resolve() in skip or path.startswith(".phasegate/"):
-                continue
-            created = not _git(
-                root, "cat-file", "-e", f"{commit}:{path}", check=False, ok_empty=True
-            )
-            if created:
-                out.append(f"- Generated: {path} ({added} lines)")
-            else:
-                out.append(f"- Modified: {path} (+{added} -{deleted})")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard") or ""
-    for path in untracked.splitlines():
+    try:
+        changed = git.changes_since(root, commit) if commit else []
+        new_files = git.untracked(root)
+    except git.GitError as exc:
+        raise PromptError(str(exc)) from None
+    for added, deleted, path in changed:
+        if (root / path).resolve() in skip or path.startswith(".phasegate/"):
+            continue
+        if not git.exists_in(root, commit, path):
+            out.append(f"- Generated: {path} ({added} lines)")
+        else:
+            out.append(f"- Modified: {path} (+{added} -{deleted})")
+    for path in new_files:
         if (root / path).resolve() in skip or path.startswith(".phasegate/"):
             continue
         if is_staging_file(path):  # a killed generation's leftover, not anyone's file
@@ -249,12 +248,3 @@ def _agent_path(path: str) -> str:
         if path.startswith(("pipelines/", "agent-prompts/", "src/", "docs/"))
         else f"agent-prompts/{path}"
     )
-
-
-def _git(root: Path, *args: str, check: bool = True, ok_empty: bool = False) -> str | None:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        if check:
-            raise PromptError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-        return None
-    return result.stdout.strip() if not ok_empty else (result.stdout.strip() or "ok")

@@ -9,7 +9,9 @@ line, no HTML, no table break), `md_code` puts text in a code span, `mermaid_lab
 node label. Both template environments (pipelines.templating and deliverables' reports) use these
 filters, so a template cannot choose a weaker escaper.
 
-Lowest in the import graph: no import from the project, so phases/ and pipelines/ can use it.
+On the ground floor (phases/, which imports nothing of the project) and free of imports beyond
+the standard library, so every layer can use it: phases' YAML reader for process.yaml and spec
+values, deliverables' domain functions and templates, pipelines' code generation, the front ends.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""`phasegate`'s entry point: the top-level parser, the command groups, and the one error guard.
+
+Exit codes: 0 ok, 1 an error explained in one line, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from cli import day, gates, generate, items, project, validate
+from cli.common import fail
+from deliverables import TrackerError
+from phases import ProcessError
+from pipelines.errors import GenerationError, SpecError, ValidationError
+
+# The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
+GROUPS = (project, items, generate, validate, gates, day)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; returns its exit code (never raises, except on PHASEGATE_DEBUG)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (TrackerError, ProcessError, GenerationError, SpecError, ValidationError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        target = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{target}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last guard: one line, and the traceback only on request
+        if os.environ.get("PHASEGATE_DEBUG"):
+            raise
+        return fail(
+            f"internal error: {type(exc).__name__}: {exc} (set PHASEGATE_DEBUG=1 for details)"
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: each group adds its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="phasegate",
+        description="Walk a data solution through the seven-phase delivery process.",
+        epilog="Without a command, opens the TUI on the project that holds the current folder.",
+    )
+    parser.add_argument(
+        "-C", "--project", metavar="PATH", default=".", help="the project folder (default: .)"
+    )
+    parser.set_defaults(run=project.open_tui, path=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(commands)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The ground floor every document stands on: Jinja2 rendering of `deliverables/templates/`,
+markdown escaping, local-time formatting, the progress bar, event descriptions, atomic writes.
+
+It imports only the bottom of the package (errors, identity, statuses, store's time parsing), so
+the report, the gate reports, the day, the deliverable documents and both front ends can import
+it without a loop.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from deliverables.errors import TrackerError
+from deliverables.identity import display_name
+from deliverables.statuses import STATUS_LABELS
+from deliverables.store import parse_time
+
+TEMPLATES = Path(__file__).with_name("templates")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
+
+
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Any template of deliverables/templates/, with the report filters."""
+    return _environment().get_template(name).render(context)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes via a temporary file in the same folder: a reader never sees half a document."""
+    import tempfile  # only when writing: not worth its import at start-up
+
+    folder = path.parent
+    if not folder.is_dir():
+        raise TrackerError(f"cannot write {path}: folder {folder} does not exist")
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def md_escape(value: object) -> str:
+    """Text that stays literal in markdown, and on one line so a table cell cannot break."""
+    text = " ".join(str(value if value is not None else "").split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def local_time(iso: str) -> str:
+    """A stored UTC time (`2026-11-27T12:00:00Z`) in the reader's local time, to the minute."""
+    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def progress_bar(fraction: float, width: int = 20) -> str:
+    """`█████░░░░░`: a fraction (clamped to 0..1) as `width` cells."""
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def describe_event(event) -> str:
+    """`status: todo → done` for field changes, the action name for others."""
+    if event.field:
+        before = (
+            STATUS_LABELS.get(event.before or "", event.before)
+            if event.field == "status"
+            else event.before
+        )
+        after = (
+            STATUS_LABELS.get(event.after or "", event.after)
+            if event.field == "status"
+            else event.after
+        )
+        return f"{event.field}: {before or '—'} → {after or '—'}"
+    return event.action
+
+
+@cache
+def _environment():
+    import jinja2  # lazily: the TUI starts without it
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_escape
+    env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
+    env.filters["local"] = local_time
+    env.filters["describe"] = describe_event
+    env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
+    env.filters["bar"] = progress_bar
+    return env
