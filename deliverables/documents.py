@@ -15,7 +15,7 @@ from deliverables.errors import TrackerError
 from deliverables.git import PathFacts, path_facts
 from deliverables.identity import display_name
 from deliverables.paths import create_file, inside_repo
-from phases.text import check_text
+from phases.text import check_text, md_unescape
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -136,7 +136,7 @@ def adrs(project: Project) -> list[Adr]:
         inside_repo(project.root, f"{ADR_DIR}/{path.name}", what="ADR file")  # not a link out
         text = path.read_text(encoding="utf-8", errors="replace")
         heading = next((line for line in text.splitlines() if line.startswith("# ")), "# ")
-        title = heading[2:].split(". ", 1)[-1].strip()
+        title = md_unescape(heading[2:].split(". ", 1)[-1].strip())
         status = _STATUS_LINE.search(text)
         found.append(
             Adr(

@@ -24,7 +24,7 @@ import unicodedata
 _JOINERS = frozenset("\u200c\u200d")
 # Bidirectional controls reorder what a reader sees (the "Trojan Source" trick).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!&~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
 
 def _forbidden(ch: str, multiline: bool) -> bool:
@@ -196,3 +196,11 @@ def uri_secrets(uri: str) -> tuple[str, ...]:
     if not password:
         return ()
     return tuple(dict.fromkeys((password, unquote(password))))
+
+
+def md_unescape(text: str) -> str:
+    """The text `md_escape` wrote (for reading a heading back): backslash escapes removed."""
+    return _MD_SPECIAL_ESCAPED.sub(r"\1", text)
+
+
+_MD_SPECIAL_ESCAPED = re.compile(r"\\([\\`*_\[\]<>#|!])")

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from deliverables import git
+from phases.text import check_text
 from pipelines.errors import GenerationError
 from pipelines.generate import is_staging_file
 
@@ -88,6 +89,9 @@ def log_prompt(
     import yaml
 
     root = Path(root)
+    check_text(developer, "the developer", error=PromptError)
+    check_text(model, "the model", error=PromptError)
+    check_text(text or "", "the prompt", multiline=True, error=PromptError)
     folder = _inside(root, EXECUTED)
     folder.mkdir(parents=True, exist_ok=True)
     version = 1 + max(
@@ -152,6 +156,7 @@ def record_outcome(
 
     if status not in STATUSES:
         raise PromptError(f"status must be one of: {', '.join(STATUSES)}")
+    check_text(notes, "the notes", multiline=True, error=PromptError)
     root = Path(root)
     header, entries = read_log(root / LOG)
     if not entries:
