@@ -638,10 +638,9 @@ def _known_target(project: Project, target: str) -> bool:
 
 
 def _date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise TrackerError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
+    from deliverables.statuses import parse_date
+
+    return parse_date(text, what)
 
 
 def _columns(kind: type) -> str:

@@ -93,12 +93,6 @@ def matches(root: Path, pattern: str) -> list[str]:
     return sorted(found if absolute else (str(Path(f).relative_to(base)) for f in found))
 
 
-def output_path(root: Path, given: str | Path, *, what: str = "output file") -> Path:
-    """Where `-o FILE` writes: FILE as the shell meant it (relative to the current folder),
-    inside the project; a report never goes through a link to elsewhere."""
-    return inside_repo(root, Path(given).absolute(), what=what)
-
-
 def create_file(root: Path, relative: str | Path, text: str, *, what: str = "document") -> Path:
     """Creates `relative` (inside the repository, links followed) holding `text`; never over an
     existing file. The text is encoded before the file exists, so a failure leaves no empty

@@ -7,7 +7,6 @@ phase status and the current phase are computed from it, never stored.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -22,6 +21,7 @@ from deliverables.statuses import (
     DELIVERABLE_STATUSES,
     ITEM_STATUSES,
     STATUS_LABELS,
+    parse_date,
     parse_status,
 )
 from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
@@ -31,21 +31,12 @@ from phases.text import check_text
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
 
 def parse_due(text: str) -> str | None:
-    """`YYYY-MM-DD`, or empty to clear."""
-    text = text.strip()
-    if not text:
+    """`YYYY-MM-DD`, or empty to clear (statuses.parse_date, as every date a person types)."""
+    if not text.strip():
         return None
-    if not _DATE.match(text):
-        raise TrackerError(f"due date '{text}' is not YYYY-MM-DD")
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"due date '{text}' is not a real date") from None
-    return text
+    return parse_date(text, "due date").isoformat()
 
 
 @dataclass(frozen=True)
