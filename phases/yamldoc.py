@@ -97,6 +97,9 @@ class YamlDoc:
     def key(self, node: yaml.Node, where: str) -> str:
         if not isinstance(node, yaml.ScalarNode) or not node.value:
             raise self.fail(node, where, "keys must be plain words or ids")
+        problem = control_problem(node.value)
+        if problem:  # "1.1.9\n" or an ESC through a quoted escape
+            raise self.fail(node, where, f"the key {node.value!r} {problem}")
         return node.value  # the raw text, so `1.1` stays "1.1" and never becomes a float
 
     def sequence(self, node: yaml.Node | None, where: str) -> list[yaml.Node]:
@@ -121,7 +124,7 @@ class YamlDoc:
     def ident(self, node: yaml.Node, where: str) -> str:
         value = self.text(node, where)
         if not ID.match(value):
-            raise self.fail(node, where, f"'{value}' is not a valid id (letters, digits, . _ -)")
+            raise self.fail(node, where, f"{value!r} is not a valid id (letters, digits, . _ -)")
         return value
 
     def flag(self, node: yaml.Node, where: str) -> bool:
