@@ -30,6 +30,7 @@ from deliverables.store import format_time
 if TYPE_CHECKING:
     from deliverables.project import Project
     from phases import Phase
+    from phases.model import GateCriterion
 
 DECISIONS = ("approve", "reject", "approve_with_conditions")
 DECISION_LABELS = {
@@ -80,7 +81,7 @@ class GateRequest:
     reviewers: tuple[str, ...]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Criterion:
     id: str
     kind: str
@@ -253,9 +254,7 @@ def _validations(criterion, context: GateContext) -> Criterion:
 
     met, lines = validations_green(context.project, context.phase.id)
     blockers = [line for line in lines if ": passed" not in line]
-    return Criterion(
-        criterion.id, criterion.kind, criterion.text, "met" if met else "unmet", lines, blockers
-    )
+    return _judged(criterion, "met" if met else "unmet", evidence=lines, blockers=blockers)
 
 
 # Each gate-criterion kind of the process model (phases.model.GATE_KINDS) and the function that
@@ -282,12 +281,12 @@ def _order(project: Project, phase: Phase) -> Criterion:
     passed = {p.id for p in earlier if p.id in newest and newest[p.id].outcome in PASSING}
     missing = [p for p in earlier if p.id not in passed]
     return Criterion(
-        order_criterion(phase),
-        "phase_order",
-        f"The phases before phase {phase.id} have passed",
-        "unmet" if missing else "met",
-        [f"phase {p.id} passed" for p in earlier if p.id in passed],
-        [f"phase {p.id} ({p.title}) has not passed its gate" for p in missing],
+        id=order_criterion(phase),
+        kind="phase_order",
+        text=f"The phases before phase {phase.id} have passed",
+        status="unmet" if missing else "met",
+        evidence=[f"phase {p.id} passed" for p in earlier if p.id in passed],
+        blockers=[f"phase {p.id} ({p.title}) has not passed its gate" for p in missing],
     )
 
 
@@ -311,14 +310,8 @@ def _checklist(criterion, phase: Phase, items: dict, counting: dict[str, Waiver]
         f"item {w.target} waived by waiver {w.id} until {w.expires}: {w.reason}" for w in waived
     ]
     status = "unmet" if open_items else ("waived" if waived else "met")
-    return Criterion(
-        criterion.id,
-        criterion.kind,
-        criterion.text,
-        status,
-        evidence,
-        open_items,
-        [w.id for w in waived],
+    return _judged(
+        criterion, status, evidence=evidence, blockers=open_items, waivers=[w.id for w in waived]
     )
 
 
@@ -334,25 +327,13 @@ def _deliverables(criterion, phase: Phase, delivs: dict) -> Criterion:
         else:
             missing.append(f"{d.id} {d.title} ({status.replace('_', ' ')})")
     evidence = [f"{done}/{done + len(missing)} required deliverables approved or not applicable"]
-    return Criterion(
-        criterion.id,
-        criterion.kind,
-        criterion.text,
-        "unmet" if missing else "met",
-        evidence,
-        missing,
-    )
+    return _judged(criterion, "unmet" if missing else "met", evidence=evidence, blockers=missing)
 
 
 def _reviewers(criterion, request: GateRequest | None, made: list[Decision]) -> Criterion:
     if request is None:
-        return Criterion(
-            criterion.id,
-            criterion.kind,
-            criterion.text,
-            "pending",
-            [],
-            ["no review requested yet (`phasegate gate request`)"],
+        return _judged(
+            criterion, "pending", blockers=["no review requested yet (`phasegate gate request`)"]
         )
     latest = latest_decisions(made)
     evidence, blockers, rejected = [], [], False
@@ -369,7 +350,27 @@ def _reviewers(criterion, request: GateRequest | None, made: list[Decision]) -> 
             rejected = True
             blockers.append(line)
     status = "unmet" if rejected else ("pending" if blockers else "met")
-    return Criterion(criterion.id, criterion.kind, criterion.text, status, evidence, blockers)
+    return _judged(criterion, status, evidence=evidence, blockers=blockers)
+
+
+def _judged(
+    criterion: GateCriterion,
+    status: str,
+    *,
+    evidence: list[str] | None = None,
+    blockers: list[str] | None = None,
+    waivers: list[int] | None = None,
+) -> Criterion:
+    """A criterion of the process model as judged now."""
+    return Criterion(
+        id=criterion.id,
+        kind=criterion.kind,
+        text=criterion.text,
+        status=status,
+        evidence=evidence or [],
+        blockers=blockers or [],
+        waivers=waivers or [],
+    )
 
 
 def _last_reviewed_request(project: Project, phase: str) -> GateRequest | None:
