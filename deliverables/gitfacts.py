@@ -30,17 +30,30 @@ def _repo(root: Path):
         return None
 
 
+# What phasegate itself writes under .phasegate/ while it works: the tracker (every tick changes
+# it), the generation manifest and its base copies. Changing them is not changing the solution, so
+# they never make a tree "dirty" (process.yaml stays counted: a team edits it by hand).
+OWN_STATE = (".phasegate/tracker.db", ".phasegate/generated.json", ".phasegate/generated")
+SOLUTION_PATHSPEC = (".", *(f":(exclude){path}" for path in OWN_STATE))
+
+
 def head(root: Path) -> tuple[str | None, bool | None]:
-    """HEAD's commit and whether tracked files differ from it; (None, None) outside git or
-    before the first commit."""
+    """HEAD's commit and whether tracked files of the solution differ from it (phasegate's own
+    state aside); (None, None) outside git."""
     repo = _repo(root)
     if repo is None:
+        return None, None
+    import git
+
+    try:
+        status = repo.git.status("--porcelain", "--untracked-files=no", "--", *SOLUTION_PATHSPEC)
+    except git.GitCommandError:
         return None, None
     try:
         commit = repo.head.commit.hexsha
     except ValueError:  # no commit yet
-        return None, repo.is_dirty(untracked_files=False) if repo.head.is_valid() else None
-    return commit, repo.is_dirty(untracked_files=False)
+        commit = None
+    return commit, bool(status.strip())
 
 
 def path_facts(root: Path, relative: str) -> PathFacts:

@@ -138,27 +138,11 @@ def _ignore_logs(root: Path) -> None:
 
 
 def git_head(root: Path) -> tuple[str | None, bool | None]:
-    """HEAD's commit and whether tracked files differ from it (None, None outside git)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    if status.returncode != 0:
-        return None, None
-    return (head.stdout.strip() or None), bool(status.stdout.strip())
+    """HEAD's commit and whether the solution's tracked files differ from it (None, None outside
+    git): the same answer a gate review records (deliverables.gitfacts.head)."""
+    from deliverables.gitfacts import head
+
+    return head(root)
 
 
 def _conclude(
