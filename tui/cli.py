@@ -712,12 +712,12 @@ def _cmd_today(args: argparse.Namespace) -> int:
         save_standup(project, yesterday=args.yesterday, today=args.plan, blockers=args.blockers)
     since = last_session(project)
     text = render_day(project, day_view(project, since=since))
-    record_session(project)
     if args.output:
         write_atomically(Path(args.output), text)
         print(f"Wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    record_session(project)  # after the output: a day that could not be written was not seen
     return 0
 
 
