@@ -19,6 +19,7 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-cache-")
 # branch would change commit ids in snapshots and what a commit does. Every git the tests run,
 # in this process or a child, reads this file instead (and no system file).
 _GIT_CONFIG = Path(tempfile.mkdtemp(prefix="phasegate-test-git-")) / "gitconfig"
+_GIT_CONFIG.parent.chmod(0o755)  # readable by the `nobody` some tests run commands as
 _GIT_CONFIG.write_text(
     "[user]\n\tname = Git Tester\n\temail = git-tester@example.com\n"
     "[init]\n\tdefaultBranch = main\n"
