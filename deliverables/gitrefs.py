@@ -1,5 +1,8 @@
 """Op packs in git refs, through git's plumbing (a handful of processes per sync, never one per op).
 
+deliverables.git asks git everything else, in text; this module is its sibling for the op log,
+whose packs are bytes read and written in batches (`cat-file --batch`, `fast-import`).
+
 Each replica appends only to `refs/phasegate/ops/<replica>`: a chain of commits whose tree holds
 one blob, `ops`, a pack of canonical op lines (deliverables.oplog.pack). Appending is always a
 fast-forward, written with `update-ref <ref> <new> <old>` (a compare-and-swap: a concurrent
@@ -16,16 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from deliverables.errors import TrackerError
+from deliverables.git import GitError  # one error for every git call
 
 OPS = "refs/phasegate/ops/"
 STAGING = "refs/phasegate/remotes/"
 ZERO = "0" * 40
 PACK_FILE = "ops"
-
-
-class GitError(TrackerError):
-    """A git command failed; the message is git's last line of explanation."""
 
 
 def ops_ref(replica: str) -> str:

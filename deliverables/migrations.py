@@ -183,57 +183,13 @@ def _v4_gates_waivers_and_days(db: Any) -> None:
     )
 
 
-APPEND_ONLY = ("gate_requests", "gate_decisions", "gate_reviews", "waivers")
-
-
-def append_only_triggers(conn: Any) -> None:
-    """The records of a gate cannot be rewritten in the view (issue 9 §4): no UPDATE, no DELETE,
-    and no INSERT on an existing id, which is what `INSERT OR REPLACE`, `REPLACE` and
-    `INSERT ... ON CONFLICT DO UPDATE` (an UPSERT) all start with (REPLACE would delete the old row
-    without firing a DELETE trigger). A waiver gets one change, its approval, once."""
-    execute = conn.execute
-    for table in APPEND_ONLY:
-        execute(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_rewrite BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id is taken'); END"
-        )
-        execute(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        )
-        if table != "waivers":
-            execute(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    execute(
-        "CREATE TRIGGER IF NOT EXISTS waivers_approved_once BEFORE UPDATE ON waivers "
-        "WHEN OLD.approver IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.target IS NOT OLD.target "
-        "OR NEW.reason IS NOT OLD.reason OR NEW.requester IS NOT OLD.requester "
-        "OR NEW.requested_at IS NOT OLD.requested_at OR NEW.expires IS NOT OLD.expires "
-        "OR NEW.op IS NOT OLD.op "
-        "BEGIN SELECT RAISE(ABORT, 'a waiver is approved once and never edited'); END"
-    )
-
-
-def drop_append_only_triggers(conn: Any) -> None:
-    """Only the view's rebuild (deliverables.view) drops them, inside its own transaction."""
-    for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-        f"({', '.join('?' * len(APPEND_ONLY))})",
-        APPEND_ONLY,
-    ).fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-
-
 def _v5_operation_log(db: Any) -> None:
     """The tracker becomes a view of an operation log (deliverables.oplog): the ops (with the
     outbox: ops not yet in this replica's git ref), the git heads integrated so far, this
     replica's id, the winning op of every field (`winners` of items and deliverables), the conflicts; the view's rows name the op that
     made them; the append-only triggers also refuse REPLACE and UPSERT. Whatever the tracker
     held becomes `import` ops, so nothing is lost (deliverables.view.import_existing)."""
-    from deliverables.view import import_existing
+    from deliverables.view import append_only_triggers, drop_append_only_triggers, import_existing
 
     conn = db.conn
     # clustered in the total order: a local write appends to the last page, ordered reads and

@@ -36,6 +36,7 @@ from deliverables.view import (
     rebuild,
     store_ops,
 )
+from phases.text import control_problem
 
 BUSY_TIMEOUT_MS = 30_000
 Clock = Callable[[], datetime]
@@ -453,6 +454,7 @@ class Tracker:
         transaction: no op, so a rebuild drops it. For tests and repairs; phasegate's own
         writes go through `update` and `record`."""
         at, actor = format_time(self.clock()), self.actor
+        check_user_text({**row, "actor": actor, "action": action or ""})
         columns = list(row)
         with self._write():
             cursor = self._conn.execute(
@@ -470,6 +472,9 @@ class Tracker:
         """One raw write statement on the view and its activity event, in one transaction: no
         op (see `append`); the append-only triggers still refuse what they refuse."""
         at, actor = format_time(self.clock()), self.actor
+        check_user_text({"actor": actor, "action": action})
+        for value in args:
+            check_user_text({"text": value})
         with self._write():
             self._conn.execute(sql, args)
             return self._log(at, actor, action, subject)
@@ -490,6 +495,7 @@ class Tracker:
         for name in changes:
             if name not in fields or name in ("id", "updated_at", "updated_by"):
                 raise TrackerError(f"{kind} has no field '{name}'")
+        check_user_text({**changes, "actor": self.actor})
         with self._write():
             fold = Fold(self._conn)
             current = fold.state(kind, subject_id)
@@ -504,6 +510,8 @@ class Tracker:
     def record(self, kind: str, subject: str, payload: dict) -> tuple[int | None, Event | None]:
         """Appends one op of `kind` (a gate request, a decision, a waiver, a stand-up, ...) and
         folds it into the view; returns the row it made and its activity event."""
+        check_user_text({"actor": self.actor, "subject": subject})
+        _check_payload(payload)
         with self._write():
             applied = self._apply_new(Fold(self._conn), kind, subject, payload)
             return applied.row_id, (Event(*applied.events[0]) if applied.events else None)
@@ -714,3 +722,43 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "locked" in message or "busy" in message:
         return f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s: {message}"
     return f"{path}: {message}"
+
+
+# Stored text that may span lines (a note, a comment); everything else is one line.
+MULTILINE_FIELDS = frozenset(
+    (
+        "note",
+        "comment",
+        "reason",
+        "record",
+        "text",
+        "action",
+        "detail",
+        "yesterday",
+        "today",
+        "blockers",
+    )
+)
+
+
+def _check_payload(value, name: str = "text") -> None:
+    """Every string an op carries, however deep, passes `check_user_text`."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_payload(inner, key)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _check_payload(inner, name)
+    elif isinstance(value, str):
+        check_user_text({name: value})
+
+
+def check_user_text(row: dict) -> None:
+    """Refuses a row whose text holds a control character (ESC, BEL, CR, NUL, a bidi override, a
+    byte that is not UTF-8): every write of the tracker goes through here, so neither the CLI
+    nor the TUI nor a script can store what would later drive a terminal."""
+    for name, value in row.items():
+        if isinstance(value, str):
+            problem = control_problem(value, multiline=name in MULTILINE_FIELDS)
+            if problem:
+                raise TrackerError(f"{name.replace('_', ' ')} {problem}")

@@ -467,6 +467,53 @@ _HANDLERS = {
 }
 
 
+# --- the append-only records (issue 9 §4) -----------------------------------------------------
+
+
+APPEND_ONLY = ("gate_requests", "gate_decisions", "gate_reviews", "waivers")
+
+
+def append_only_triggers(conn: sqlite3.Connection) -> None:
+    """The records of a gate cannot be rewritten in the view (issue 9 §4): no UPDATE, no DELETE,
+    and no INSERT on an existing id, which is what `INSERT OR REPLACE`, `REPLACE` and
+    `INSERT ... ON CONFLICT DO UPDATE` (an UPSERT) all start with (REPLACE would delete the old row
+    without firing a DELETE trigger). A waiver gets one change, its approval, once."""
+    execute = conn.execute
+    for table in APPEND_ONLY:
+        execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_rewrite BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id is taken'); END"
+        )
+        execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        )
+        if table != "waivers":
+            execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    execute(
+        "CREATE TRIGGER IF NOT EXISTS waivers_approved_once BEFORE UPDATE ON waivers "
+        "WHEN OLD.approver IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.target IS NOT OLD.target "
+        "OR NEW.reason IS NOT OLD.reason OR NEW.requester IS NOT OLD.requester "
+        "OR NEW.requested_at IS NOT OLD.requested_at OR NEW.expires IS NOT OLD.expires "
+        "OR NEW.op IS NOT OLD.op "
+        "BEGIN SELECT RAISE(ABORT, 'a waiver is approved once and never edited'); END"
+    )
+
+
+def drop_append_only_triggers(conn: sqlite3.Connection) -> None:
+    """Only the view's rebuild (deliverables.view) drops them, inside its own transaction."""
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+        f"({', '.join('?' * len(APPEND_ONLY))})",
+        APPEND_ONLY,
+    ).fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+
+
 # --- the log in SQLite ------------------------------------------------------------------------------
 
 
@@ -538,8 +585,6 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
     """Folds the whole log into empty view tables (the caller holds the write transaction).
     Runs in progress on this clone (not in the log until they finish) are kept, numbered after
     the logged ones. Returns the number of ops folded."""
-    from deliverables.migrations import append_only_triggers, drop_append_only_triggers
-
     live_columns = [r[1] for r in conn.execute("PRAGMA table_info(validation_runs)")]
     live = (
         conn.execute("SELECT * FROM validation_runs WHERE op IS NULL ORDER BY id").fetchall()

@@ -423,3 +423,9 @@ def test_a_pending_waiver_is_approved_once(tracker):
     )
     with pytest.raises(TrackerError, match="never edited"):
         tracker.execute("UPDATE waivers SET approver = 'Eve' WHERE id = 1", action="x", subject="w")
+
+
+def test_the_table_driven_test_covers_every_append_only_table():
+    from deliverables.view import APPEND_ONLY
+
+    assert set(APPEND_ONLY_TABLES) == set(APPEND_ONLY)

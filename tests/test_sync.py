@@ -156,7 +156,7 @@ def test_a_push_refused_by_the_remote_is_a_clear_line_and_nothing_is_lost(team):
 
 
 def test_the_cli_says_one_line_and_exits_1_when_the_remote_cannot_be_reached(team, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     remote, (ana, _ben) = team
     ana.set_item("1.1.1", status="done")
@@ -221,7 +221,7 @@ def test_a_rewritten_replica_ref_is_refused_kept_and_reported_by_verify(team):
 # --- killed mid-sync ---------------------------------------------------------------------------------
 
 
-SYNC = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"]
+SYNC = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))"]
 
 
 @pytest.mark.parametrize("step", ["flush", "fetch", "integrate", "push"])
@@ -355,7 +355,7 @@ def test_any_interleaving_of_edits_and_syncs_converges_with_every_op_once(steps)
 def test_status_and_export_at_a_date_or_a_commit_show_the_state_then(tmp_path, capsys):
     from datetime import UTC, datetime
 
-    from tui.cli import main
+    from cli.main import main
 
     moments = iter([datetime(2026, 11, 10, 9, tzinfo=UTC), datetime(2026, 11, 20, 9, tzinfo=UTC)])
     clock = {"now": next(moments)}
@@ -401,7 +401,7 @@ def test_status_and_export_at_a_date_or_a_commit_show_the_state_then(tmp_path, c
 
 
 def test_the_tracker_stays_out_of_git_and_a_run_sees_a_clean_tree(tmp_path):
-    from deliverables.gitfacts import head
+    from deliverables.git import head
 
     project, _ = Project.init(tmp_path / "p", actor=ANA, clock=fixed_clock)
     _git("add", "-A", cwd=project.root)

@@ -1,13 +1,15 @@
-"""`phasegate sync` and `phasegate verify`: the team's tracker through git (deliverables.sync)."""
+"""The team's tracker through git: `sync` and `verify` (deliverables.sync)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cli.common import open_project
 
-def add_commands(commands, project_of) -> None:
-    """Adds the commands to the CLI's subparsers; `project_of(args)` opens the project."""
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Adds the sync commands."""
     cmd = commands.add_parser(
         "sync", help="share the tracker through git: fetch everyone's ops, integrate, push ours"
     )
@@ -16,17 +18,17 @@ def add_commands(commands, project_of) -> None:
         nargs="?",
         help="a git remote (default: the branch's remote, else origin; none: local only)",
     )
-    cmd.set_defaults(run=lambda args: _cmd_sync(args, project_of))
+    cmd.set_defaults(run=_sync)
     cmd = commands.add_parser(
         "verify", help="check the op log in git: every op's hash, no rewritten or removed ops"
     )
-    cmd.set_defaults(run=lambda args: _cmd_verify(args, project_of))
+    cmd.set_defaults(run=_verify)
 
 
-def _cmd_sync(args: argparse.Namespace, project_of) -> int:
+def _sync(args: argparse.Namespace) -> int:
     from deliverables.sync import sync
 
-    project = project_of(args)
+    project = open_project(args)
     try:
         report = sync(project, args.remote)
     finally:
@@ -37,10 +39,10 @@ def _cmd_sync(args: argparse.Namespace, project_of) -> int:
     return 0 if report.ok else 1
 
 
-def _cmd_verify(args: argparse.Namespace, project_of) -> int:
+def _verify(args: argparse.Namespace) -> int:
     from deliverables.sync import verify
 
-    project = project_of(args)
+    project = open_project(args)
     try:
         result = verify(project)
     finally:
