@@ -15,6 +15,7 @@ nothing half-done and the next one completes. Without a remote, 1 and 4 run alon
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -230,13 +231,19 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
     except GitError:  # an old head git no longer has: read the chains whole
         commits = repo.commits(changed.values())
     ops: list[Op] = []
-    for commit, blob in repo.read_packs(commits):
-        try:
-            ops.extend(unpack(blob))
-        except OpError as exc:
-            raise TrackerError(
-                f"commit {commit[:10]} holds an op that was edited: {exc} (`phasegate verify`)"
-            ) from None
+    gc_was_on = gc.isenabled()
+    gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
+    try:
+        for commit, blob in repo.read_packs(commits):
+            try:
+                ops.extend(unpack(blob))
+            except OpError as exc:
+                raise TrackerError(
+                    f"commit {commit[:10]} holds an op that was edited: {exc} (`phasegate verify`)"
+                ) from None
+    finally:
+        if gc_was_on:
+            gc.enable()
     return tracker.integrate(ops, changed)
 
 
