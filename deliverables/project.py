@@ -8,6 +8,7 @@ phase status and the current phase are computed from it, never stored.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
@@ -144,6 +145,11 @@ class Project:
         ignore = root / STATE_DIR / ".gitignore"
         if not ignore.exists():
             ignore.write_text(GITIGNORE)
+        if not created_git:  # a clone may have remotes already: a plain fetch brings the ops
+            from deliverables.sync import configure_clone
+
+            with suppress(TrackerError):  # `phasegate sync` configures them too
+                configure_clone(root, project.tracker.replica)
         return project, created_git
 
     @classmethod

@@ -112,11 +112,22 @@ def configure(repo: Repo, facts: _Clone, remote: str | None, replica: str) -> No
     namespace); a plain `git push` is left as it was. The replica id goes into the git config."""
     if not any(line.startswith("phasegate.replica ") for line in facts.config):
         repo.git("config", "phasegate.replica", replica)
+        facts.config.append(f"phasegate.replica {replica}")
     if remote is None:
         return
     spec = fetch_refspec(remote)
     if f"remote.{remote}.fetch {spec}" not in facts.config:
         repo.git("config", "--add", f"remote.{remote}.fetch", spec)
+
+
+def configure_clone(root: Path, replica: str) -> None:
+    """What `init` does in an existing repository: every remote's fetch refspec (a plain `git
+    fetch` brings the ops from then on) and the replica id in the git config."""
+    repo = Repo(root)
+    facts = _clone_facts(repo)
+    configure(repo, facts, None, replica)
+    for remote in facts.remotes:
+        configure(repo, facts, remote, replica)
 
 
 def fetch_refspec(remote: str) -> str:

@@ -456,3 +456,19 @@ def test_a_fresh_clone_of_the_teams_repository_opens_and_syncs_the_state(team, t
     assert report.ok and report.changes_line() == "1 change from Ana Ruiz"
     assert fresh.item_state("1.1.1").status == "done"
     fresh.close()
+
+
+def test_init_in_a_clone_lets_a_plain_git_fetch_bring_the_ops(team, tmp_path):
+    remote, (ana, _ben) = team
+    ana.set_item("1.1.1", status="done")
+    assert sync(ana).ok
+    _git("init", "--quiet", str(tmp_path / "chen"))
+    _git("remote", "add", "origin", str(remote), cwd=tmp_path / "chen")
+    chen, created = Project.init(tmp_path / "chen", actor=CHEN, clock=fixed_clock)
+    assert not created
+    _git("fetch", "--quiet", "origin", cwd=chen.root)  # plain git
+    staged = Repo(chen.root).refs("refs/phasegate/remotes/origin/")
+    assert list(staged) == ["refs/phasegate/remotes/origin/" + ana.tracker.replica]
+    replica = _git("config", "phasegate.replica", cwd=chen.root).strip()
+    assert replica == chen.tracker.replica
+    chen.close()
