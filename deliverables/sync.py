@@ -144,7 +144,9 @@ def flush(tracker, repo: Repo, head: str | None = None, *, known: bool = False) 
     recorded = tracker.heads().get(ref)
     actual = head if known else repo.head_of(ref)
     if actual and actual != recorded:
-        _integrate_refs(tracker, repo, {ref: actual})
+        _, problems = _integrate_refs(tracker, repo, {ref: actual})
+        if problems:
+            raise TrackerError(problems[0])
     pending = tracker.outbox_lines()
     if not pending:
         return 0
@@ -195,7 +197,8 @@ def sync(project, remote: str | None = None) -> SyncReport:
     else:
         refs = repo.refs(OPS)
     _pause("integrate")
-    report.received = _integrate_refs(tracker, repo, _under(refs, OPS))
+    report.received, refused = _integrate_refs(tracker, repo, _under(refs, OPS))
+    report.problems += refused
     if fetched:
         _pause("push")
         report.sent, refused = _push(repo, remote, refs)
@@ -231,31 +234,49 @@ def _fast_forward(repo: Repo, remote: str) -> tuple[list[str], dict[str, str]]:
     return problems, refs
 
 
-def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> list[Op]:
+def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op], list[str]]:
+    """Integrates the new commits of every changed ref (one read for all); a ref holding an op
+    that does not match its id is left out (its new ops are not taken) and reported."""
     heads = tracker.heads()
     changed = {ref: sha for ref, sha in refs.items() if heads.get(ref) != sha}
     if not changed:
-        return []
-    olds = [heads[ref] for ref in changed if heads.get(ref)]
+        return [], []
     try:
-        commits = repo.commits(changed.values(), olds)
+        ops = _read_ops(repo, list(changed.values()), [heads[r] for r in changed if heads.get(r)])
+        return tracker.integrate(ops, changed), []
+    except OpError:
+        pass  # find which ref holds it: one at a time
+    received, problems = [], []
+    for ref, sha in changed.items():
+        old = heads.get(ref)
+        try:
+            ops = _read_ops(repo, [sha], [old] if old else [])
+        except OpError as exc:
+            problems.append(
+                f"{ref} holds an op that was edited ({exc}): its new ops were not taken "
+                "(`phasegate verify` details it)"
+            )
+            continue
+        received += tracker.integrate(ops, {ref: sha})
+    return received, problems
+
+
+def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
+    """The verified ops of the commits reachable from `heads` and not from `olds`."""
+    try:
+        commits = repo.commits(heads, olds)
     except GitError:  # an old head git no longer has: read the chains whole
-        commits = repo.commits(changed.values())
+        commits = repo.commits(heads)
     ops: list[Op] = []
     gc_was_on = gc.isenabled()
     gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
     try:
-        for commit, blob in repo.read_packs(commits):
-            try:
-                ops.extend(unpack(blob))
-            except OpError as exc:
-                raise TrackerError(
-                    f"commit {commit[:10]} holds an op that was edited: {exc} (`phasegate verify`)"
-                ) from None
+        for _commit, blob in repo.read_packs(commits):
+            ops.extend(unpack(blob))
     finally:
         if gc_was_on:
             gc.enable()
-    return tracker.integrate(ops, changed)
+    return ops
 
 
 def _push(repo: Repo, remote: str, refs: dict[str, str]) -> tuple[int, list[str]]:

@@ -472,3 +472,30 @@ def test_init_in_a_clone_lets_a_plain_git_fetch_bring_the_ops(team, tmp_path):
     replica = _git("config", "phasegate.replica", cwd=chen.root).strip()
     assert replica == chen.tracker.replica
     chen.close()
+
+
+def test_an_edited_op_appended_to_a_ref_is_refused_and_a_removed_ref_is_reported(team):
+    _remote_folder, (ana, ben) = team
+    ana.set_item("1.1.1", status="done")
+    sync(ana)
+    sync(ben)
+    # someone appends, as a fast-forward, a commit whose op was edited after it was hashed
+    ref = OPS + ana.tracker.replica
+    repo = Repo(ana.root)
+    head = repo.head_of(ref)
+    ((_commit, blob),) = repo.read_packs([head])
+    forged = blob.replace(b'"done"', b'"blocked"').replace(b'"lamport":1', b'"lamport":9')
+    tip = repo.write_pack(forged, head, "forged", "Eve <eve@example.com>")
+    _git("push", "--quiet", "origin", f"{tip}:{ref}", cwd=ana.root)
+    ben.set_item("1.1.2", status="done")  # Ben's own work still goes out
+    report = sync(ben)
+    assert not report.ok and len(report.problems) == 1
+    assert "holds an op that was edited" in report.problems[0] and "not taken" in report.problems[0]
+    assert report.sent == 1
+    assert ben.item_state("1.1.1").status == "done"
+    result = verify(ben)
+    assert not result.ok and any("does not match its content" in p for p in result.problems)
+    # an ops ref deleted here: the ops this clone had from it are reported gone
+    _git("update-ref", "-d", ref, cwd=ana.root)
+    gone = verify(ana)
+    assert any("gone from every ref" in p for p in gone.problems)
