@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
+import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from deliverables import Project
+from phases.text import control_problem, terminal_safe
+
+# SQLite stores ids as signed 64-bit integers: a larger number is no record, and SQLite would
+# raise OverflowError binding it.
+MAX_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]+\Z")  # ASCII only: int() also reads "١٢" and "1_000"
 
 # `-o` without a file name: the document's own place in the repository, as the TUI writes it
 OWN_PLACE = "<own place>"
@@ -90,14 +101,84 @@ def usage(message: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    """An argparse type: a whole number from 1 to MAX_ID (ids, counts, rows)."""
+    cleaned = text.strip()
+    if not _DIGITS.match(cleaned):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    value = int(cleaned)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    if value > MAX_ID:
+        raise argparse.ArgumentTypeError(f"{cleaned} is too large (at most {MAX_ID})")
     return value
+
+
+def argument_problem(arguments: list[str]) -> str | None:
+    """Why the command line cannot be read (an argument that is not UTF-8 text), or None.
+    Python hands such bytes over as lone surrogates; nothing downstream could store or print
+    them."""
+    for n, argument in enumerate(arguments, 1):
+        problem = control_problem(argument, multiline=True)
+        if problem and "not UTF-8" in problem:
+            return f"argument {n} {problem}"
+    return None
+
+
+class _TerminalSafe(io.TextIOBase):
+    """A text stream that escapes what a terminal would obey (ESC, BEL, CR, OSC…) and keeps
+    newlines and tabs: stored text from before the input checks, file contents, git output."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text, multiline=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return self._stream.encoding
+
+
+@contextlib.contextmanager
+def terminal_safe_output() -> Iterator[None]:
+    """stdout and stderr, terminal-safe, for the duration of a command."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+@contextlib.contextmanager
+def raw_output() -> Iterator[None]:
+    """The streams as they were, for the TUI (its escape sequences are its own)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = out._stream if isinstance(out, _TerminalSafe) else out
+    sys.stderr = err._stream if isinstance(err, _TerminalSafe) else err
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def quiet_broken_pipe() -> int:
+    """The reader of standard output went away (`phasegate status | head -1`): end quietly as
+    Unix tools do, with 128 + SIGPIPE, and without Python's second complaint at exit."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def positive_float(text: str) -> float:

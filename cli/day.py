@@ -36,11 +36,10 @@ def _today(args: argparse.Namespace) -> int:
     if args.json:
         from deliverables.json_documents import day_document
 
-        document = day_document(project, day)
+        print_json(day_document(project, day))
         record_session(project)
-        print_json(document)
         return 0
     text = render_day(project, day)
-    record_session(project)
     emit_document(project, args.output, text, lambda: standup_path(project, day.today))
+    record_session(project)  # after the output: a day that could not be written was not seen
     return 0

@@ -44,7 +44,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument("--reason", help="why the deliverable does not apply")
     cmd.add_argument("--owner", help="who owns it ('' clears)")
-    cmd.add_argument("--path", help="where it lives in the repository ('' resets)")
+    cmd.add_argument(
+        "--path",
+        dest="document_path",  # not `path`: that is the project folder of `open`/`init`
+        help="its document, relative to the project ('' resets); the folder may not exist yet",
+    )
     cmd.set_defaults(run=_deliverable_set)
     cmd = deliv.add_parser("create", help="write the deliverable's document from its template")
     cmd.add_argument("id", help="deliverable id, e.g. D1.1")
@@ -80,7 +84,8 @@ def _item_set(args: argparse.Namespace) -> int:
 
 
 def _deliverable_set(args: argparse.Namespace) -> int:
-    fields = {k: getattr(args, k) for k in ("status", "reason", "owner", "path")}
+    fields = {k: getattr(args, k) for k in ("status", "reason", "owner")}
+    fields["path"] = args.document_path
     if all(v is None for v in fields.values()):
         return usage("deliverable set: give at least one of --status, --reason, --owner, --path")
     project = open_project(args)

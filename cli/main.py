@@ -12,7 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from cli import day, gates, generate, items, project, validate
-from cli.common import fail
+from cli.common import (
+    argument_problem,
+    fail,
+    quiet_broken_pipe,
+    raw_output,
+    terminal_safe_output,
+    usage,
+)
 from deliverables import TrackerError
 from phases import ProcessError
 from pipelines.errors import GenerationError, SpecError, ValidationError
@@ -28,9 +35,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         import argcomplete
 
         argcomplete.autocomplete(parser)
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    problem = argument_problem(arguments)
+    if problem:
+        return usage(problem)
+    # every line phasegate prints passes through here: user text cannot drive the terminal
+    with terminal_safe_output():
+        try:
+            code = _run(parser, arguments)
+            sys.stdout.flush()  # here, not at exit: a closed pipe is then still ours to handle
+            return code
+        except BrokenPipeError:
+            return quiet_broken_pipe()
+
+
+def _run(parser: argparse.ArgumentParser, arguments: list[str]) -> int:
+    args = parser.parse_args(arguments)
     try:
+        if args.run is project.open_tui:  # the TUI draws with escape sequences of its own
+            with raw_output():
+                return args.run(args) or 0
         return args.run(args) or 0
+    except BrokenPipeError:
+        raise  # the reader went away (`phasegate status | head -1`): not an error to report
     except (TrackerError, ProcessError, GenerationError, SpecError, ValidationError) as exc:
         return fail(str(exc))
     except OSError as exc:

@@ -22,6 +22,7 @@ from deliverables.gates import (
 )
 from deliverables.identity import display_name, possessive, same_person
 from deliverables.store import Event, format_time, parse_time
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -141,6 +142,8 @@ def save_standup(
     }
     if not any(parts.values()):
         raise TrackerError("a stand-up note needs at least one of yesterday, today, blockers")
+    for name, text in parts.items():
+        check_text(text, f"the stand-up's {name}", multiline=True, error=TrackerError)
     project.tracker.execute(
         "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",

@@ -272,8 +272,13 @@ def order_criterion(phase: Phase) -> str:
 
 
 def _order(project: Project, phase: Phase) -> Criterion:
+    """G<N>.0: every earlier phase has passed. A phase's newest review is its verdict, as for
+    its status: a correction (a later review, failed) takes an earlier pass back."""
     earlier = [p for p in project.model.phases if p.number < phase.number]
-    passed = {r.phase for r in reviews(project) if r.outcome in PASSING}
+    newest: dict[str, Review] = {}
+    for recorded in reviews(project):  # by id: a later review supersedes the ones before
+        newest[recorded.phase] = recorded
+    passed = {p.id for p in earlier if p.id in newest and newest[p.id].outcome in PASSING}
     missing = [p for p in earlier if p.id not in passed]
     return Criterion(
         id=order_criterion(phase),
@@ -617,10 +622,9 @@ def _known_target(project: Project, target: str) -> bool:
 
 
 def _date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise TrackerError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
+    from deliverables.statuses import parse_date
+
+    return parse_date(text, what)
 
 
 def _columns(kind: type) -> str:

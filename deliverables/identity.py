@@ -6,11 +6,18 @@ import getpass
 import os
 from pathlib import Path
 
+from phases.text import control_problem
+
 
 def current_actor(repo: Path) -> str:
     """`Name <email>` as git would sign a commit; falls back to the login name."""
     override = os.environ.get("PHASEGATE_USER", "").strip()
     if override:
+        from deliverables.errors import TrackerError
+
+        problem = control_problem(override)
+        if problem:  # it is stored in every record and shown in every report
+            raise TrackerError(f"PHASEGATE_USER {problem}")
         return override
     from deliverables.git import identity  # a process: only when the actor is first needed
 

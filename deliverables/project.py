@@ -7,7 +7,6 @@ phase status and the current phase are computed from it, never stored.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -16,35 +15,29 @@ from pathlib import Path
 from deliverables import git
 from deliverables.errors import TrackerError
 from deliverables.identity import current_actor
+from deliverables.paths import inside_repo
 from deliverables.statuses import (
     DELIVERABLE_FLOW,
     DELIVERABLE_STATUSES,
     ITEM_STATUSES,
     PASSING,
     STATUS_LABELS,
+    parse_date,
     parse_status,
 )
 from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
 from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
+from phases.text import check_text
 
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def parse_due(text: str) -> str | None:
-    """`YYYY-MM-DD`, or empty to clear."""
-    text = text.strip()
-    if not text:
+    """`YYYY-MM-DD`, or empty to clear (statuses.parse_date, as every date a person types)."""
+    if not text.strip():
         return None
-    if not _DATE.match(text):
-        raise TrackerError(f"due date '{text}' is not YYYY-MM-DD")
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"due date '{text}' is not a real date") from None
-    return text
+    return parse_date(text, "due date").isoformat()
 
 
 @dataclass(frozen=True)
@@ -230,11 +223,13 @@ class Project:
         if owner is not None:
             changes["owner"] = owner.strip() or None
         if path is not None:
-            cleaned = path.strip()
-            if cleaned and (cleaned.startswith("/") or ".." in Path(cleaned).parts):
+            cleaned = check_text(path, f"{deliverable.id}'s path", error=TrackerError).strip()
+            if cleaned and (cleaned.startswith(("/", "~")) or ".." in Path(cleaned).parts):
                 raise TrackerError(
-                    f"{deliverable.id}: path '{path}' must stay inside the repository"
+                    f"{deliverable.id}: path {path!r} must stay inside the repository"
                 )
+            if cleaned:  # a symlinked folder on the way must not lead out either
+                inside_repo(self.root, cleaned, what=f"{deliverable.id}'s path")
             changes["path"] = cleaned or None
         changes.update(
             _reason_rule(

@@ -7,6 +7,7 @@ every module (the project, the templates, the reports) and both front ends can i
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from deliverables.errors import TrackerError
 
@@ -51,3 +52,19 @@ def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
             f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})"
         )
     return key
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+def parse_date(text: str, what: str) -> date:
+    """The one date parser of user input (`--due`, `--expires`, the TUI's date fields): exactly
+    `YYYY-MM-DD` and a real day. `date.fromisoformat` alone also takes `20300101` and
+    `2030-W01-1`, which a person reading the record would not recognise."""
+    cleaned = text.strip(" ")  # spaces only: "2030-01-01\n" is not a date someone typed
+    if not _DAY.match(cleaned):
+        raise TrackerError(f"{what} {text!r} is not YYYY-MM-DD")
+    try:
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise TrackerError(f"{what} {text!r} is not a real date") from None

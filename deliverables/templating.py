@@ -1,5 +1,5 @@
 """The ground floor every document stands on: Jinja2 rendering of `deliverables/templates/`,
-markdown escaping, local-time formatting, the progress bar, event descriptions, atomic writes.
+markdown escaping (phases.text's, shared with pipelines' templates), local-time formatting, the progress bar, event descriptions, atomic writes.
 
 It imports only the bottom of the package (errors, identity, statuses, store's time parsing), so
 the report, the gate reports, the day, the deliverable documents and both front ends can import
@@ -9,7 +9,6 @@ it without a loop.
 from __future__ import annotations
 
 import os
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,11 @@ from deliverables.errors import TrackerError
 from deliverables.identity import display_name
 from deliverables.statuses import STATUS_LABELS
 from deliverables.store import parse_time
+from phases.text import md_code, md_escape, mermaid_label
+
+__all__ = ["md_escape", "render_template", "write_atomically"]  # md_escape: phases.text's, the one
 
 TEMPLATES = Path(__file__).with_name("templates")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
 
 def render_template(name: str, context: dict[str, Any]) -> str:
@@ -54,12 +55,6 @@ def write_document(path: Path, text: str) -> Path:
         raise TrackerError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     write_atomically(path, text)
     return path
-
-
-def md_escape(value: object) -> str:
-    """Text that stays literal in markdown, and on one line so a table cell cannot break."""
-    text = " ".join(str(value if value is not None else "").split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def local_time(iso: str) -> str:
@@ -102,7 +97,9 @@ def _environment():
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["md"] = md_escape
+    env.filters["md"] = md_escape  # the one markdown escaper (phases.text), as pipelines' templates
+    env.filters["code"] = md_code
+    env.filters["mermaid"] = mermaid_label
     env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["local"] = local_time
     env.filters["describe"] = describe_event

@@ -287,7 +287,7 @@ def test_cli_gate_and_waiver_commands(repo, capsys):
     assert (
         main(["-C", root, "waiver", "request", "1.1.1", "--reason", "r", "--expires", "soon"]) == 1
     )
-    assert "--expires 'soon' is not a date" in capsys.readouterr().err
+    assert "--expires 'soon' is not YYYY-MM-DD" in capsys.readouterr().err
     assert main(["-C", root, "gate", "review", "1", "--commit"]) == 1  # failed outcome: exit 1
     out = capsys.readouterr().out
     assert "Gate review 1 of phase 1: failed" in out and "committed" in out

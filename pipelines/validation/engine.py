@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 from deliverables.git import head
 from deliverables.store import CheckRecord
 from deliverables.validations import pipeline_outcome, run_log_path
+from phases.text import mask_secrets, uri_secrets
 from pipelines.errors import ValidationError
-from pipelines.validation.protocol import STEPS
+from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
 if TYPE_CHECKING:
     from deliverables import Project
@@ -185,6 +186,7 @@ class _Runner:
         self.cancelled = False
         self._tail: deque[str] = deque(maxlen=40)
         self._lock = threading.Lock()
+        self._secrets = uri_secrets(uri)
 
     def notify(self, event: dict) -> None:
         try:
@@ -225,13 +227,11 @@ class _Runner:
             str(write_fd),
             "--rows",
             str(self.rows),
-            "--catalog-uri",
-            self.uri,
             "--warehouse",
             self.warehouse,
             *remaining,
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", CATALOG_ENV: self.uri}
         try:
             child = subprocess.Popen(
                 command,
@@ -370,6 +370,8 @@ class _Runner:
         data: dict | None = None,
         duration: float | None = None,
     ) -> None:
+        # what is stored and shown never holds the catalog's password
+        detail = mask_secrets(detail, self._secrets)
         record = CheckRecord(
             self.run_id,
             pipeline,
@@ -377,7 +379,7 @@ class _Runner:
             check,
             outcome,
             detail,
-            json.dumps(data or {}, default=str),
+            mask_secrets(json.dumps(data or {}, default=str), self._secrets),
             duration,
         )
         self.tracker.add_checks([record])
@@ -395,6 +397,7 @@ class _Runner:
         )
 
     def _log_line(self, text: str) -> None:
+        text = mask_secrets(text, self._secrets)
         self._tail.append(text)
         self._log.write(text + "\n")
         self._log.flush()

@@ -433,7 +433,8 @@ def ddl_problems(text: str, spec: PipelineSpec) -> list[str]:
         return [f"does not parse: {_first_line(str(exc))}"]
     creates = [s for s in statements if isinstance(s, exp.Create)]
     if len(statements) != 1 or len(creates) != 1:
-        return [f"expected one CREATE TABLE statement, found {len(statements)} statement(s)"]
+        kinds = ", ".join(type(s).__name__.upper() for s in statements) or "none"
+        return [f"expected one CREATE TABLE statement, found {len(statements)} ({kinds})"]
     create = creates[0]
     schema = create.this
     table = schema.this if isinstance(schema, exp.Schema) else schema
