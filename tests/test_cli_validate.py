@@ -141,7 +141,7 @@ def test_the_full_tier_from_the_shell(tmp_path, databases):
     assert "planted failure" in (root / ".phasegate" / "runs" / f"{third}.log").read_text()
 
     # the stored runs, read back from the shell
-    listed = json.loads(phasegate("runs", "--json", cwd=root).stdout)
+    listed = json.loads(phasegate("runs", "--json", cwd=root).stdout)["runs"]
     assert [(r["id"], r["tier"], r["status"]) for r in listed] == [
         (third, "full", "failed"),
         (second, "full", "passed"),
