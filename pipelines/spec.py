@@ -52,6 +52,8 @@ _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 _OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}\Z")
 _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: "²".isdigit() is True, int("²") fails
+# Reader options that name what to read: they would bypass source.path's checks.
+_PATH_OPTIONS = frozenset(("path", "paths", "basepath"))
 _DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
 
 
@@ -249,6 +251,12 @@ class _Reader:
                 key = doc.key(key_node, "source.options")
                 if not _OPTION_KEY.match(key):
                     raise doc.fail(key_node, f"source.options.{key}", "not a reader option name")
+                if key.lower() in _PATH_OPTIONS:  # would read past source.path's checks
+                    raise doc.fail(
+                        key_node,
+                        f"source.options.{key}",
+                        "names files to read; put the location in source.path",
+                    )
                 value = self.plain_scalar(value_node, f"source.options.{key}")
                 options.append((key, value))
         sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None

@@ -147,6 +147,13 @@ def test_a_spec_source_outside_the_repository_names_file_line_and_field(repo, so
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("option", ["path", "PATH", "paths", "basePath"])
+def test_a_reader_option_cannot_name_other_files(repo, option):
+    path = _spec(repo, f"landing/real/secret.csv, options: {{{option}: /etc/passwd}}")
+    with pytest.raises(SpecError, match=f"source.options.{option}: names files to read"):
+        load_spec(path, repo)
+
+
 def test_a_spec_sample_outside_the_repository_is_refused(repo):
     path = _spec(repo, "s3://bucket/x.parquet, sample: landing/out/secret.csv")
     with pytest.raises(
