@@ -127,7 +127,7 @@ class Adr:
 
 
 def adrs(project: Project) -> list[Adr]:
-    folder = inside_repo(project.root, ADR_DIR, what=ADR_DIR)
+    folder = inside_repo(project.root, ADR_DIR, what="the ADR folder")
     found = []
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         match = _ADR_NAME.match(path.name)
