@@ -591,9 +591,9 @@ class _Reader:
         if not allow_glob and re.search(r"[*?\[]", text):
             raise self.doc.fail(node, where, "a single file, not a pattern")
         try:
-            local_or_remote(self.root, text, what=repr(text), allow_remote=allow_uri)
+            local_or_remote(self.root, text, what="", allow_remote=allow_uri)
         except OutsideRepo as exc:
-            raise self.doc.fail(node, where, str(exc).replace(f"{text!r} ", "", 1)) from None
+            raise self.doc.fail(node, where, str(exc)) from None
         return text
 
 
