@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from cli.common import open_project
+from cli.common import add_output, emit_document, open_project, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -15,23 +13,34 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("--yesterday", help="stand-up: what I did yesterday")
     cmd.add_argument("--today", dest="plan", help="stand-up: what I do today")
     cmd.add_argument("--blockers", help="stand-up: what blocks me")
-    cmd.add_argument("-o", "--output", metavar="FILE", help="write the day (markdown) to FILE")
+    add_output(cmd, "docs/standups/DATE.md")
+    cmd.add_argument("--json", action="store_true", help="the day as JSON")
     cmd.set_defaults(run=_today)
 
 
 def _today(args: argparse.Namespace) -> int:
-    from deliverables.day import day_view, last_session, record_session, render_day, save_standup
-    from deliverables.templating import write_atomically
+    from deliverables.day import (
+        day_view,
+        last_session,
+        record_session,
+        render_day,
+        save_standup,
+        standup_path,
+    )
 
     project = open_project(args)
     if any(v is not None for v in (args.yesterday, args.plan, args.blockers)):
         save_standup(project, yesterday=args.yesterday, today=args.plan, blockers=args.blockers)
     since = last_session(project)
-    text = render_day(project, day_view(project, since=since))
-    record_session(project)
-    if args.output:
-        write_atomically(Path(args.output), text)
-        print(f"Wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    day = day_view(project, since=since)
+    if args.json:
+        from deliverables.json_documents import day_document
+
+        document = day_document(project, day)
+        record_session(project)
+        print_json(document)
+        return 0
+    text = render_day(project, day)
+    emit_document(project, args.output, text, lambda: standup_path(project, day.today))
+    record_session(project)  # after the output: a day that could not be written was not seen
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from cli.common import open_project, positive_int
+from cli.common import open_project, positive_int, print_json
+from deliverables.statuses import CRITERION_MARKS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -58,35 +58,28 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _gate_status(args: argparse.Namespace) -> int:
     from deliverables.gates import evaluate
+    from deliverables.json_documents import gate_document
+    from deliverables.statuses import PASSING
 
     project = open_project(args)
     phase = args.phase or project.current_phase().id
-    evaluation = evaluate(project, phase)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "phase": evaluation.phase,
-                    "outcome": evaluation.outcome,
-                    "blockers": evaluation.blockers,
-                    "criteria": [c.__dict__ for c in evaluation.criteria],
-                },
-                indent=2,
-            )
-        )
-        return 0
+        document = gate_document(project, phase)
+        print_json(document)
+        return 0 if document["passes"] else 1
+    evaluation = evaluate(project, phase)
     title = project.model.phase(evaluation.phase).title
     print(f"Gate of phase {evaluation.phase} ({title}): {evaluation.outcome.replace('_', ' ')}")
-    marks = {"met": "✔", "waived": "≈", "unmet": "✘", "pending": "…"}
     for c in evaluation.criteria:
-        print(f"{marks[c.status]} {c.id} {c.text} [{c.status}]")
+        print(f"{CRITERION_MARKS[c.status]} {c.id} {c.text} [{c.status}]")
         for line in c.evidence:
             print(f"    {line}")
     if evaluation.blockers:
         print("Blocked by:")
         for line in evaluation.blockers:
             print(f"  - {line}")
-    return 0
+    # for CI, as `gate review`: 0 only when the gate passes as it stands
+    return 0 if evaluation.outcome in PASSING else 1
 
 
 def _gate_request(args: argparse.Namespace) -> int:
@@ -124,10 +117,12 @@ def _gate_history(args: argparse.Namespace) -> int:
     from deliverables.gates import reviews
 
     project = open_project(args)
-    found = reviews(project, args.phase)
     if args.json:
-        print(json.dumps([{**r.__dict__, "record": r.data} for r in found], indent=2))
+        from deliverables.json_documents import gate_reviews_document
+
+        print_json(gate_reviews_document(project, args.phase))
         return 0
+    found = reviews(project, args.phase)
     if not found:
         print("no gate reviews recorded yet")
     for r in found:
@@ -164,11 +159,13 @@ def _waiver_list(args: argparse.Namespace) -> int:
     from deliverables.identity import display_name
 
     project = open_project(args)
+    if args.json:
+        from deliverables.json_documents import waivers_document
+
+        print_json(waivers_document(project))
+        return 0
     today = project.today()
     found = waivers(project)
-    if args.json:
-        print(json.dumps([{**w.__dict__, "state": w.state(today)} for w in found], indent=2))
-        return 0
     if not found:
         print("no waivers")
     for w in found:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import open_project
+from cli.common import open_project, print_json
+from pipelines.prompt_trail import STATUSES as OUTCOME_STATUSES
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,6 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--dry-run", action="store_true", help="show what would change, with diffs; write nothing"
     )
+    cmd.add_argument("--json", action="store_true", help="every file and its state as JSON")
     cmd.set_defaults(run=_scaffold)
     cmd = targets.add_parser(
         "pipelines", help="every pipeline of pipelines/*.yaml: job, DDL, suite, DAGs, tests"
@@ -27,6 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--dry-run", action="store_true", help="show what would change, with diffs; write nothing"
     )
+    cmd.add_argument("--json", action="store_true", help="every file and its state as JSON")
     cmd.set_defaults(run=_pipelines)
 
     prompt = commands.add_parser(
@@ -46,7 +49,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "outcome", help="fill a record's OUTCOME from git (the newest record by default)"
     )
     cmd.add_argument("record", nargs="?", help="file name of the record")
-    cmd.add_argument("--status", default="SUCCESS", help="SUCCESS | PARTIAL | FAILED")
+    cmd.add_argument(
+        "--status",
+        default="SUCCESS",
+        type=str.upper,
+        choices=OUTCOME_STATUSES,
+        help=" | ".join(OUTCOME_STATUSES),
+    )
     cmd.add_argument("--notes", default="", help="anything worth keeping")
     cmd.set_defaults(run=_prompt_outcome)
 
@@ -55,6 +64,9 @@ def _scaffold(args: argparse.Namespace) -> int:
     from pipelines.scaffold import generate_scaffold
 
     result = generate_scaffold(open_project(args), dry_run=args.dry_run)
+    if args.json:
+        _print_plan("scaffold", result.plan, args.dry_run, result.ticked, result.drafted)
+        return 0
     _report_plan("scaffold", result.plan, args.dry_run)
     if result.ticked:
         print(f"ticked: {', '.join(result.ticked)}")
@@ -67,6 +79,9 @@ def _pipelines(args: argparse.Namespace) -> int:
     from pipelines.codegen import generate_pipelines
 
     result = generate_pipelines(open_project(args), dry_run=args.dry_run)
+    if args.json:
+        _print_plan("pipelines", result, args.dry_run)
+        return 0
     _report_plan("pipelines", result, args.dry_run)
     return 0
 
@@ -100,12 +115,16 @@ def _prompt_outcome(args: argparse.Namespace) -> int:
     from pipelines.prompt_trail import record_outcome
 
     project = open_project(args)
-    record, lines = record_outcome(
-        project.root, args.record, status=args.status.upper(), notes=args.notes
-    )
+    record, lines = record_outcome(project.root, args.record, status=args.status, notes=args.notes)
     print(f"{record.relative_to(project.root)}:")
     print("\n".join(lines))
     return 0
+
+
+def _print_plan(what: str, plan, dry_run: bool, ticked=(), drafted=()) -> None:
+    from pipelines.generate import generation_document
+
+    print_json(generation_document(what, plan, dry_run=dry_run, ticked=ticked, drafted=drafted))
 
 
 def _report_plan(what: str, plan, dry_run: bool) -> None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from cli.common import open_project, positive_int, usage
+from cli.common import (
+    deliverable_status,
+    item_status,
+    open_project,
+    positive_int,
+    print_json,
+    usage,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -15,7 +21,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     cmd = item.add_parser("set", help="set status, owner, due date or note of an item")
     cmd.add_argument("id", help="item id, e.g. 1.1.1")
-    cmd.add_argument("--status", help="todo | done | not_applicable | blocked (both need --reason)")
+    cmd.add_argument(
+        "--status",
+        type=item_status,
+        help="todo | done | not_applicable | blocked (both need --reason)",
+    )
     cmd.add_argument("--reason", help="why the item does not apply, or what blocks it")
     cmd.add_argument("--owner", help="who owns it ('' clears)")
     cmd.add_argument("--due", help="YYYY-MM-DD ('' clears)")
@@ -27,7 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     cmd = deliv.add_parser("set", help="set status or owner of a deliverable")
     cmd.add_argument("id", help="deliverable id, e.g. D1.1")
-    cmd.add_argument("--status", help="missing | draft | in_review | approved | not_applicable")
+    cmd.add_argument(
+        "--status",
+        type=deliverable_status,
+        help="missing | draft | in_review | approved | not_applicable",
+    )
     cmd.add_argument("--reason", help="why the deliverable does not apply")
     cmd.add_argument("--owner", help="who owns it ('' clears)")
     cmd.add_argument(
@@ -92,36 +106,18 @@ def _deliverable_create(args: argparse.Namespace) -> int:
 
 
 def _deliverable_facts(args: argparse.Namespace) -> int:
-    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts
+    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts, git_summary
 
     project = open_project(args)
+    if args.json:
+        from deliverables.json_documents import facts_document
+
+        print_json(facts_document(project, args.ids))
+        return 0
     ids = args.ids or [d.id for d in project.model.deliverables]
     facts = [document_facts(project, ident) for ident in ids]
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": f.deliverable.id,
-                        "status": f.status,
-                        "path": f.path,
-                        "git": f.git.__dict__,
-                        "suggestions": list(f.suggestions),
-                    }
-                    for f in facts
-                ],
-                indent=2,
-            )
-        )
-        return 0
     for f in facts:
-        git = f.git
-        if git.last_commit:
-            where = f"last commit {git.last_commit} {git.date} by {git.author}" + (
-                ", uncommitted changes" if git.uncommitted else ""
-            )
-        else:
-            where = "exists, not committed" if git.exists else "no file"
+        where = git_summary(f.git) or "no file"
         print(f"{f.deliverable.id:<6} {f.status:<14} {f.path}: {where}")
         for suggestion in f.suggestions:
             print(f"       suggest: {suggestion}")

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's marker: `register-python-argcomplete phasegate` completes)
 """`phasegate`'s entry point: the top-level parser, the command groups, and the one error guard.
 
 Exit codes: 0 ok, 1 an error explained in one line, 2 a usage error.
@@ -29,6 +30,11 @@ GROUPS = (project, items, generate, validate, gates, day)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; returns its exit code (never raises, except on PHASEGATE_DEBUG)."""
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer and exit
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     arguments = list(sys.argv[1:] if argv is None else argv)
     problem = argument_problem(arguments)
     if problem:
@@ -36,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # every line phasegate prints passes through here: user text cannot drive the terminal
     with terminal_safe_output():
         try:
-            code = _run(build_parser(), arguments)
+            code = _run(parser, arguments)
             sys.stdout.flush()  # here, not at exit: a closed pipe is then still ours to handle
             return code
         except BrokenPipeError:
@@ -77,11 +83,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-C", "--project", metavar="PATH", default=".", help="the project folder (default: .)"
     )
+    parser.add_argument("--version", action=_Version, help="print phasegate's version and exit")
     parser.set_defaults(run=project.open_tui, path=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, read only when asked (importlib.metadata
+    costs start-up time every other command would pay)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("phasegate")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        print(f"phasegate {number}")  # on standard output, as argparse's own version action
+        parser.exit()
 
 
 if __name__ == "__main__":

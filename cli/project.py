@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from cli.common import fail, open_project
+from cli.common import add_output, emit_document, fail, open_project, print_json
 from deliverables import Project
 
 DEFAULT_DEMO = "phasegate-demo"
@@ -39,9 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     cmd = commands.add_parser("export", help="the markdown status report")
     cmd.add_argument("--phase", metavar="N", help="only phase N")
-    cmd.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
-    )
+    add_output(cmd, "docs/reports/status-DATE.md")
     cmd.set_defaults(run=_export)
 
 
@@ -83,9 +80,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from deliverables.templating import progress_bar
+
     project = open_project(args)
     if args.json:
-        print(json.dumps(project.status_document(), indent=2, ensure_ascii=False))
+        from deliverables.json_documents import status_document
+
+        print_json(status_document(project))
         return 0
     items, delivs = project.item_states(), project.deliverable_states()
     gates = project.gate_states()
@@ -93,10 +94,9 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{project.name} — current phase: {current.id}. {current.title}")
     for phase in project.model.phases:
         progress = project.progress(phase, items, delivs)
-        filled = round(progress.fraction * 20)
         marker = "▶" if phase is current else " "
         print(
-            f"{marker} {phase.id}. {phase.title:<32} {'█' * filled}{'░' * (20 - filled)} {progress.fraction:4.0%}"
+            f"{marker} {phase.id}. {phase.title:<32} {progress_bar(progress.fraction)} {progress.fraction:4.0%}"
             f"  items {progress.items_done}/{progress.items_total}"
             f"  deliverables {progress.deliverables_done}/{progress.deliverables_total}"
             f"  {project.phase_status(phase, items, delivs, gates).replace('_', ' ')}"
@@ -105,14 +105,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from deliverables.report import render_status_report
-    from deliverables.templating import write_atomically
+    from deliverables.report import render_status_report, status_report_path
 
     project = open_project(args)
     text = render_status_report(project, phase=args.phase)
-    if not args.output:
-        sys.stdout.write(text)
-        return 0
-    write_atomically(Path(args.output), text)
-    print(f"Wrote {args.output}", file=sys.stderr)
+    emit_document(project, args.output, text, lambda: status_report_path(project, args.phase))
     return 0

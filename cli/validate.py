@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-from cli.common import open_project, positive_float, positive_int
-from deliverables import Project, TrackerError
+from cli.common import (
+    add_output,
+    emit_document,
+    open_project,
+    positive_float,
+    positive_int,
+    print_json,
+)
+from deliverables.json_documents import run_document, runs_document
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -50,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd = actions.add_parser("show", help="one run with every check (markdown)")
     cmd.add_argument("id", type=positive_int)
     cmd.add_argument("--json", action="store_true", help="as JSON")
-    cmd.add_argument("-o", "--output", metavar="FILE", help="write the markdown to FILE")
+    add_output(cmd, "docs/validation/run-N.md")
     cmd.set_defaults(run=_run_show)
 
 
@@ -89,7 +94,7 @@ def _validate(args: argparse.Namespace) -> int:
         listener=progress,
     )
     if args.json:
-        print(json.dumps(_run_document(project, outcome.run_id), indent=2, default=str))
+        print_json(run_document(project, outcome.run_id))
     else:
         for name, state in outcome.pipelines.items():
             print(f"{state:<10} {name}")
@@ -103,10 +108,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     project = open_project(args)
-    runs = project.tracker.runs(args.limit)
     if args.json:
-        print(json.dumps([_run_fields(r) for r in runs], indent=2))
+        print_json(runs_document(project, args.limit))
         return 0
+    runs = project.tracker.runs(args.limit)
     if not runs:
         print("no validation runs yet: `phasegate validate` runs the static tier")
     for r in runs:
@@ -118,35 +123,12 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from deliverables.templating import write_atomically
-    from deliverables.validations import run_report
+    from deliverables.validations import run_report, run_report_path
 
     project = open_project(args)
     if args.json:
-        print(json.dumps(_run_document(project, args.id), indent=2, default=str))
+        print_json(run_document(project, args.id))
         return 0
     text = run_report(project, args.id)
-    if args.output:
-        write_atomically(Path(args.output), text)
-        print(f"Wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    emit_document(project, args.output, text, lambda: run_report_path(project, args.id))
     return 0
-
-
-def _run_fields(run) -> dict:
-    fields = dict(run.__dict__)
-    fields["pipelines"], fields["versions"] = run.pipeline_names, run.version_map
-    fields["git_dirty"] = None if run.git_dirty is None else bool(run.git_dirty)
-    return fields
-
-
-def _run_document(project: Project, run_id: int) -> dict:
-    run = project.tracker.run(run_id)
-    if run is None:
-        raise TrackerError(f"no validation run {run_id}")
-    checks = [
-        {**{k: v for k, v in c.__dict__.items() if k not in ("run_id", "data")}, "data": c.payload}
-        for c in project.tracker.run_checks(run_id)
-    ]
-    return {**_run_fields(run), "checks": checks}

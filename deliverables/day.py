@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
@@ -167,6 +168,11 @@ def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
         (day.isoformat(),),
     )
     return [(row[0], Standup(*(value or "" for value in row[1:]))) for row in rows]
+
+
+def standup_path(project: Project, day: date) -> Path:
+    """Where a day's markdown goes (`phasegate today -o`, the Today screen's export)."""
+    return project.root / "docs" / "standups" / f"{day.isoformat()}.md"
 
 
 def render_day(project: Project, day: Day) -> str:

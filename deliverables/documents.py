@@ -37,6 +37,17 @@ class DocumentFacts:
     suggestions: tuple[str, ...]
 
 
+def git_summary(facts: PathFacts) -> str | None:
+    """What git knows of a document in one line, the same in the CLI and the TUI:
+    `3f2a9c1e0b 2026-11-20 by Ana Ruiz · uncommitted changes`, `not committed yet`, or None when
+    there is no file."""
+    if facts.last_commit:
+        return f"{facts.last_commit} {facts.date} by {display_name(facts.author)}" + (
+            " · uncommitted changes" if facts.uncommitted else ""
+        )
+    return "not committed yet" if facts.exists else None
+
+
 def document_path(project: Project, deliverable: Deliverable) -> str:
     path = project.deliverable_path(deliverable)
     return path + "README.md" if path.endswith("/") else path

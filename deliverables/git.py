@@ -36,10 +36,19 @@ class PathFacts:
     uncommitted: bool = False  # changed, staged or untracked since HEAD
 
 
+# What phasegate itself writes under .phasegate/ while it works: the tracker (every tick changes
+# it), the generation manifest and its base copies. Changing them is not changing the solution, so
+# they never make a tree "dirty" (process.yaml stays counted: a team edits it by hand).
+OWN_STATE = (".phasegate/tracker.db", ".phasegate/generated.json", ".phasegate/generated")
+SOLUTION_PATHSPEC = (".", *(f":(exclude){path}" for path in OWN_STATE))
+
+
 def head(root: Path) -> tuple[str | None, bool | None]:
-    """HEAD's commit and whether tracked files differ from it: (None, None) outside git,
-    (None, dirty) before the first commit."""
-    status = _git(root, "status", "--porcelain", "--untracked-files=no", check=False)
+    """HEAD's commit and whether tracked files of the solution differ from it (phasegate's own
+    state aside): (None, None) outside git, (None, dirty) before the first commit."""
+    status = _git(
+        root, "status", "--porcelain", "--untracked-files=no", "--", *SOLUTION_PATHSPEC, check=False
+    )
     if status is None:
         return None, None
     commit = _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)

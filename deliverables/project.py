@@ -20,6 +20,7 @@ from deliverables.statuses import (
     DELIVERABLE_FLOW,
     DELIVERABLE_STATUSES,
     ITEM_STATUSES,
+    PASSING,
     STATUS_LABELS,
     parse_date,
     parse_status,
@@ -316,7 +317,7 @@ class Project:
 
     def gate_states(self) -> dict[str, str]:
         """passed | in_review per phase with gate activity (deliverables.gates records it)."""
-        return self.tracker.gate_states(("passed", "passed_with_waivers"))
+        return self.tracker.gate_states(PASSING)
 
     def current_phase(
         self,
@@ -348,77 +349,11 @@ class Project:
         due.sort(key=lambda d: (d.state.due or "", d.item.id))
         return due[:limit]
 
-    def status_document(self) -> dict:
-        """The `phasegate status --json` document; scripts and CI depend on its shape."""
-        items, delivs = self.item_states(), self.deliverable_states()
-        gates = self.gate_states()
-        phases = []
-        for phase in self.model.phases:
-            phases.append(
-                {
-                    "id": phase.id,
-                    "title": phase.title,
-                    "status": self.phase_status(phase, items, delivs, gates),
-                    "gate": _gate_summary(self, phase.id),
-                    "sub_phases": [
-                        {
-                            "id": sub.id,
-                            "title": sub.title,
-                            "items": [
-                                {
-                                    "id": item.id,
-                                    "text": item.text,
-                                    "status": _status(items, item.id, "todo"),
-                                    "owner": items[item.id].owner if item.id in items else None,
-                                    "due": items[item.id].due if item.id in items else None,
-                                }
-                                for item in sub.items
-                            ],
-                            "assists": [
-                                {"id": a.id, "tool": a.tool, "text": a.text} for a in sub.assists
-                            ],
-                        }
-                        for sub in phase.sub_phases
-                    ],
-                    "deliverables": [
-                        {
-                            "id": d.id,
-                            "title": d.title,
-                            "status": _status(delivs, d.id, "missing"),
-                            "owner": delivs[d.id].owner if d.id in delivs else None,
-                            "path": self.deliverable_path(
-                                d, delivs.get(d.id) or DeliverableState(d.id)
-                            ),
-                        }
-                        for d in phase.deliverables
-                    ],
-                }
-            )
-        from deliverables.validations import latest_results
-
-        validations = [
-            {
-                "pipeline": r.pipeline,
-                "outcome": r.outcome,
-                "run": r.run.id if r.run else None,
-                "tier": r.run.tier if r.run else None,
-            }
-            for r in latest_results(self)
-        ]
-        return {"project": self.name, "phases": phases, "validations": validations}
-
     def today(self) -> date:
         return self.tracker.clock().astimezone().date()
 
     def now(self) -> datetime:
         return self.tracker.clock()
-
-
-def _gate_summary(project: Project, phase_id: str) -> dict:
-    from deliverables.gates import evaluate
-
-    evaluation = evaluate(project, phase_id)
-    return {"outcome": evaluation.outcome, "blockers": evaluation.blockers}
 
 
 def _status(states: dict, ident: str, default: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from deliverables.errors import TrackerError
@@ -36,6 +37,13 @@ def render_status_report(
         "metrics": _metrics_view(project) if phase is None else None,
     }
     return render_template("status_report.md.j2", context)
+
+
+def status_report_path(project: Project, phase: str | None = None) -> Path:
+    """Where the status report goes (`phasegate export -o`, the Report screen's `w`): one file a
+    day, and one per phase for a phase's report."""
+    name = f"status-{project.today().isoformat()}" + (f"-phase-{phase}" if phase else "")
+    return project.root / "docs" / "reports" / f"{name}.md"
 
 
 def _metrics_view(project: Project) -> dict[str, Any]:

@@ -35,6 +35,11 @@ STATUS_LABELS = {
     "passed": "passed",
 }
 PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
+# A recorded gate review's outcome, and those that let the phase pass.
+GATE_OUTCOMES = ("passed", "passed_with_waivers", "failed")
+PASSING = ("passed", "passed_with_waivers")
+# A gate criterion's status as one mark, the same in the TUI, the CLI and the reports.
+CRITERION_MARKS = {"met": "✔", "waived": "≈", "unmet": "✘", "pending": "…"}
 _ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
 
 

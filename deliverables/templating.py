@@ -46,6 +46,17 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def write_document(path: Path, text: str) -> Path:
+    """Writes a document at its own place in the repository (a path the domain chose, such as
+    `report.status_report_path`), making its folders; returns the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrackerError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    write_atomically(path, text)
+    return path
+
+
 def local_time(iso: str) -> str:
     """A stored UTC time (`2026-11-27T12:00:00Z`) in the reader's local time, to the minute."""
     return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")

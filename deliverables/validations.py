@@ -28,6 +28,18 @@ EVIDENCE = {
 }
 # The gate criterion per phase: which tier's latest run counts.
 GATE_TIERS = {"4": None, "5": "full"}
+# Each run's full log (the subprocess's output), kept out of git.
+RUN_LOGS = Path(".phasegate") / "runs"
+
+
+def run_log_path(project: Project, run_id: int) -> Path:
+    """Where the engine writes a run's log and the front ends read it."""
+    return project.root / RUN_LOGS / f"{run_id}.log"
+
+
+def run_report_path(project: Project, run_id: int) -> Path:
+    """Where a run's markdown report goes (`phasegate runs show N -o`, the TUI's `w`)."""
+    return project.root / "docs" / "validation" / f"run-{run_id}.md"
 
 
 def pipeline_outcome(outcomes: list[str]) -> str:

@@ -22,6 +22,12 @@ try:  # the C loader composes ~5x faster; fall back where libyaml is missing
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML_TAG + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
+
 
 class YamlDoc:
     """One YAML file as a node tree. Typed accessors raise `error(path, line, field, problem)`,
@@ -43,13 +49,31 @@ class YamlDoc:
             line = text.count("\n", 0, raw[0]) + 1
             raise error(path, line, "", raw[1])
         try:
-            return cls(path, yaml.compose(text, Loader=_Loader), error)
+            root = yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             raise error(path, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
         except yaml.YAMLError as exc:
             raise error(path, None, "", f"invalid YAML: {exc}") from None
+        doc = cls(path, root, error)
+        doc._refuse_tags(root)
+        return doc
+
+    def _refuse_tags(self, root: yaml.Node | None) -> None:
+        """Composing never builds objects, but a `!!python/...` or custom tag is still refused by
+        name: the file is meant as plain data, and a tag silently read as text would hide an
+        attempt (or a mistake) behind an unrelated message."""
+        stack = [root] if root is not None else []
+        while stack:
+            node = stack.pop()
+            if node.tag not in _PLAIN_TAGS:
+                tag = node.tag.replace(_YAML_TAG, "!!", 1)
+                raise self.fail(node, "", f"the YAML tag {tag} is not allowed (plain data only)")
+            if isinstance(node, yaml.MappingNode):
+                stack.extend(part for pair in node.value for part in pair)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
 
     def fail(self, node: yaml.Node | None, where: str, problem: str) -> Exception:
         line = node.start_mark.line + 1 if node is not None else None

@@ -72,6 +72,32 @@ class Plan:
         return ", ".join(f"{self.count(s)} {s}" for s in STATES if self.count(s))
 
 
+def generation_document(
+    what: str,
+    plan_: Plan,
+    *,
+    dry_run: bool,
+    ticked: Iterable[str] = (),
+    drafted: Iterable[str] = (),
+) -> dict:
+    """`phasegate generate … --json` (docs/json.md): every file with its state and, in a dry
+    run, the diff of each file that would be written."""
+    from deliverables.json_documents import document_header
+
+    return {
+        **document_header("generation"),
+        "what": what,
+        "dry_run": dry_run,
+        "summary": plan_.summary(),
+        "files": [
+            {"path": f.path, "state": f.state, **({"diff": f.diff} if dry_run and f.diff else {})}
+            for f in plan_.files
+        ],
+        "ticked": list(ticked),
+        "drafted": list(drafted),
+    }
+
+
 def plan(root: Path, rendered: Iterable[RenderedFile]) -> Plan:
     """Classifies every rendered file against the manifest and the work tree. Writes nothing."""
     root = Path(root)

@@ -120,7 +120,7 @@ class QualityRule:
         return f"{self.rule}_{self.column}" if self.column else self.rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineSpec:
     name: str
     path: Path
@@ -217,17 +217,17 @@ class _Reader:
                 raise doc.fail(node, f"depends_on[{n}]", "a pipeline cannot depend on itself")
             depends.append(other)
         return PipelineSpec(
-            name,
-            doc.path,
-            source,
-            schema,
-            target,
-            tuple(steps),
-            quality,
-            schedule,
-            tuple(depends),
-            description,
-            output,
+            name=name,
+            path=doc.path,
+            source=source,
+            schema=schema,
+            target=target,
+            transformations=tuple(steps),
+            quality=quality,
+            schedule=schedule,
+            depends_on=tuple(depends),
+            description=description,
+            output=output,
         )
 
     # --- sections ------------------------------------------------------------------------------

@@ -122,10 +122,11 @@ def test_non_utf8_arguments_get_a_clear_line(tmp_path):
         capture_output=True,
         cwd=ROOT,
     )
-    assert run.returncode == 1, run.stderr
+    # refused before any command runs (cli.common.argument_problem): a usage error
+    assert run.returncode == 2, run.stderr
     assert (
         run.stderr.decode()
-        == "phasegate: the ADR title is not UTF-8 text (the byte 0xFF at position 6)\n"
+        == "phasegate: argument 5 is not UTF-8 text (the byte 0xFF at position 6)\n"
     )
     assert not (folder / "docs" / "adr").exists() or not any((folder / "docs" / "adr").iterdir())
 

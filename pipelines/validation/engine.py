@@ -26,19 +26,19 @@ from typing import TYPE_CHECKING
 
 from deliverables.git import head
 from deliverables.store import CheckRecord
-from deliverables.validations import pipeline_outcome
+from deliverables.validations import pipeline_outcome, run_log_path
 from phases.text import mask_secrets, uri_secrets
 from pipelines.errors import ValidationError
 from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
 if TYPE_CHECKING:
     from deliverables import Project
+    from deliverables.store import Tracker
 
 TIERS = ("static", "full")
 DEFAULT_TIMEOUT = {"static": 300.0, "full": 900.0}  # seconds per pipeline
 DEFAULT_ROWS = 1000
 GROUP_EXIT_SECONDS = 10.0
-LOG_DIR = ".phasegate/runs"
 Listener = Callable[[dict], None]
 
 
@@ -103,21 +103,21 @@ def validate(
     commit, dirty = head(project.root)
     tracker = project.tracker
     run_id = tracker.start_run(tier, selected, commit, dirty)
-    log_dir = project.root / LOG_DIR
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_log_path(project, run_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     _ignore_logs(project.root)
     runner = _Runner(
-        project.root,
-        tracker,
-        run_id,
-        tier,
-        rows,
-        uri,
-        warehouse,
-        timeout or DEFAULT_TIMEOUT[tier],
-        cancel or threading.Event(),
-        listener or (lambda event: None),
-        log_dir / f"{run_id}.log",
+        root=project.root,
+        tracker=tracker,
+        run_id=run_id,
+        tier=tier,
+        rows=rows,
+        uri=uri,
+        warehouse=warehouse,
+        timeout=timeout or DEFAULT_TIMEOUT[tier],
+        cancel=cancel or threading.Event(),
+        listener=listener or (lambda event: None),
+        log_path=log_path,
     )
     try:
         runner.run(selected)
@@ -163,7 +163,19 @@ class _Runner:
     """Drives child processes until every selected pipeline has a result."""
 
     def __init__(
-        self, root, tracker, run_id, tier, rows, uri, warehouse, timeout, cancel, listener, log_path
+        self,
+        *,
+        root: Path,
+        tracker: Tracker,
+        run_id: int,
+        tier: str,
+        rows: int,
+        uri: str,
+        warehouse: str,
+        timeout: float,
+        cancel: threading.Event,
+        listener: Listener,
+        log_path: Path,
     ) -> None:
         self.root, self.tracker, self.run_id = root, tracker, run_id
         self.tier, self.rows = tier, rows

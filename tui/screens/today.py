@@ -190,16 +190,16 @@ class TodayScreen(ProjectScreen):
         self.app.push_screen(TextPrompt(titles[part], value, "one line"), save)
 
     def action_export(self) -> None:
-        from deliverables.day import render_day
-        from deliverables.templating import write_atomically
+        from deliverables.day import render_day, standup_path
+        from deliverables.errors import TrackerError
+        from deliverables.templating import write_document
 
         project = self.project
         day = day_view(project, since=self.since)
-        target = project.root / "docs" / "standups" / f"{day.today.isoformat()}.md"
+        target = standup_path(project, day.today)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, render_day(project, day))
-        except OSError as exc:
+            write_document(target, render_day(project, day))
+        except (OSError, TrackerError) as exc:
             self.notify(str(exc), title="Not written", severity="error")
             return
         self.notify(f"Wrote {target.relative_to(project.root)}")
