@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
+from deliverables.paths import repo_file
 from deliverables.statuses import GATE_OUTCOMES, PASSING
 from deliverables.store import format_time
 
@@ -586,6 +587,7 @@ def write_report(
     from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
+    repo_file(project.root, path.relative_to(project.root), what="the gate report")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, render_report(project, reviewed))
     if not commit:

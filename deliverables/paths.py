@@ -116,3 +116,10 @@ def create_file(root: Path, relative: str | Path, text: str, *, what: str = "doc
             f"{relative} already exists: phasegate never overwrites a document"
         ) from None
     return target
+
+
+def repo_file(root: Path, relative: str | Path, *, what: str = "document") -> Path:
+    """`root / relative`, a file phasegate itself places in the repository (a report, a log),
+    once `inside_repo` has made sure a symlinked folder does not carry it elsewhere."""
+    inside_repo(root, relative, what=what)
+    return Path(root) / relative
