@@ -251,3 +251,20 @@ def test_no_tracker_write_stores_a_control_character(tmp_path, field, text):
         assert project.item_state("1.1.1").status == "todo"
     finally:
         project.close()
+
+
+def test_an_adr_file_written_elsewhere_is_listed_as_printable_text(tmp_path):
+    from deliverables.documents import adrs
+
+    project, _ = Project.init(tmp_path / "solution", clock=fixed_clock)
+    try:
+        folder = project.root / "docs" / "adr"
+        folder.mkdir(parents=True)
+        (folder / "0001-x.md").write_text(
+            "# 1. Use \x1b]52;c;aGk=\x07Iceberg\n\n- Status: accepted\x1b[2J\n", encoding="utf-8"
+        )
+        (adr,) = adrs(project)
+        assert adr.title.isprintable() and "Iceberg" in adr.title
+        assert adr.status.isprintable() and adr.status.startswith("accepted")
+    finally:
+        project.close()
