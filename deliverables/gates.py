@@ -27,6 +27,7 @@ from deliverables.identity import display_name, same_person
 from deliverables.paths import repo_file
 from deliverables.statuses import GATE_OUTCOMES, PASSING
 from deliverables.store import format_time
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -436,7 +437,9 @@ def approve_waiver(project: Project, waiver_id: int) -> Waiver:
 
 def request_gate(project: Project, phase_id: str, reviewers: list[str]) -> GateRequest:
     phase = _phase(project, phase_id)
-    names = [r.strip() for r in reviewers if r.strip()]
+    names = [
+        check_text(r, "a reviewer", error=TrackerError).strip() for r in reviewers if r.strip()
+    ]
     if not names:
         raise TrackerError("name at least one reviewer (--reviewer 'Name <email>')")
     if open_request(project, phase.id) is not None:
