@@ -67,6 +67,13 @@ def test_terminal_safe_text_has_only_printable_characters(text):
 
 
 @pytest.mark.parametrize(
+    "text", ["naïve café", "a\u00a0b", "wide\u3000space", "emoji 👨‍👩‍👧", "中文", "tab\there"]
+)
+def test_terminal_safe_leaves_ordinary_text_as_it_is(text):
+    assert terminal_safe(text, multiline=True) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "<img src=x onerror=alert(1)>",
