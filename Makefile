@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 DEMO   ?= .demo/retail-events
-PKGS   := phases deliverables pipelines tui
+PKGS   := phases deliverables pipelines tui cli
 
 .PHONY: run test coverage-report coverage-check setup setup-dev lint bench lock clean
 

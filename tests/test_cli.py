@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PHASEGATE = [sys.executable, "-m", "tui"]
+PHASEGATE = [sys.executable, "-m", "cli"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -147,7 +147,6 @@ def test_export_writes_markdown_to_a_file_or_stdout(made, tmp_path):
     ("args", "message"),
     [
         (("item", "set", "9.9.9", "--status", "done"), "unknown checklist item '9.9.9'"),
-        (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
         (("item", "set", "1.1.1", "--due", "tomorrow"), "due date 'tomorrow' is not YYYY-MM-DD"),
         (("item", "set", "1.1.1", "--status", "n/a"), "needs a reason"),
         (
@@ -171,6 +170,70 @@ def test_usage_errors_exit_2(made):
     assert run("-C", str(made), "item", "set", "1.1.1").returncode == 2
     assert run("-C", str(made), "frobnicate").returncode == 2
     assert run("-C", str(made), "item").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
+        (("item", "set", "1.1.1", "--status", ""), "unknown item status ''"),
+        (("item", "set", "1.1.1", "--status", "approved"), "unknown item status 'approved'"),
+        (("deliverable", "set", "D1.1", "--status", "done"), "unknown deliverable status 'done'"),
+        (("deliverable", "set", "D1.1", "--status", "in revue"), "status 'in revue'"),
+        (("prompt", "outcome", "--status", "great"), "invalid choice: 'GREAT'"),
+    ],
+)
+def test_an_invalid_status_is_a_usage_error(made, args, message):
+    before = _digest(made)
+    result = run("-C", str(made), *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert _digest(made) == before
+
+
+@pytest.mark.parametrize(
+    ("spelling", "stored"),
+    [
+        ("done", "done"),
+        ("DONE", "done"),
+        ("n/a", "not_applicable"),
+        ("not applicable", "not_applicable"),
+        ("Blocked", "blocked"),
+        ("to-do", "todo"),
+    ],
+)
+def test_every_accepted_spelling_of_a_status_still_works(made, spelling, stored):
+    args = ["-C", str(made), "item", "set", "1.1.3", "--status", spelling]
+    if stored in ("not_applicable", "blocked"):
+        args += ["--reason", "r"]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(run("-C", str(made), "status", "--json").stdout)
+    assert doc["phases"][0]["sub_phases"][0]["items"][2]["status"] == stored
+
+
+def test_version_and_shell_completion(made):
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"phasegate {version('phasegate')}")
+    out = Path(tempfile.mkdtemp()) / "completions"
+    for line, expected in (
+        ("phasegate ga", {"gate"}),
+        ("phasegate gate s", {"status"}),
+        ("phasegate item set 1.1.1 --st", {"--status"}),
+    ):
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "_ARGCOMPLETE": "1",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+        }
+        done = subprocess.run([*PHASEGATE], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert set(out.read_text().split()) == expected
 
 
 def test_outside_a_project_and_missing_folders(tmp_path):

@@ -1,5 +1,5 @@
-"""Start-up stays light: the TUI never pays for Spark, GX, Airflow, Iceberg or pandas, and
-the domain packages never import Textual."""
+"""Start-up stays light: the TUI and the CLI never pay for Spark, GX, Airflow, Iceberg or pandas,
+the CLI never pays for Textual, and the domain packages never import Textual, the TUI or the CLI."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_domain_packages_never_import_textual():
                 elif isinstance(node, ast.ImportFrom) and node.module:
                     names = [node.module]
                 for name in names:
-                    assert not name.startswith(("textual", "rich", "tui")), f"{path} imports {name}"
+                    assert name.split(".")[0] not in ("textual", "rich", "tui", "cli"), (
+                        f"{path} imports {name}"
+                    )
 
 
 def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
@@ -55,6 +57,28 @@ def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_cli_starts_without_textual_or_heavy_modules(demo):
+    """`phasegate status` loads neither the TUI (Textual, Rich) nor the engines; `open` alone
+    imports the TUI, lazily."""
+    code = "\n".join(
+        [
+            "import contextlib, io, sys",
+            "from cli.main import main",
+            "with contextlib.redirect_stdout(io.StringIO()):",
+            f"    code = main(['-C', {str(demo.root)!r}, 'status'])",
+            "loaded = {m.split('.')[0] for m in sys.modules}",
+            "heavy = {'textual', 'rich', 'tui', 'pyspark', 'great_expectations', 'airflow',"
+            " 'pyiceberg', 'pandas'}",
+            "print(code, sorted(loaded & heavy))",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 []"
 
 
 HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas")

@@ -140,7 +140,7 @@ def test_status_json_reads_an_old_tracker(tmp_path, version):
     rows = fixture_rows(version)
     root = open_old(tmp_path, version)
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "-C", str(root), "status", "--json"],
+        [sys.executable, "-m", "cli", "-C", str(root), "status", "--json"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

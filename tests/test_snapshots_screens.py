@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pipelines.prompts import Prompt, log_prompt
+from pipelines.prompt_trail import Prompt, log_prompt
 from tests.test_tui_keys import store_run
 from tui.app import PhasegateApp
 from tui.widgets import VimTable

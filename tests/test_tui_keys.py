@@ -13,7 +13,7 @@ from deliverables.day import standup
 from deliverables.gates import request_gate, request_waiver, waivers
 from tests.conftest import NOW, fixed_clock
 from tui.app import PhasegateApp
-from tui.prompts import ChoicePrompt, TextPrompt
+from tui.dialogs import ChoicePrompt, TextPrompt
 from tui.widgets import VimTable
 
 SIZE = (150, 45)

@@ -216,7 +216,7 @@ def test_the_ddl_check_parses_for_real(tmp_path):
 
 
 def test_the_cli_runs_the_same_engine(tmp_path, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
     root = str(project.root)
@@ -241,7 +241,7 @@ def test_the_cli_runs_the_same_engine(tmp_path, capsys):
 
 
 def test_a_spec_error_stops_the_run_with_file_and_line(tmp_path, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
     (project.root / "pipelines" / "alpha.yaml").write_text(

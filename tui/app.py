@@ -29,7 +29,7 @@ class PhasegateApp(App):
         "deliverables": lambda: _screen("tui.screens.register", "DeliverablesScreen"),
         "report": lambda: _screen("tui.screens.report", "ReportScreen"),
         "pipelines": lambda: _screen("tui.screens.pipelines", "PipelinesScreen"),
-        "prompts": lambda: _screen("tui.screens.prompts", "PromptsScreen"),
+        "prompts": lambda: _screen("tui.screens.prompt_trail", "PromptTrailScreen"),
         "validation": lambda: _screen("tui.screens.validation", "ValidationScreen"),
         "today": lambda: _screen("tui.screens.today", "TodayScreen"),
         "gates": lambda: _screen("tui.screens.gates", "GatesScreen"),

@@ -7,8 +7,9 @@ from datetime import date
 from rich.text import Text
 
 from deliverables.identity import display_name
-from deliverables.project import STATUS_LABELS
-from deliverables.store import parse_time
+from deliverables.statuses import CRITERION_MARKS as MARKS_OF_CRITERIA
+from deliverables.statuses import STATUS_LABELS
+from deliverables.templating import local_time, progress_bar
 
 ITEM_GLYPHS = {
     "todo": ("☐", ""),
@@ -43,16 +44,17 @@ def item_mark(status: str) -> Text:
 
 
 def bar(fraction: float, width: int = 20) -> Text:
-    filled = round(max(0.0, min(1.0, fraction)) * width)
-    text = Text("█" * filled, style="green" if fraction >= 1 else "cyan")
-    text.append("░" * (width - filled), style="dim")
+    cells = progress_bar(fraction, width)  # the reports' and the CLI's bar, coloured
+    filled = cells.count("█")
+    text = Text(cells[:filled], style="green" if fraction >= 1 else "cyan")
+    text.append(cells[filled:], style="dim")
     text.append(f" {fraction:4.0%}")
     return text
 
 
 def when(iso: str) -> str:
-    """An event time in local time, compact."""
-    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    """An event time in local time, compact (as in the reports)."""
+    return local_time(iso)
 
 
 def due_text(due: str | None, today: date, compact: bool = False) -> Text:
@@ -99,11 +101,9 @@ def short_name(actor: str | None) -> str:
 
 
 # A gate criterion's status, and a gate's outcome, on screen.
+CRITERION_STYLES = {"met": "green", "waived": "yellow", "unmet": "red", "pending": "cyan"}
 CRITERION_MARKS = {
-    "met": ("✔", "green"),
-    "waived": ("≈", "yellow"),
-    "unmet": ("✘", "red"),
-    "pending": ("…", "cyan"),
+    status: (mark, CRITERION_STYLES[status]) for status, mark in MARKS_OF_CRITERIA.items()
 }
 GATE_OUTCOME_STYLES = {
     "passed": "bold green",

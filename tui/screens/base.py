@@ -8,7 +8,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
-from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
+from deliverables.project import parse_due
+from deliverables.statuses import DELIVERABLE_FLOW, STATUS_LABELS
 
 
 class ProjectScreen(Screen):
@@ -59,7 +60,7 @@ class ProjectScreen(Screen):
     # --- prompts shared by the item and deliverable actions -------------------------------------
 
     def prompt_item_field(self, item_id: str, field: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         state = self.project.item_state(item_id)
         if field == "owner":
@@ -106,7 +107,7 @@ class ProjectScreen(Screen):
         self.app.push_screen(TextPrompt(title, value, hint, check), save)
 
     def prompt_deliverable_owner(self, deliverable_id: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         state = self.project.deliverable_state(deliverable_id)
 
@@ -123,7 +124,7 @@ class ProjectScreen(Screen):
         )
 
     def prompt_deliverable_status(self, deliverable_id: str) -> None:
-        from tui.prompts import ChoicePrompt
+        from tui.dialogs import ChoicePrompt
 
         status = self.project.deliverable_state(deliverable_id).status
         choices = [(s, f"{STATUS_LABELS[s]}") for s in DELIVERABLE_FLOW[status]]
@@ -144,7 +145,7 @@ class ProjectScreen(Screen):
         )
 
     def prompt_deliverable_reason(self, deliverable_id: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         def save(text: str | None) -> None:
             if text is not None:
