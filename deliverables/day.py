@@ -21,6 +21,7 @@ from deliverables.gates import (
     open_request,
 )
 from deliverables.identity import display_name, possessive, same_person
+from deliverables.paths import repo_file
 from deliverables.store import Event, format_time, parse_time
 from phases.text import check_text
 
@@ -172,7 +173,7 @@ def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
 
 def standup_path(project: Project, day: date) -> Path:
     """Where a day's markdown goes (`phasegate today -o`, the Today screen's export)."""
-    return project.root / "docs" / "standups" / f"{day.isoformat()}.md"
+    return repo_file(project.root, f"docs/standups/{day.isoformat()}.md", what="the day's note")
 
 
 def render_day(project: Project, day: Day) -> str:

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
+from deliverables.paths import repo_file
 from deliverables.statuses import GATE_OUTCOMES, PASSING
 from deliverables.store import format_time
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -435,7 +437,9 @@ def approve_waiver(project: Project, waiver_id: int) -> Waiver:
 
 def request_gate(project: Project, phase_id: str, reviewers: list[str]) -> GateRequest:
     phase = _phase(project, phase_id)
-    names = [r.strip() for r in reviewers if r.strip()]
+    names = [
+        check_text(r, "a reviewer", error=TrackerError).strip() for r in reviewers if r.strip()
+    ]
     if not names:
         raise TrackerError("name at least one reviewer (--reviewer 'Name <email>')")
     if open_request(project, phase.id) is not None:
@@ -586,6 +590,7 @@ def write_report(
     from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
+    repo_file(project.root, path.relative_to(project.root), what="the gate report")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, render_report(project, reviewed))
     if not commit:

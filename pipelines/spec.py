@@ -51,6 +51,8 @@ METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 _OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}\Z")
+# Reader options that name what to read: they would bypass source.path's checks.
+_PATH_OPTIONS = frozenset(("path", "paths", "basepath"))
 _DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
 
 
@@ -248,6 +250,12 @@ class _Reader:
                 key = doc.key(key_node, "source.options")
                 if not _OPTION_KEY.match(key):
                     raise doc.fail(key_node, f"source.options.{key}", "not a reader option name")
+                if key.lower() in _PATH_OPTIONS:  # would read past source.path's checks
+                    raise doc.fail(
+                        key_node,
+                        f"source.options.{key}",
+                        "names files to read; put the location in source.path",
+                    )
                 value = self.plain_scalar(value_node, f"source.options.{key}")
                 options.append((key, value))
         sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None
@@ -588,9 +596,9 @@ class _Reader:
         if not allow_glob and re.search(r"[*?\[]", text):
             raise self.doc.fail(node, where, "a single file, not a pattern")
         try:
-            local_or_remote(self.root, text, what=repr(text), allow_remote=allow_uri)
+            local_or_remote(self.root, text, what="", allow_remote=allow_uri)
         except OutsideRepo as exc:
-            raise self.doc.fail(node, where, str(exc).replace(f"{text!r} ", "", 1)) from None
+            raise self.doc.fail(node, where, str(exc)) from None
         return text
 
 

@@ -93,9 +93,10 @@ def finish_phase_1(root: Path) -> None:
 def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     finish_phase_1(solution)
     pending = pg("gate", "status", "1", "--json", cwd=solution)
-    assert pending.returncode == 1  # the gate does not pass (yet): exit 1, for CI
+    assert pending.returncode == 1  # a gate that does not pass: CI can test the exit code
     status = json.loads(pending.stdout)
-    assert status["phase"] == "1" and status["outcome"] == "pending" and not status["passes"]
+    assert (status["document"], status["phase"], status["outcome"]) == ("gate", "1", "pending")
+    assert status["passes"] is False
     assert status["blockers"] == ["G1.3: no review requested yet (`phasegate gate request`)"]
     assert {c["id"]: c["status"] for c in status["criteria"]} == {
         "G1.1": "met",
@@ -121,7 +122,8 @@ def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     assert decided.strip() == "Phase 1: rejected by you — The BRD lacks the SLAs"
     ok("gate", "decide", "1", "conditions", "--comment", "Add SLAs", cwd=solution, user=REVIEWER)
     decided = json.loads(ok("gate", "status", "1", "--json", cwd=solution))
-    assert decided["outcome"] == "passed" and decided["blockers"] == [] and decided["passes"]
+    assert decided["outcome"] == "passed" and decided["passes"] is True
+    assert decided["blockers"] == []
     reviewed = pg("gate", "review", "1", "--commit", cwd=solution)
     assert reviewed.returncode == 0, reviewed.stderr
     assert reviewed.stdout.startswith("Gate review 1 of phase 1: passed")
@@ -131,13 +133,15 @@ def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     corrected = ok("gate", "review", "1", "--corrects", "1", cwd=solution)
     assert corrected.startswith("Gate review 2 of phase 1: passed")
     assert "no gate review 7" in refused("gate", "review", "1", "--corrects", "7", cwd=solution)
-    history = json.loads(ok("gate", "history", "--json", cwd=solution))["reviews"]
+    history = json.loads(ok("gate", "history", "--json", cwd=solution))
+    assert history["document"] == "gate_reviews"
+    history = history["reviews"]
     assert [(r["id"], r["phase"], r["outcome"], r["corrects"]) for r in history] == [
         (1, "1", "passed", None),
         (2, "1", "passed", 1),
     ]
     assert history[0]["git_commit"] == git(solution, "rev-parse", "HEAD~1")
-    assert history[0]["git_dirty"] is False  # phasegate's own state changed; the solution did not
+    assert history[0]["git_dirty"] == 0  # phasegate's own state changed; the solution did not
     decisions = history[1]["record"]["decisions"]
     assert [(d["reviewer"], d["decision"]) for d in decisions] == [
         (REVIEWER, "reject"),
@@ -183,8 +187,9 @@ def test_waivers_request_approve_list_and_json(solution):
     approved = ok("waiver", "approve", "1", cwd=solution, user=REVIEWER)
     assert approved.strip() == "Waiver 1 for G2.0 approved; it counts until 2099-12-31"
     assert "already approved" in refused("waiver", "approve", "1", cwd=solution, user=ENGINEER)
-    listed = json.loads(ok("waiver", "list", "--json", cwd=solution))["waivers"]
-    assert [(w["id"], w["target"], w["state"], w["approver"]) for w in listed] == [
+    listed = json.loads(ok("waiver", "list", "--json", cwd=solution))
+    assert listed["document"] == "waivers"
+    assert [(w["id"], w["target"], w["state"], w["approver"]) for w in listed["waivers"]] == [
         (1, "G2.0", "active", REVIEWER)
     ]
     line = ok("waiver", "list", cwd=solution).strip()
@@ -209,8 +214,8 @@ def test_an_expired_waiver_shows_in_the_day_view(solution):
         f"waiver 1 for G2.0 (expired {expired}: no longer counts)" in waivers
         and "design signed off early" in waivers
     )
-    listed = json.loads(ok("waiver", "list", "--json", cwd=solution))["waivers"]
-    assert listed[0]["state"] == "expired"
+    listed = json.loads(ok("waiver", "list", "--json", cwd=solution))
+    assert listed["waivers"][0]["state"] == "expired"
 
 
 # --- the day and stand-ups -------------------------------------------------------------------------
@@ -330,9 +335,11 @@ def test_prompt_new_log_and_outcome(with_pipelines):
         (("prompt", "outcome", "x.md"), "no prompt 'x.md'"),
     ):
         assert message in refused(*args, cwd=root), args
-    # an invalid --status is a usage error (exit 2), as argparse's own
-    wrong = pg("prompt", "outcome", "--status", "GREAT", cwd=root)
-    assert wrong.returncode == 2 and "invalid choice: 'GREAT'" in wrong.stderr
+
+
+def test_prompt_outcome_with_an_unknown_status_is_a_usage_error(with_pipelines):
+    result = pg("prompt", "outcome", "--status", "GREAT", cwd=with_pipelines)
+    assert result.returncode == 2 and "invalid choice: 'GREAT'" in result.stderr
 
 
 def test_prompt_outcome_before_any_prompt_is_refused(with_pipelines):

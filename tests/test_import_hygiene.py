@@ -134,7 +134,7 @@ COMMANDS = [
     ("deliverable", "facts"),
     ("adr", "new", "Use Iceberg"),
     ("adr", "list"),
-    ("gate", "status", "1", "--json"),
+    ("gate", "status", "2", "--json"),  # exit 1: the gate does not pass (checked below)
     ("gate", "history"),
     ("waiver", "request", "G2.0", "--reason", "r", "--expires", "2099-01-01"),
     ("waiver", "list", "--json"),
