@@ -107,6 +107,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
+    from deliverables.templating import local_time
+
     project = open_project(args)
     if args.json:
         print_json(runs_document(project, args.limit))
@@ -116,8 +118,7 @@ def _runs(args: argparse.Namespace) -> int:
         print("no validation runs yet: `phasegate validate` runs the static tier")
     for r in runs:
         print(
-            f"{r.id:>4}  {r.started_at[:16].replace('T', ' ')}  {r.tier:<6}  "
-            f"{r.status:<9}  {r.summary or ''}"
+            f"{r.id:>4}  {local_time(r.started_at)}  {r.tier:<6}  {r.status:<9}  {r.summary or ''}"
         )
     return 0
 
