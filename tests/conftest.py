@@ -15,6 +15,8 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 os.environ["PHASEGATE_USER"] = "Test Engineer <test@example.com>"
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-cache-")
+# the TUI's config.toml (keymap, theme) is the user's: tests read and write their own
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-config-")
 
 from deliverables import Project  # noqa: E402
 from deliverables.demo import create_demo  # noqa: E402
