@@ -253,6 +253,9 @@ async def test_slash_without_a_table_in_focus_explains(demo):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")  # the report: markdown, no table
         await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current_mode == "report"
         await pilot.press("slash")
         await pilot.pause()
         assert any("/ filters a table or a log" in m for m in _messages(app))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +97,7 @@ _TABLE = re.compile(r"(?m)^[ \t]*\[")
 def save_theme(path: Path, theme: str) -> str | None:
     """Writes `theme = "<theme>"` into the file, keeping every other line (comments too).
     Returns a message when it cannot, e.g. the file does not parse (it is left as it is)."""
+    import tempfile
     import tomllib
 
     try:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 
 class KeyBar(Static):
+    auto_links = False  # no links in it: Textual would restyle every segment
     COMPONENT_CLASSES = {"keybar--key", "keybar--description"}
     DEFAULT_CSS = """
     KeyBar {

@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 
@@ -82,6 +82,8 @@ class VimTable(DataTable):
 class LogPanel(Static):
     """Lines of text (an activity log): one Static renders them ~10x faster than a table."""
 
+    auto_links = False  # no links in it: Textual would restyle every segment of every line
+
     def __init__(self, *, wrap: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.wrap = wrap
@@ -149,6 +151,8 @@ class FilterBar(Horizontal):
     """
 
     def compose(self):
+        from textual.widgets import Input, Label  # the Input is imported on first use of `/`
+
         yield Label("/", id="filter-label")
         yield Input(
             placeholder="filter rows: type, enter keeps it, escape clears", id="filter-input"

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Label
 from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
 from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
 from tui.widgets import FilterBar
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
+
+# each screen's own CSS, read when the screen is first shown (tui/phasegate.tcss: the shared part)
+STYLES = Path(__file__).resolve().parents[1] / "styles"
 
 
 class ProjectScreen(Screen):
@@ -57,6 +64,8 @@ class ProjectScreen(Screen):
         self._filtered = target
         if not self.query(FilterBar):  # made on first use: start-up composes less
             await self.mount(FilterBar())
+        from textual.widgets import Input
+
         bar = self._filter_bar()
         bar.add_class("-shown")
         field = bar.query_one(Input)
@@ -74,6 +83,8 @@ class ProjectScreen(Screen):
         target.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        from textual.widgets import Label
+
         if event.input.id == "filter-input" and self._filtered is not None:
             event.stop()
             shown, total = self._filtered.filter_rows(event.value)  # type: ignore[attr-defined]

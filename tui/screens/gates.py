@@ -20,13 +20,14 @@ from deliverables.gates import (
 from deliverables.identity import display_name
 from tui.format import CRITERION_MARKS, GATE_OUTCOME_STYLES, status_text, tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 MARKS, OUTCOME_STYLES = CRITERION_MARKS, GATE_OUTCOME_STYLES
 
 
 class GatesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "gates.tcss"
     AUTO_FOCUS = "#gate-phases"
     BINDINGS = [
         Binding("o", "request", "Request review", id="gates.request"),

@@ -11,7 +11,7 @@ from textual.widgets import Header, Label, Static
 from deliverables.metrics import metrics
 from tui.format import GATE_OUTCOME_STYLES, tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
@@ -19,6 +19,7 @@ OUTCOME_STYLES = GATE_OUTCOME_STYLES
 
 
 class MetricsScreen(ProjectScreen):
+    CSS_PATH = STYLES / "metrics.tcss"
     AUTO_FOCUS = "#metric-phases"
 
     def compose(self) -> ComposeResult:

@@ -15,13 +15,14 @@ from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
 from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, tone, when, who
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 ITEM_TEXT_WIDTH = 56
 
 
 class PhaseScreen(ProjectScreen):
+    CSS_PATH = STYLES / "phase.tcss"
     AUTO_FOCUS = "#checklist"
     BINDINGS = [
         Binding("space", "toggle", "Done/undo", id="phase.toggle"),

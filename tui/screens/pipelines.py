@@ -12,7 +12,7 @@ from textual.widgets import Header, Static
 
 from tui.format import tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 STATE_STYLES = {
@@ -30,6 +30,7 @@ STATE_STYLES = {
 
 
 class PipelinesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "pipelines.tcss"
     AUTO_FOCUS = "#pipelines"
     BINDINGS = [
         Binding("a", "apply", "Generate", id="pipelines.apply"),

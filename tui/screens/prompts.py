@@ -10,11 +10,12 @@ from textual.widgets import Header, Static
 
 from tui.format import tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 
 class PromptsScreen(ProjectScreen):
+    CSS_PATH = STYLES / "pipelines.tcss"
     AUTO_FOCUS = "#prompts"
     BINDINGS = [Binding("c", "copy", "Copy prompt", id="prompts.copy")]
 

@@ -11,13 +11,14 @@ from textual.widgets import Header, Label, Select
 from deliverables.project import DELIVERABLE_STATUSES, STATUS_LABELS
 from tui.format import status_text, when, who
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 NOBODY = "__nobody__"
 
 
 class DeliverablesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "register.tcss"
     AUTO_FOCUS = "#register"
     BINDINGS = [
         Binding("s", "step(True)", "Status ▶", id="deliverables.step_forward"),

@@ -13,13 +13,14 @@ from textual.widgets import Header, Markdown
 
 from deliverables.report import render_status_report, write_atomically
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 
 REPORTS_DIR = Path("docs") / "reports"
 _SECTION = re.compile(r"(?m)^(?=#{2,3} )")
 
 
 class ReportScreen(ProjectScreen):
+    CSS_PATH = STYLES / "report.tcss"
     AUTO_FOCUS = "#report-scroll"
     BINDINGS = [
         Binding("w", "write", "Write file", id="report.write"),

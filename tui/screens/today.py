@@ -15,11 +15,12 @@ from deliverables.identity import display_name, possessive
 from deliverables.report import describe_event
 from tui.format import status_text, tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import LogPanel, VimTable
 
 
 class TodayScreen(ProjectScreen):
+    CSS_PATH = STYLES / "today.tcss"
     AUTO_FOCUS = "#day-mine"
     BINDINGS = [
         Binding("y", "standup('yesterday')", "Stand-up: yesterday", id="today.standup_yesterday"),

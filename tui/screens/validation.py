@@ -26,7 +26,7 @@ from deliverables.validations import FAILING, latest_results
 from pipelines.validation.protocol import STEPS
 from tui.format import tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 OUTCOME_STYLES = {
@@ -56,6 +56,7 @@ class ActiveRun:
 
 
 class ValidationScreen(ProjectScreen):
+    CSS_PATH = STYLES / "validation.tcss"
     AUTO_FOCUS = "#val-pipelines"
     BINDINGS = [
         Binding("s", "run('static')", "Static checks", id="validation.static"),
