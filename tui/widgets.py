@@ -117,6 +117,8 @@ class LogPanel(Static):
         )
         if not self.wrap:
             text.no_wrap, text.overflow = True, "ellipsis"
+            # one line per entry: its height is known, so Textual need not render it to measure
+            self.styles.height = max(1, len(text.plain.splitlines()))
         self.update(text)
         return len(shown)
 
