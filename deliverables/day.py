@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
@@ -21,6 +22,7 @@ from deliverables.gates import (
 )
 from deliverables.identity import display_name, possessive, same_person
 from deliverables.store import Event, format_time, parse_time
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -140,6 +142,8 @@ def save_standup(
     }
     if not any(parts.values()):
         raise TrackerError("a stand-up note needs at least one of yesterday, today, blockers")
+    for name, text in parts.items():
+        check_text(text, f"the stand-up's {name}", multiline=True, error=TrackerError)
     project.tracker.execute(
         "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -166,9 +170,14 @@ def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
     return [(row[0], Standup(*(value or "" for value in row[1:]))) for row in rows]
 
 
+def standup_path(project: Project, day: date) -> Path:
+    """Where a day's markdown goes (`phasegate today -o`, the Today screen's export)."""
+    return project.root / "docs" / "standups" / f"{day.isoformat()}.md"
+
+
 def render_day(project: Project, day: Day) -> str:
     """The day as markdown (what `phasegate today` prints and `--export` writes)."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     return render_template(
         "day.md.j2",

@@ -7,12 +7,11 @@ environment is being set up, development is being planned. Every change goes thr
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from deliverables import git
 from deliverables.day import record_session, save_standup
 from deliverables.errors import TrackerError
 from deliverables.gates import approve_waiver, decide, record_review, request_gate, request_waiver
@@ -49,9 +48,7 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     if not (root / ".git").exists():
         # its own repository even inside another one: the demo's commit must land in the demo
         root.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["git", "init", "--quiet", str(root)], check=True, capture_output=True, timeout=30
-        )
+        git.init(root)
     project, _ = Project.init(root, clock=timeline, actor=ANA)
     _commit_readme(root, start)
     today = now.date()
@@ -220,21 +217,12 @@ def _commit_readme(root: Path, when: datetime) -> None:
     specs.mkdir(exist_ok=True)
     for spec in sorted(DEMO_PIPELINES.glob("*.yaml")):
         (specs / spec.name).write_text(spec.read_text())
-    identity = ["-c", "user.name=Ana Ruiz", "-c", "user.email=ana.ruiz@example.com"]
-    for args in (
-        ["add", "README.md", ".phasegate/.gitignore", "pipelines"],
-        ["commit", "--quiet", "-m", "Start the retail events platform"],
-    ):
-        subprocess.run(
-            ["git", *identity, *args],
-            cwd=root,
-            check=True,
-            capture_output=True,
-            timeout=30,
-            # dated when the demo's story starts: the same clock gives the same commit
-            env={
-                **os.environ,
-                "GIT_AUTHOR_DATE": when.isoformat(),
-                "GIT_COMMITTER_DATE": when.isoformat(),
-            },
-        )
+    git.commit_paths(
+        root,
+        ["README.md", ".phasegate/.gitignore", "pipelines"],
+        "Start the retail events platform",
+        name="Ana Ruiz",
+        email="ana.ruiz@example.com",
+        # dated when the demo's story starts: the same clock gives the same commit
+        date=when.isoformat(),
+    )

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
-from deliverables.gitfacts import PathFacts, path_facts
+from deliverables.git import PathFacts, path_facts
 from deliverables.identity import display_name
+from deliverables.paths import create_file, inside_repo
+from phases.text import check_text, md_unescape
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 ADR_DIR = "docs/adr"
 ADR_DELIVERABLE = "D2.5"
 ADR_STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded")
-_ADR_NAME = re.compile(r"^(\d{4})-.*\.md$")
+_ADR_NAME = re.compile(r"([0-9]{4})-.*\.md\Z")
 _STATUS_LINE = re.compile(r"^- Status: (.*)$", re.M)
 
 
@@ -35,6 +37,17 @@ class DocumentFacts:
     suggestions: tuple[str, ...]
 
 
+def git_summary(facts: PathFacts) -> str | None:
+    """What git knows of a document in one line, the same in the CLI and the TUI:
+    `3f2a9c1e0b 2026-11-20 by Ana Ruiz · uncommitted changes`, `not committed yet`, or None when
+    there is no file."""
+    if facts.last_commit:
+        return f"{facts.last_commit} {facts.date} by {display_name(facts.author)}" + (
+            " · uncommitted changes" if facts.uncommitted else ""
+        )
+    return "not committed yet" if facts.exists else None
+
+
 def document_path(project: Project, deliverable: Deliverable) -> str:
     path = project.deliverable_path(deliverable)
     return path + "README.md" if path.endswith("/") else path
@@ -43,11 +56,11 @@ def document_path(project: Project, deliverable: Deliverable) -> str:
 def create_document(project: Project, deliverable_id: str) -> Path:
     """Renders the deliverable's template to its path; refuses to touch an existing file.
     A missing deliverable becomes a draft."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     deliverable = project.deliverable(deliverable_id)
     relative = document_path(project, deliverable)
-    target = project.root / relative
+    target = inside_repo(project.root, relative, what=f"{deliverable.id}'s document")
     if target.exists():
         raise TrackerError(f"{relative} already exists: phasegate never overwrites a document")
     phase = project.model.phase(deliverable.phase_id)
@@ -65,17 +78,10 @@ def create_document(project: Project, deliverable_id: str) -> Path:
             "author": display_name(project.tracker.actor),
         },
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with target.open("x", encoding="utf-8") as handle:  # "x": never over a file that appeared
-            handle.write(text)
-    except FileExistsError:
-        raise TrackerError(
-            f"{relative} already exists: phasegate never overwrites a document"
-        ) from None
+    create_file(project.root, relative, text, what=f"{deliverable.id}'s document")
     if state.status == "missing":
         project.set_deliverable(deliverable.id, status="draft")
-    return target
+    return project.root / relative
 
 
 def _has_template(deliverable_id: str) -> bool:
@@ -132,22 +138,23 @@ class Adr:
 
 
 def adrs(project: Project) -> list[Adr]:
-    folder = project.root / ADR_DIR
+    folder = inside_repo(project.root, ADR_DIR, what=ADR_DIR)
     found = []
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         match = _ADR_NAME.match(path.name)
         if not match:
             continue
+        inside_repo(project.root, f"{ADR_DIR}/{path.name}", what="ADR file")  # not a link out
         text = path.read_text(encoding="utf-8", errors="replace")
         heading = next((line for line in text.splitlines() if line.startswith("# ")), "# ")
-        title = heading[2:].split(". ", 1)[-1].strip()
+        title = md_unescape(heading[2:].split(". ", 1)[-1].strip())
         status = _STATUS_LINE.search(text)
         found.append(
             Adr(
                 int(match.group(1)),
                 title,
                 status.group(1).strip() if status else "unknown",
-                str(path.relative_to(project.root)),
+                f"{ADR_DIR}/{path.name}",
             )
         )
     return found
@@ -155,18 +162,17 @@ def adrs(project: Project) -> list[Adr]:
 
 def new_adr(project: Project, title: str) -> Path:
     """docs/adr/NNNN-<slug>.md in MADR form, status proposed; D2.5 becomes a draft if missing."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
     from phases.model import slugify
 
-    title = " ".join(title.split())
+    title = " ".join(check_text(title, "the ADR title", error=TrackerError).split())
     if not title:
         raise TrackerError(
             'an ADR needs a title, e.g. phasegate adr new "Use Iceberg\'s JDBC catalog"'
         )
     number = max((a.number for a in adrs(project)), default=0) + 1
     slug = slugify(title)[:60].strip("-") or "decision"
-    target = project.root / ADR_DIR / f"{number:04d}-{slug}.md"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    relative = f"{ADR_DIR}/{number:04d}-{slug}.md"
     text = render_template(
         "adr.md.j2",
         {
@@ -176,11 +182,10 @@ def new_adr(project: Project, title: str) -> Path:
             "author": display_name(project.tracker.actor),
         },
     )
-    with target.open("x", encoding="utf-8") as handle:
-        handle.write(text)
+    create_file(project.root, relative, text, what="the ADR")
     if project.deliverable_state(ADR_DELIVERABLE).status == "missing":
         project.set_deliverable(ADR_DELIVERABLE, status="draft")
-    return target
+    return project.root / relative
 
 
 def set_adr_status(
@@ -202,7 +207,7 @@ def set_adr_status(
         raise TrackerError("--by goes with the status superseded")
     else:
         line = status
-    path = project.root / records[number].path
+    path = inside_repo(project.root, records[number].path, what=f"ADR {number}")
     text = path.read_text(encoding="utf-8")
     if not _STATUS_LINE.search(text):
         raise TrackerError(f"{records[number].path} has no '- Status:' line to update")

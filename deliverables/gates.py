@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
+from deliverables.statuses import GATE_OUTCOMES, PASSING
 from deliverables.store import format_time
 
 if TYPE_CHECKING:
     from deliverables.project import Project
     from phases import Phase
+    from phases.model import GateCriterion
 
 DECISIONS = ("approve", "reject", "approve_with_conditions")
 DECISION_LABELS = {
@@ -36,8 +38,6 @@ DECISION_LABELS = {
     "reject": "rejected",
     "approve_with_conditions": "approved with conditions",
 }
-OUTCOMES = ("passed", "passed_with_waivers", "failed")
-PASSING = ("passed", "passed_with_waivers")
 EXPIRING_DAYS = 7  # the day view warns this long before a waiver expires
 
 
@@ -81,7 +81,7 @@ class GateRequest:
     reviewers: tuple[str, ...]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Criterion:
     id: str
     kind: str
@@ -222,20 +222,8 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
     context = GateContext(project, phase, items, delivs, counting, request, made)
     criteria = [_order(project, phase)] if phase.number > 1 else []
     for criterion in phase.gate:
-        check = CRITERIA.get(criterion.kind)
-        if check is None:  # a kind no code evaluates: a person must judge it at the review
-            criteria.append(
-                Criterion(
-                    criterion.id,
-                    criterion.kind,
-                    criterion.text,
-                    "pending",
-                    [],
-                    [f"no evaluator for '{criterion.kind}'"],
-                )
-            )
-        else:
-            criteria.append(check(criterion, context))
+        # the process model admits only the kinds of phases.model.GATE_KINDS, each evaluated here
+        criteria.append(CRITERIA[criterion.kind](criterion, context))
     for criterion in criteria:
         waiver = counting.get(criterion.id)
         if waiver is not None and criterion.status in ("unmet", "pending"):
@@ -266,13 +254,11 @@ def _validations(criterion, context: GateContext) -> Criterion:
 
     met, lines = validations_green(context.project, context.phase.id)
     blockers = [line for line in lines if ": passed" not in line]
-    return Criterion(
-        criterion.id, criterion.kind, criterion.text, "met" if met else "unmet", lines, blockers
-    )
+    return _judged(criterion, "met" if met else "unmet", evidence=lines, blockers=blockers)
 
 
-# Each gate-criterion kind of the process model and the function that evaluates it. A team's
-# own kind plugs in with `register_criterion`.
+# Each gate-criterion kind of the process model (phases.model.GATE_KINDS) and the function that
+# evaluates it; tests/test_gates.py checks that the two lists agree.
 CRITERIA: dict[str, Callable[[object, GateContext], Criterion]] = {
     "checklist_complete": lambda c, ctx: _checklist(c, ctx.phase, ctx.items, ctx.waivers),
     "deliverables_approved": lambda c, ctx: _deliverables(c, ctx.phase, ctx.deliverables),
@@ -281,25 +267,26 @@ CRITERIA: dict[str, Callable[[object, GateContext], Criterion]] = {
 }
 
 
-def register_criterion(kind: str, evaluate_: Callable[[object, GateContext], Criterion]) -> None:
-    CRITERIA[kind] = evaluate_
-
-
 def order_criterion(phase: Phase) -> str:
     return f"G{phase.id}.0"
 
 
 def _order(project: Project, phase: Phase) -> Criterion:
+    """G<N>.0: every earlier phase has passed. A phase's newest review is its verdict, as for
+    its status: a correction (a later review, failed) takes an earlier pass back."""
     earlier = [p for p in project.model.phases if p.number < phase.number]
-    passed = {r.phase for r in reviews(project) if r.outcome in PASSING}
+    newest: dict[str, Review] = {}
+    for recorded in reviews(project):  # by id: a later review supersedes the ones before
+        newest[recorded.phase] = recorded
+    passed = {p.id for p in earlier if p.id in newest and newest[p.id].outcome in PASSING}
     missing = [p for p in earlier if p.id not in passed]
     return Criterion(
-        order_criterion(phase),
-        "phase_order",
-        f"The phases before phase {phase.id} have passed",
-        "unmet" if missing else "met",
-        [f"phase {p.id} passed" for p in earlier if p.id in passed],
-        [f"phase {p.id} ({p.title}) has not passed its gate" for p in missing],
+        id=order_criterion(phase),
+        kind="phase_order",
+        text=f"The phases before phase {phase.id} have passed",
+        status="unmet" if missing else "met",
+        evidence=[f"phase {p.id} passed" for p in earlier if p.id in passed],
+        blockers=[f"phase {p.id} ({p.title}) has not passed its gate" for p in missing],
     )
 
 
@@ -323,14 +310,8 @@ def _checklist(criterion, phase: Phase, items: dict, counting: dict[str, Waiver]
         f"item {w.target} waived by waiver {w.id} until {w.expires}: {w.reason}" for w in waived
     ]
     status = "unmet" if open_items else ("waived" if waived else "met")
-    return Criterion(
-        criterion.id,
-        criterion.kind,
-        criterion.text,
-        status,
-        evidence,
-        open_items,
-        [w.id for w in waived],
+    return _judged(
+        criterion, status, evidence=evidence, blockers=open_items, waivers=[w.id for w in waived]
     )
 
 
@@ -346,25 +327,13 @@ def _deliverables(criterion, phase: Phase, delivs: dict) -> Criterion:
         else:
             missing.append(f"{d.id} {d.title} ({status.replace('_', ' ')})")
     evidence = [f"{done}/{done + len(missing)} required deliverables approved or not applicable"]
-    return Criterion(
-        criterion.id,
-        criterion.kind,
-        criterion.text,
-        "unmet" if missing else "met",
-        evidence,
-        missing,
-    )
+    return _judged(criterion, "unmet" if missing else "met", evidence=evidence, blockers=missing)
 
 
 def _reviewers(criterion, request: GateRequest | None, made: list[Decision]) -> Criterion:
     if request is None:
-        return Criterion(
-            criterion.id,
-            criterion.kind,
-            criterion.text,
-            "pending",
-            [],
-            ["no review requested yet (`phasegate gate request`)"],
+        return _judged(
+            criterion, "pending", blockers=["no review requested yet (`phasegate gate request`)"]
         )
     latest = latest_decisions(made)
     evidence, blockers, rejected = [], [], False
@@ -381,7 +350,27 @@ def _reviewers(criterion, request: GateRequest | None, made: list[Decision]) -> 
             rejected = True
             blockers.append(line)
     status = "unmet" if rejected else ("pending" if blockers else "met")
-    return Criterion(criterion.id, criterion.kind, criterion.text, status, evidence, blockers)
+    return _judged(criterion, status, evidence=evidence, blockers=blockers)
+
+
+def _judged(
+    criterion: GateCriterion,
+    status: str,
+    *,
+    evidence: list[str] | None = None,
+    blockers: list[str] | None = None,
+    waivers: list[int] | None = None,
+) -> Criterion:
+    """A criterion of the process model as judged now."""
+    return Criterion(
+        id=criterion.id,
+        kind=criterion.kind,
+        text=criterion.text,
+        status=status,
+        evidence=evidence or [],
+        blockers=blockers or [],
+        waivers=waivers or [],
+    )
 
 
 def _last_reviewed_request(project: Project, phase: str) -> GateRequest | None:
@@ -510,7 +499,7 @@ def decide(project: Project, phase_id: str, decision: str, comment: str) -> Deci
 
 def record_review(project: Project, phase_id: str, corrects: int | None = None) -> Review:
     """Freezes the gate as it stands into an immutable review."""
-    from deliverables.gitfacts import head
+    from deliverables.git import head
 
     evaluation = evaluate(project, phase_id)
     if corrects is not None:
@@ -519,7 +508,7 @@ def record_review(project: Project, phase_id: str, corrects: int | None = None) 
             raise TrackerError(
                 f"review {corrects} is of phase {earlier.phase}, not {evaluation.phase}"
             )
-    outcome = evaluation.outcome if evaluation.outcome in OUTCOMES else "failed"
+    outcome = evaluation.outcome if evaluation.outcome in GATE_OUTCOMES else "failed"
     commit, dirty = head(project.root)
     today = project.today()
     record = {
@@ -566,7 +555,7 @@ def report_path(project: Project, reviewed: Review) -> Path:
 
 
 def render_report(project: Project, reviewed: Review) -> str:
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     phase = _phase(project, reviewed.phase)
     data = reviewed.data
@@ -593,8 +582,8 @@ def write_report(
 ) -> tuple[Path, str | None]:
     """Writes docs/gates/phase-N-<date>.md; with `commit`, commits that file alone (other staged
     changes stay staged, uncommitted). Returns the path and the new commit, if any."""
-    from deliverables.gitfacts import commit_only
-    from deliverables.report import write_atomically
+    from deliverables.git import commit_only
+    from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -633,10 +622,9 @@ def _known_target(project: Project, target: str) -> bool:
 
 
 def _date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise TrackerError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
+    from deliverables.statuses import parse_date
+
+    return parse_date(text, what)
 
 
 def _columns(kind: type) -> str:

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import getpass
 import os
-import subprocess
 from pathlib import Path
+
+from phases.text import control_problem
 
 
 def current_actor(repo: Path) -> str:
     """`Name <email>` as git would sign a commit; falls back to the login name."""
     override = os.environ.get("PHASEGATE_USER", "").strip()
     if override:
+        from deliverables.errors import TrackerError
+
+        problem = control_problem(override)
+        if problem:  # it is stored in every record and shown in every report
+            raise TrackerError(f"PHASEGATE_USER {problem}")
         return override
-    values: dict[str, str] = {}
-    try:
-        out = subprocess.run(
-            ["git", "config", "--get-regexp", r"^user\.(name|email)$"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout
-        for line in out.splitlines():
-            key, _, value = line.partition(" ")
-            values[key] = value.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    name, email = values.get("user.name", ""), values.get("user.email", "")
+    from deliverables.git import identity  # a process: only when the actor is first needed
+
+    name, email = identity(repo)
     if name and email:
         return f"{name} <{email}>"
     return name or email or getpass.getuser()

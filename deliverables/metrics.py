@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from deliverables.gates import PASSING, reviews
+from deliverables.gates import reviews
+from deliverables.statuses import PASSING
 from deliverables.store import parse_time
 
 if TYPE_CHECKING:

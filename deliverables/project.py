@@ -7,72 +7,37 @@ phase status and the current phase are computed from it, never stored.
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
+from deliverables import git
 from deliverables.errors import TrackerError
 from deliverables.identity import current_actor
+from deliverables.paths import inside_repo
+from deliverables.statuses import (
+    DELIVERABLE_FLOW,
+    DELIVERABLE_STATUSES,
+    ITEM_STATUSES,
+    PASSING,
+    STATUS_LABELS,
+    parse_date,
+    parse_status,
+)
 from deliverables.store import Clock, DeliverableState, Event, ItemState, Tracker, utc_now
 from phases import ChecklistItem, Deliverable, Phase, ProcessModel, load_process
+from phases.text import check_text
 
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
 
-ITEM_STATUSES = ("todo", "done", "not_applicable", "blocked")
-DELIVERABLE_STATUSES = ("missing", "draft", "in_review", "approved", "not_applicable")
-# The deliverable workflow: forward one step at a time; back to rework; N/A from anywhere.
-DELIVERABLE_FLOW: dict[str, tuple[str, ...]] = {
-    "missing": ("draft", "not_applicable"),
-    "draft": ("in_review", "missing", "not_applicable"),
-    "in_review": ("approved", "draft", "not_applicable"),
-    "approved": ("in_review", "draft", "not_applicable"),
-    "not_applicable": ("missing", "draft"),
-}
-STATUS_LABELS = {
-    "todo": "todo",
-    "done": "done",
-    "not_applicable": "n/a",
-    "blocked": "blocked",
-    "missing": "missing",
-    "draft": "draft",
-    "in_review": "in review",
-    "approved": "approved",
-    "in_progress": "in progress",
-    "not_started": "not started",
-    "passed": "passed",
-}
-PHASE_STATUSES = ("not_started", "in_progress", "in_review", "passed")
-_ALIASES = {"n/a": "not_applicable", "na": "not_applicable", "review": "in_review", "to_do": "todo"}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_status(text: str, allowed: tuple[str, ...], what: str) -> str:
-    """Accepts `in review`, `in-review`, `IN_REVIEW`, `n/a`, ... and returns the canonical name."""
-    key = re.sub(r"[\s-]+", "_", text.strip().lower())
-    key = _ALIASES.get(key, key)
-    if key not in allowed:
-        raise TrackerError(
-            f"unknown {what} status '{text}' (expected one of: {', '.join(allowed)})"
-        )
-    return key
-
 
 def parse_due(text: str) -> str | None:
-    """`YYYY-MM-DD`, or empty to clear."""
-    text = text.strip()
-    if not text:
+    """`YYYY-MM-DD`, or empty to clear (statuses.parse_date, as every date a person types)."""
+    if not text.strip():
         return None
-    if not _DATE.match(text):
-        raise TrackerError(f"due date '{text}' is not YYYY-MM-DD")
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"due date '{text}' is not a real date") from None
-    return text
+    return parse_date(text, "due date").isoformat()
 
 
 @dataclass(frozen=True)
@@ -146,15 +111,10 @@ class Project:
         except OSError as exc:
             raise TrackerError(f"cannot create {root}: {exc.strerror or exc}") from None
         created_git = False
-        if not _inside_git(root):
+        if not git.inside_repository(root):
             try:
-                subprocess.run(
-                    ["git", "init", "--quiet", str(root)],
-                    check=True,
-                    capture_output=True,
-                    timeout=30,
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
+                git.init(root)
+            except git.GitError as exc:
                 raise TrackerError(f"cannot initialise git in {root}: {exc}") from None
             created_git = True
         project = cls._load(root, clock, actor)
@@ -263,11 +223,13 @@ class Project:
         if owner is not None:
             changes["owner"] = owner.strip() or None
         if path is not None:
-            cleaned = path.strip()
-            if cleaned and (cleaned.startswith("/") or ".." in Path(cleaned).parts):
+            cleaned = check_text(path, f"{deliverable.id}'s path", error=TrackerError).strip()
+            if cleaned and (cleaned.startswith(("/", "~")) or ".." in Path(cleaned).parts):
                 raise TrackerError(
-                    f"{deliverable.id}: path '{path}' must stay inside the repository"
+                    f"{deliverable.id}: path {path!r} must stay inside the repository"
                 )
+            if cleaned:  # a symlinked folder on the way must not lead out either
+                inside_repo(self.root, cleaned, what=f"{deliverable.id}'s path")
             changes["path"] = cleaned or None
         changes.update(
             _reason_rule(
@@ -355,7 +317,7 @@ class Project:
 
     def gate_states(self) -> dict[str, str]:
         """passed | in_review per phase with gate activity (deliverables.gates records it)."""
-        return self.tracker.gate_states(("passed", "passed_with_waivers"))
+        return self.tracker.gate_states(PASSING)
 
     def current_phase(
         self,
@@ -387,77 +349,11 @@ class Project:
         due.sort(key=lambda d: (d.state.due or "", d.item.id))
         return due[:limit]
 
-    def status_document(self) -> dict:
-        """The `phasegate status --json` document; scripts and CI depend on its shape."""
-        items, delivs = self.item_states(), self.deliverable_states()
-        gates = self.gate_states()
-        phases = []
-        for phase in self.model.phases:
-            phases.append(
-                {
-                    "id": phase.id,
-                    "title": phase.title,
-                    "status": self.phase_status(phase, items, delivs, gates),
-                    "gate": _gate_summary(self, phase.id),
-                    "sub_phases": [
-                        {
-                            "id": sub.id,
-                            "title": sub.title,
-                            "items": [
-                                {
-                                    "id": item.id,
-                                    "text": item.text,
-                                    "status": _status(items, item.id, "todo"),
-                                    "owner": items[item.id].owner if item.id in items else None,
-                                    "due": items[item.id].due if item.id in items else None,
-                                }
-                                for item in sub.items
-                            ],
-                            "assists": [
-                                {"id": a.id, "tool": a.tool, "text": a.text} for a in sub.assists
-                            ],
-                        }
-                        for sub in phase.sub_phases
-                    ],
-                    "deliverables": [
-                        {
-                            "id": d.id,
-                            "title": d.title,
-                            "status": _status(delivs, d.id, "missing"),
-                            "owner": delivs[d.id].owner if d.id in delivs else None,
-                            "path": self.deliverable_path(
-                                d, delivs.get(d.id) or DeliverableState(d.id)
-                            ),
-                        }
-                        for d in phase.deliverables
-                    ],
-                }
-            )
-        from deliverables.validations import latest_results
-
-        validations = [
-            {
-                "pipeline": r.pipeline,
-                "outcome": r.outcome,
-                "run": r.run.id if r.run else None,
-                "tier": r.run.tier if r.run else None,
-            }
-            for r in latest_results(self)
-        ]
-        return {"project": self.name, "phases": phases, "validations": validations}
-
     def today(self) -> date:
         return self.tracker.clock().astimezone().date()
 
     def now(self) -> datetime:
         return self.tracker.clock()
-
-
-def _gate_summary(project: Project, phase_id: str) -> dict:
-    from deliverables.gates import evaluate
-
-    evaluation = evaluate(project, phase_id)
-    return {"outcome": evaluation.outcome, "blockers": evaluation.blockers}
 
 
 def _status(states: dict, ident: str, default: str) -> str:
@@ -480,7 +376,3 @@ def _reason_rule(
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
-
-
-def _inside_git(path: Path) -> bool:
-    return any((p / ".git").exists() for p in (path, *path.parents))

@@ -1,21 +1,16 @@
-"""Markdown reports rendered from the Jinja2 templates in `deliverables/templates/`."""
+"""The status report: progress, checklists, deliverables, validations, metrics and activity."""
 
 from __future__ import annotations
 
-import os
-import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name
-from deliverables.project import STATUS_LABELS, Project
-from deliverables.store import DeliverableState, ItemState, parse_time
+from deliverables.project import Project
+from deliverables.store import DeliverableState, ItemState
+from deliverables.templating import describe_event, local_time, render_template
 from deliverables.validations import EVIDENCE, evidence
-
-TEMPLATES = Path(__file__).with_name("templates")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
 
 def render_status_report(
@@ -33,7 +28,7 @@ def render_status_report(
     context = {
         "project": project.name,
         "process": project.model.title,
-        "generated": _local(project.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
+        "generated": local_time(project.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
         "scope": f"Phase {phases[0].id}" if phase is not None else "All phases",
         "current": project.current_phase(),
         "phases": [_phase_view(project, p, items, delivs) for p in phases],
@@ -41,7 +36,14 @@ def render_status_report(
         "validations": _validation_view(project, phases),
         "metrics": _metrics_view(project) if phase is None else None,
     }
-    return _environment().get_template("status_report.md.j2").render(context)
+    return render_template("status_report.md.j2", context)
+
+
+def status_report_path(project: Project, phase: str | None = None) -> Path:
+    """Where the status report goes (`phasegate export -o`, the Report screen's `w`): one file a
+    day, and one per phase for a phase's report."""
+    name = f"status-{project.today().isoformat()}" + (f"-phase-{phase}" if phase else "")
+    return project.root / "docs" / "reports" / f"{name}.md"
 
 
 def _metrics_view(project: Project) -> dict[str, Any]:
@@ -89,11 +91,6 @@ def _validation_view(project: Project, phases) -> dict[str, Any] | None:
     return {"rows": rows, "criteria": criteria}
 
 
-def render_template(name: str, context: dict[str, Any]) -> str:
-    """Any report template of deliverables/templates/ with the report filters."""
-    return _environment().get_template(name).render(context)
-
-
 def _phase_view(
     project: Project, phase, items: dict[str, ItemState], delivs: dict[str, DeliverableState]
 ) -> dict[str, Any]:
@@ -124,75 +121,8 @@ def _phase_view(
 
 def _event_view(project: Project, event) -> dict[str, Any]:
     return {
-        "at": _local(event.at),
+        "at": local_time(event.at),
         "actor": display_name(event.actor),
         "subject": event.subject,
         "what": describe_event(event),
     }
-
-
-def describe_event(event) -> str:
-    """`status: todo → done` for field changes, the action name for others."""
-    if event.field:
-        before = (
-            STATUS_LABELS.get(event.before or "", event.before)
-            if event.field == "status"
-            else event.before
-        )
-        after = (
-            STATUS_LABELS.get(event.after or "", event.after)
-            if event.field == "status"
-            else event.after
-        )
-        return f"{event.field}: {before or '—'} → {after or '—'}"
-    return event.action
-
-
-def _local(iso: str) -> str:
-    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def md_escape(value: object) -> str:
-    """Text that stays literal in markdown, and on one line so a table cell cannot break."""
-    text = " ".join(str(value if value is not None else "").split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-@cache
-def _environment():
-    import jinja2  # lazily: the TUI starts without it
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = md_escape
-    env.filters["label"] = lambda status: STATUS_LABELS.get(status, status)
-    env.filters["local"] = _local
-    env.filters["describe"] = describe_event
-    env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
-    env.filters["bar"] = lambda fraction, width=20: (
-        "█" * round(fraction * width) + "░" * (width - round(fraction * width))
-    )
-    return env
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Writes via a temporary file in the same folder: a reader never sees half a report."""
-    import tempfile  # only when writing: not worth its import at start-up
-
-    folder = path.parent
-    if not folder.is_dir():
-        raise TrackerError(f"cannot write {path}: folder {folder} does not exist")
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
+from phases.text import control_problem
 
 BUSY_TIMEOUT_MS = 30_000
 Clock = Callable[[], datetime]
@@ -421,6 +422,7 @@ class Tracker:
     ) -> tuple[int, Event | None]:
         """Inserts `row` (and, given `action`, one activity event) in one transaction."""
         at, actor = format_time(self.clock()), self.actor
+        check_user_text({**row, "actor": actor, "action": action or ""})
         columns = list(row)
         with self._write():
             cursor = self._conn.execute(
@@ -437,6 +439,9 @@ class Tracker:
     def execute(self, sql: str, args: tuple | list = (), *, action: str, subject: str) -> Event:
         """One write statement and its activity event, in one transaction."""
         at, actor = format_time(self.clock()), self.actor
+        check_user_text({"actor": actor, "action": action})
+        for value in args:
+            check_user_text({"text": value})
         with self._write():
             self._conn.execute(sql, args)
             return self._log(at, actor, action, subject)
@@ -457,6 +462,7 @@ class Tracker:
             if name not in fields or name in ("id", "updated_at", "updated_by"):
                 raise TrackerError(f"{kind} has no field '{name}'")
         at, actor = format_time(self.clock()), self.actor
+        check_user_text({**changes, "actor": actor})
         with self._write():
             current = self._one(kind, subject_id)
             changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
@@ -569,3 +575,18 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "locked" in message or "busy" in message:
         return f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s: {message}"
     return f"{path}: {message}"
+
+
+# Stored text that may span lines (a note, a comment); everything else is one line.
+MULTILINE_FIELDS = frozenset(("note", "comment", "reason", "record", "text", "action", "detail"))
+
+
+def check_user_text(row: dict) -> None:
+    """Refuses a row whose text holds a control character (ESC, BEL, CR, NUL, a bidi override, a
+    byte that is not UTF-8): every write of the tracker goes through here, so neither the CLI
+    nor the TUI nor a script can store what would later drive a terminal."""
+    for name, value in row.items():
+        if isinstance(value, str):
+            problem = control_problem(value, multiline=name in MULTILINE_FIELDS)
+            if problem:
+                raise TrackerError(f"{name.replace('_', ' ')} {problem}")

@@ -28,6 +28,18 @@ EVIDENCE = {
 }
 # The gate criterion per phase: which tier's latest run counts.
 GATE_TIERS = {"4": None, "5": "full"}
+# Each run's full log (the subprocess's output), kept out of git.
+RUN_LOGS = Path(".phasegate") / "runs"
+
+
+def run_log_path(project: Project, run_id: int) -> Path:
+    """Where the engine writes a run's log and the front ends read it."""
+    return project.root / RUN_LOGS / f"{run_id}.log"
+
+
+def run_report_path(project: Project, run_id: int) -> Path:
+    """Where a run's markdown report goes (`phasegate runs show N -o`, the TUI's `w`)."""
+    return project.root / "docs" / "validation" / f"run-{run_id}.md"
 
 
 def pipeline_outcome(outcomes: list[str]) -> str:
@@ -138,7 +150,7 @@ def evidence(project: Project, deliverable_id: str) -> list[str]:
 
 def run_report(project: Project, run_id: int) -> str:
     """A run as markdown: header facts, per-pipeline outcome, every check, the versions."""
-    from deliverables.report import render_template
+    from deliverables.templating import render_template
 
     run = project.tracker.run(run_id)
     if run is None:

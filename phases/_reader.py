@@ -123,7 +123,7 @@ class _Draft:
         def claim(node: yaml.Node, where: str) -> str:
             ident = doc.ident(node, where)
             if ident in seen:
-                raise doc.fail(node, where, f"id '{ident}' is already used at {seen[ident]}")
+                raise doc.fail(node, where, f"id {ident!r} is already used at {seen[ident]}")
             seen[ident] = where
             return ident
 
@@ -210,7 +210,7 @@ class _Draft:
         for pid, key, node in doc.entries(top.get("phases"), "phases"):
             where = f"phases.{pid}"
             if pid not in phases:
-                raise doc.fail(key, where, f"no phase '{pid}' (phases are {', '.join(phases)})")
+                raise doc.fail(key, where, f"no phase {pid!r} (phases are {', '.join(phases)})")
             change = doc.mapping(node, where, (), ("title",))
             if "title" in change:
                 phases[pid].title = doc.text(change["title"], f"{where}.title")
@@ -218,7 +218,7 @@ class _Draft:
         for sid, key, node in doc.entries(top.get("sub_phases"), "sub_phases"):
             where = f"sub_phases.{sid}"
             if sid not in subs:
-                raise doc.fail(key, where, f"no sub-phase '{sid}'")
+                raise doc.fail(key, where, f"no sub-phase {sid!r}")
             change = doc.mapping(node, where, (), ("title", "intro"))
             if "title" in change:
                 subs[sid][1].title = doc.text(change["title"], f"{where}.title")
@@ -240,7 +240,7 @@ class _Draft:
             _Section("items", "item", "sub_phase", ("text",), ("optional",)),
             sub_lists,
             existing,
-            lambda ident: f"no sub-phase '{ident}'",
+            lambda ident: f"no sub-phase {ident!r}",
             new=lambda change, where, ident, sid: ChecklistItem(
                 ident, text(change, where, "text"), sid, flag(change, where, "optional", False)
             ),
@@ -266,7 +266,7 @@ class _Draft:
             ),
             {pid: phase.deliverables for pid, phase in phases.items()},
             existing,
-            lambda ident: f"no phase '{ident}' (phases are {phase_names})",
+            lambda ident: f"no phase {ident!r} (phases are {phase_names})",
             new=lambda change, where, ident, pid: _deliverable(doc, change, where, ident, pid),
             edit=edit_deliverable,
         )
@@ -276,7 +276,7 @@ class _Draft:
             _Section("assists", "assist", "sub_phase", ("text",), ("tool",)),
             {sid: sub.assists for sid, (_, sub) in subs.items()},
             existing,
-            lambda ident: f"no sub-phase '{ident}'",
+            lambda ident: f"no sub-phase {ident!r}",
             new=lambda change, where, ident, sid: Assist(
                 ident,
                 text(change, where, "tool") if "tool" in change else "Claude",
@@ -328,7 +328,7 @@ class _Draft:
                     raise doc.fail(
                         value,
                         f"{where}.{needed}",
-                        f"missing (required to add {section.noun} '{ident}')",
+                        f"missing (required to add {section.noun} {ident!r})",
                     )
             parent = doc.text(change[section.parent], f"{where}.{section.parent}")
             if parent not in lists:
@@ -359,10 +359,10 @@ def _new_id(
     doc: YamlDoc, key: yaml.Node, where: str, ident: str, existing: set[str], kind: str
 ) -> None:
     if not ID.match(ident):
-        raise doc.fail(key, where, f"'{ident}' is not a valid id (letters, digits, . _ -)")
+        raise doc.fail(key, where, f"{ident!r} is not a valid id (letters, digits, . _ -)")
     if ident in existing:
         raise doc.fail(
-            key, where, f"id '{ident}' is already used by something that is not a {kind}"
+            key, where, f"id {ident!r} is already used by something that is not a {kind}"
         )
 
 

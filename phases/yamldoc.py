@@ -12,13 +12,21 @@ from pathlib import Path
 
 import yaml
 
+from phases.text import control_problem, describe_char, first_control
+
 ErrorType = Callable[[Path, "int | None", str, str], Exception]
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 try:  # the C loader composes ~5x faster; fall back where libyaml is missing
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML_TAG + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
 
 
 class YamlDoc:
@@ -36,14 +44,36 @@ class YamlDoc:
             raise error(path, None, "", f"not UTF-8 text ({exc.reason})") from None
         except OSError as exc:
             raise error(path, None, "", f"cannot read: {exc.strerror}") from None
+        raw = _control_in(text)
+        if raw is not None:  # before YAML reads it: a raw ESC or BEL has no place in a spec
+            line = text.count("\n", 0, raw[0]) + 1
+            raise error(path, line, "", raw[1])
         try:
-            return cls(path, yaml.compose(text, Loader=_Loader), error)
+            root = yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             raise error(path, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
         except yaml.YAMLError as exc:
             raise error(path, None, "", f"invalid YAML: {exc}") from None
+        doc = cls(path, root, error)
+        doc._refuse_tags(root)
+        return doc
+
+    def _refuse_tags(self, root: yaml.Node | None) -> None:
+        """Composing never builds objects, but a `!!python/...` or custom tag is still refused by
+        name: the file is meant as plain data, and a tag silently read as text would hide an
+        attempt (or a mistake) behind an unrelated message."""
+        stack = [root] if root is not None else []
+        while stack:
+            node = stack.pop()
+            if node.tag not in _PLAIN_TAGS:
+                tag = node.tag.replace(_YAML_TAG, "!!", 1)
+                raise self.fail(node, "", f"the YAML tag {tag} is not allowed (plain data only)")
+            if isinstance(node, yaml.MappingNode):
+                stack.extend(part for pair in node.value for part in pair)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
 
     def fail(self, node: yaml.Node | None, where: str, problem: str) -> Exception:
         line = node.start_mark.line + 1 if node is not None else None
@@ -91,6 +121,9 @@ class YamlDoc:
     def key(self, node: yaml.Node, where: str) -> str:
         if not isinstance(node, yaml.ScalarNode) or not node.value:
             raise self.fail(node, where, "keys must be plain words or ids")
+        problem = control_problem(node.value)
+        if problem:  # "1.1.9\n" or an ESC through a quoted escape
+            raise self.fail(node, where, f"the key {node.value!r} {problem}")
         return node.value  # the raw text, so `1.1` stays "1.1" and never becomes a float
 
     def sequence(self, node: yaml.Node | None, where: str) -> list[yaml.Node]:
@@ -106,12 +139,16 @@ class YamlDoc:
         value = node.value.strip()
         if not value:
             raise self.fail(node, where, "must not be empty")
+        # a quoted YAML escape ("\e", "\x1b", "\u202e") makes a control character too
+        problem = control_problem(value, multiline=True)
+        if problem:
+            raise self.fail(node, where, problem)
         return value
 
     def ident(self, node: yaml.Node, where: str) -> str:
         value = self.text(node, where)
         if not ID.match(value):
-            raise self.fail(node, where, f"'{value}' is not a valid id (letters, digits, . _ -)")
+            raise self.fail(node, where, f"{value!r} is not a valid id (letters, digits, . _ -)")
         return value
 
     def flag(self, node: yaml.Node, where: str) -> bool:
@@ -120,6 +157,15 @@ class YamlDoc:
         if isinstance(node, yaml.ScalarNode) and node.value in ("true", "false"):
             return node.value == "true"
         raise self.fail(node, where, "expected true or false")
+
+
+def _control_in(text: str) -> tuple[int, str] | None:
+    """(offset, problem) of the first control character in a file's text (tabs, newlines
+    and carriage returns are YAML's own), or None."""
+    offset = first_control(text.replace("\r", "\n"), multiline=True)
+    if offset is None:
+        return None
+    return offset, f"holds the control character {describe_char(text[offset])}"
 
 
 def is_null(node: yaml.Node | None) -> bool:

@@ -11,11 +11,13 @@ that pipelines.spec validated.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from phases.text import md_code, py_string
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.pyformat import format_python
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
@@ -163,9 +165,7 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         "spec": spec,
         "spark_types": {c.type: spark_type(c.type) for c in (*spec.schema, *spec.output)},
         "sql_types": {c.type: sql_type(c.type) for c in spec.output},
-        "options": "{"
-        + ", ".join(f"{json.dumps(k)}: {_py(v)}" for k, v in spec.source.options)
-        + "}",
+        "options": "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in spec.source.options) + "}",
         "schedule": None if orchestrated else spec.schedule,
         "output_columns": [c.name for c in spec.output],
         "partition_fields": [
@@ -312,11 +312,13 @@ def partition_sql(p: PartitionField) -> str:
 
 
 def describe_step(step: Transformation) -> str:
+    """One step as a line of markdown (the task file): an expression as a code span that
+    holds its backticks."""
     return {
         "rename": f"Rename `{step.column}` to `{step.to}`",
         "cast": f"Cast `{step.column}` to {step.type}",
-        "derive": f"Derive `{step.column}` ({step.type}) as `{step.expr}`",
-        "filter": f"Keep rows where `{step.expr}`",
+        "derive": f"Derive `{step.column}` ({step.type}) as {md_code(step.expr)}",
+        "filter": f"Keep rows where {md_code(step.expr)}",
         "dedupe": f"Drop duplicates on {', '.join(f'`{k}`' for k in step.keys)}",
     }[step.kind]
 
@@ -340,9 +342,11 @@ def _py(value: object) -> str:
     """A Python literal for a plain YAML value (text, number, bool)."""
     if isinstance(value, bool):
         return "True" if value else "False"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value}")'  # YAML's .inf and .nan: repr would be a bare name
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(str(value))
+    return py_string(value)
 
 
 def pipeline_states(

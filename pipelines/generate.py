@@ -21,7 +21,7 @@ import difflib
 import hashlib
 import json
 import os
-import subprocess
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +32,14 @@ from pipelines.errors import GenerationError
 MANIFEST = Path(".phasegate") / "generated.json"
 BASES = Path(".phasegate") / "generated"
 STATES = ("new", "unchanged", "updated", "merged", "conflict", "deleted", "kept")
+# A staging file of `_stage` (tempfile.mkstemp: prefix, 8 random characters, suffix). A run
+# killed between staging and moving leaves them behind; the next run removes them.
+_STAGING = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp\Z")
+
+
+def is_staging_file(name: str) -> bool:
+    """Whether a file name is one of generation's staging files (never a user's file)."""
+    return _STAGING.match(PurePosixPath(name).name) is not None
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,32 @@ class Plan:
         return ", ".join(f"{self.count(s)} {s}" for s in STATES if self.count(s))
 
 
+def generation_document(
+    what: str,
+    plan_: Plan,
+    *,
+    dry_run: bool,
+    ticked: Iterable[str] = (),
+    drafted: Iterable[str] = (),
+) -> dict:
+    """`phasegate generate … --json` (docs/json.md): every file with its state and, in a dry
+    run, the diff of each file that would be written."""
+    from deliverables.json_documents import document_header
+
+    return {
+        **document_header("generation"),
+        "what": what,
+        "dry_run": dry_run,
+        "summary": plan_.summary(),
+        "files": [
+            {"path": f.path, "state": f.state, **({"diff": f.diff} if dry_run and f.diff else {})}
+            for f in plan_.files
+        ],
+        "ticked": list(ticked),
+        "drafted": list(drafted),
+    }
+
+
 def plan(root: Path, rendered: Iterable[RenderedFile]) -> Plan:
     """Classifies every rendered file against the manifest and the work tree. Writes nothing."""
     root = Path(root)
@@ -75,7 +109,7 @@ def plan(root: Path, rendered: Iterable[RenderedFile]) -> Plan:
         if path in seen:
             raise GenerationError(f"two templates render {path}")
         seen.add(path)
-        target = root / path
+        target = _inside(root, path)
         on_disk = _read(target)
         entry = manifest.get(path)
         if entry is None:
@@ -112,16 +146,17 @@ def apply(root: Path, plan_: Plan, rendered: Iterable[RenderedFile]) -> None:
     root = Path(root)
     by_path = {_safe_path(r.path): r for r in rendered}
     manifest = _read_manifest(root)
+    clean_staging(root, [*by_path, *(str(BASES / p) for p in by_path), str(MANIFEST)])
     staged: list[tuple[Path, Path]] = []
     try:
         for planned in plan_.files:
             if planned.content is not None:
-                staged.append(_stage(root / planned.path, planned.content))
+                staged.append(_stage(_inside(root, planned.path), planned.content))
             if planned.state in ("kept", "deleted"):
                 continue  # not ours, or deleted on purpose: the manifest entry stays as it was
             produced = by_path[planned.path]
             if _read(root / BASES / planned.path) != produced.content:
-                staged.append(_stage(root / BASES / planned.path, produced.content))
+                staged.append(_stage(_inside(root, BASES / planned.path), produced.content))
             manifest[planned.path] = {
                 "sha256": hashlib.sha256(produced.content.encode()).hexdigest(),
                 "template": produced.template,
@@ -129,51 +164,57 @@ def apply(root: Path, plan_: Plan, rendered: Iterable[RenderedFile]) -> None:
         text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
         if text != _read(root / MANIFEST):
             staged.append(_stage(root / MANIFEST, text))
-    except OSError as exc:
+    except (OSError, UnicodeEncodeError, GenerationError) as exc:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+        if isinstance(exc, GenerationError):
+            raise
+        if isinstance(exc, UnicodeEncodeError):
+            raise GenerationError(f"cannot write generated text: {exc.reason}") from None
         raise GenerationError(f"cannot write {exc.filename}: {exc.strerror}") from None
     for temp, final in staged:
         os.replace(temp, final)
 
 
+def clean_staging(root: Path, paths: Iterable[str]) -> list[Path]:
+    """Removes the staging files a killed run left beside `paths` (relative to `root`);
+    returns what it removed."""
+    removed = []
+    by_folder: dict[Path, set[str]] = {}
+    for path in paths:
+        target = Path(root) / path
+        by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not there yet: nothing was staged in it
+        for entry in entries:
+            match = _STAGING.match(entry.name)
+            if match and match.group("name") in names and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(Path(entry.path))
+    return removed
+
+
 def _stage(final: Path, content: str) -> tuple[Path, Path]:
+    data = content.encode("utf-8")  # before any file exists: text that cannot be written fails here
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(content)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     os.chmod(temp, 0o755 if content.startswith("#!") else 0o644)
     return Path(temp), final
 
 
 def _merge(ours: str, base: str, theirs: str) -> tuple[str, bool]:
     """Three-way merge with `git merge-file`; returns (text, clean)."""
-    with tempfile.TemporaryDirectory(prefix="phasegate-merge-") as tmp:
-        paths = []
-        for name, text in (("yours", ours), ("base", base), ("generated", theirs)):
-            path = Path(tmp) / name
-            path.write_text(text, encoding="utf-8")
-            paths.append(str(path))
-        result = subprocess.run(
-            [
-                "git",
-                "merge-file",
-                "-p",
-                "-L",
-                "your version",
-                "-L",
-                "generated before",
-                "-L",
-                "generated now",
-                *paths,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    if result.returncode < 0 or result.returncode > 127:
-        raise GenerationError(f"git merge-file failed: {result.stderr.strip()}")
-    return result.stdout, result.returncode == 0
+    from deliverables.git import GitError, merge_file
+
+    try:
+        return merge_file(ours, base, theirs, ("your version", "generated before", "generated now"))
+    except GitError as exc:
+        raise GenerationError(str(exc)) from None
 
 
 def _diff(path: str, before: str, after: str) -> str:
@@ -206,6 +247,18 @@ def _read_manifest(root: Path) -> dict[str, dict]:
     if not isinstance(data, dict):
         raise GenerationError(f"{root / MANIFEST}: expected a JSON object")
     return data
+
+
+def _inside(root: Path, path: str | Path) -> Path:
+    """The file `path` names, when it stays inside the repository once links are followed (a
+    symlinked sql/ or agent-prompts/ would otherwise carry the write elsewhere)."""
+    from deliverables.paths import OutsideRepo, inside_repo
+
+    try:
+        inside_repo(root, path, what="generated file")
+    except OutsideRepo as exc:
+        raise GenerationError(str(exc)) from None
+    return Path(root) / path
 
 
 def _safe_path(path: str) -> str:

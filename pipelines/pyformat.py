@@ -38,8 +38,14 @@ def format_python(files: list[RenderedFile]) -> list[RenderedFile]:
             ["check", "--fix", "--select", "I", "--quiet", "--exit-zero"],
             ["format", "--quiet"],
         ):
+            # --no-cache and cwd: ruff would leave .ruff_cache in the caller's folder (the
+            # project, during a dry run that promises to write nothing)
             result = subprocess.run(
-                [ruff, *args, *RUFF_ARGS, tmp], capture_output=True, text=True, timeout=120
+                [ruff, *args, "--no-cache", *RUFF_ARGS, tmp],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp,
             )
             if result.returncode != 0:
                 raise GenerationError(

@@ -8,7 +8,8 @@ validated identifiers and values it writes as escaped literals:
 - names of pipelines, columns, namespaces and tables are safe identifiers;
 - paths stay inside the repository (or are object-store URIs);
 - every column a transformation, rule or partition names exists at that point;
-- Spark SQL expressions cannot reach Java (`reflect`, `java_method`) and hold one expression.
+- Spark SQL expressions hold one expression of allow-listed functions over existing columns
+  (pipelines.expressions), so a spec cannot reach Java.
 
 Every problem is a `SpecError` naming the file, the line and the field.
 """
@@ -22,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from phases.text import control_problem
 from phases.yamldoc import YamlDoc, is_null, scalar
 from pipelines.errors import SpecError
 
@@ -45,11 +47,12 @@ URI_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
 # Columns the generated job adds to every row (ingestion time, source file, correlation id).
 METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
 
-_PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_OPTION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,63}$")
-_DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
-_JAVA_REACH = re.compile(r"\b(reflect|java_method|try_reflect)\s*\(", re.IGNORECASE)
+# `\Z`, not `$`: `$` also matches before a trailing newline ("sales\n" would pass).
+_PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+_OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}\Z")
+_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: "²".isdigit() is True, int("²") fails
+_DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class QualityRule:
         return f"{self.rule}_{self.column}" if self.column else self.rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineSpec:
     name: str
     path: Path
@@ -167,7 +170,7 @@ class _Reader:
             raise doc.fail(
                 top["name"],
                 "name",
-                f"'{name}' is not a safe pipeline name (a-z, 0-9, _; starts with a letter)",
+                f"{name!r} is not a safe pipeline name (a-z, 0-9, _; starts with a letter)",
             )
         if doc.path.stem != name:
             raise doc.fail(
@@ -207,22 +210,22 @@ class _Reader:
         for n, node in enumerate(doc.sequence(top.get("depends_on"), "depends_on")):
             other = doc.text(node, f"depends_on[{n}]")
             if not _PIPELINE_NAME.match(other):
-                raise doc.fail(node, f"depends_on[{n}]", f"'{other}' is not a pipeline name")
+                raise doc.fail(node, f"depends_on[{n}]", f"{other!r} is not a pipeline name")
             if other == name:
                 raise doc.fail(node, f"depends_on[{n}]", "a pipeline cannot depend on itself")
             depends.append(other)
         return PipelineSpec(
-            name,
-            doc.path,
-            source,
-            schema,
-            target,
-            tuple(steps),
-            quality,
-            schedule,
-            tuple(depends),
-            description,
-            output,
+            name=name,
+            path=doc.path,
+            source=source,
+            schema=schema,
+            target=target,
+            transformations=tuple(steps),
+            quality=quality,
+            schedule=schedule,
+            depends_on=tuple(depends),
+            description=description,
+            output=output,
         )
 
     # --- sections ------------------------------------------------------------------------------
@@ -234,7 +237,7 @@ class _Reader:
         fmt = doc.text(src["format"], "source.format")
         if fmt not in FORMATS:
             raise doc.fail(
-                src["format"], "source.format", f"'{fmt}' is not one of: {', '.join(FORMATS)}"
+                src["format"], "source.format", f"{fmt!r} is not one of: {', '.join(FORMATS)}"
             )
         options = []
         if "options" in src:
@@ -262,11 +265,11 @@ class _Reader:
                 raise doc.fail(
                     col["name"],
                     f"{where}.name",
-                    f"'{name}' is added by the job itself; choose another name",
+                    f"{name!r} is added by the job itself; choose another name",
                 )
             if any(c.name == name for c in columns):
                 raise doc.fail(
-                    col["name"], f"{where}.name", f"column '{name}' is already in the schema"
+                    col["name"], f"{where}.name", f"column {name!r} is already in the schema"
                 )
             nullable = doc.flag(col["nullable"], f"{where}.nullable") if "nullable" in col else True
             description = (
@@ -298,7 +301,7 @@ class _Reader:
             old = self.existing(step["column"], f"{at}.column", columns)
             new = self.identifier(step["to"], f"{at}.to", "column")
             if new in columns or new in METADATA_COLUMNS:
-                raise doc.fail(step["to"], f"{at}.to", f"column '{new}' already exists")
+                raise doc.fail(step["to"], f"{at}.to", f"column {new!r} already exists")
             # in place: Spark's withColumnRenamed keeps the column's position
             renamed = {
                 (new if name == old else name): (
@@ -322,15 +325,17 @@ class _Reader:
             name = self.identifier(step["column"], f"{at}.column", "column")
             if name in METADATA_COLUMNS:
                 raise doc.fail(
-                    step["column"], f"{at}.column", f"'{name}' is added by the job itself"
+                    step["column"], f"{at}.column", f"{name!r} is added by the job itself"
                 )
-            expr = self.expression(step["expr"], f"{at}.expr")
+            expr = self.expression(step["expr"], f"{at}.expr", columns)
             data_type = self.data_type(step["type"], f"{at}.type")
             columns[name] = Column(name, data_type, True, f"derived: {expr}")
             return Transformation("derive", column=name, expr=expr, type=data_type)
         if kind == "filter":
             step = doc.mapping(body, at, ("expr",))
-            return Transformation("filter", expr=self.expression(step["expr"], f"{at}.expr"))
+            return Transformation(
+                "filter", expr=self.expression(step["expr"], f"{at}.expr", columns)
+            )
         if kind == "dedupe":
             step = doc.mapping(body, at, ("keys",))
             keys = tuple(
@@ -343,7 +348,7 @@ class _Reader:
         raise doc.fail(
             key_node,
             where,
-            f"unknown step '{kind}' (expected one of: rename, cast, derive, filter, dedupe)",
+            f"unknown step {kind!r} (expected one of: rename, cast, derive, filter, dedupe)",
         )
 
     def target(self, node: yaml.Node, columns: dict[str, Column]) -> Target:
@@ -355,7 +360,7 @@ class _Reader:
             raise doc.fail(
                 tgt["table"],
                 "target.table",
-                f"'{table}' is not namespace.table with safe names (letters, digits, _)",
+                f"{table!r} is not namespace.table with safe names (letters, digits, _)",
             )
         fields = []
         for n, p_node in enumerate(doc.sequence(tgt.get("partition_by"), "target.partition_by")):
@@ -369,13 +374,13 @@ class _Reader:
                 raise doc.fail(
                     p["transform"],
                     f"{where}.transform",
-                    f"'{transform}' is not one of: {', '.join(TRANSFORMS)}",
+                    f"{transform!r} is not one of: {', '.join(TRANSFORMS)}",
                 )
             if transform in ("day", "month") and columns[column].type not in ("date", "timestamp"):
                 raise doc.fail(
                     p["column"],
                     f"{where}.column",
-                    f"a {transform} partition needs a date or timestamp column; '{column}' is {columns[column].type}",
+                    f"a {transform} partition needs a date or timestamp column; {column!r} is {columns[column].type}",
                 )
             buckets = None
             if transform == "bucket":
@@ -404,7 +409,7 @@ class _Reader:
             raise doc.fail(
                 head["rule"],
                 f"{where}.rule",
-                f"unknown rule '{rule}' (expected one of: {', '.join(RULES)})",
+                f"unknown rule {rule!r} (expected one of: {', '.join(RULES)})",
             )
         needs = {
             "not_null": (("column",), ()),
@@ -421,7 +426,7 @@ class _Reader:
             raise doc.fail(
                 r["severity"],
                 f"{where}.severity",
-                f"'{severity}' is not one of: {', '.join(SEVERITIES)}",
+                f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
             )
         column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
         values: dict = {}
@@ -468,7 +473,7 @@ class _Reader:
                 raise doc.fail(
                     r["column"],
                     f"{where}.column",
-                    f"freshness needs a date or timestamp column; '{column}' is {columns[column].type}",
+                    f"freshness needs a date or timestamp column; {column!r} is {columns[column].type}",
                 )
             values["max_age_hours"] = float(
                 self.number(r["max_age_hours"], f"{where}.max_age_hours", minimum=0)
@@ -484,7 +489,7 @@ class _Reader:
             return text
         problem = cron_problem(text)
         if problem:
-            raise doc.fail(node, "schedule", f"'{text}' is not a cron schedule: {problem}")
+            raise doc.fail(node, "schedule", f"{text!r} is not a cron schedule: {problem}")
         return text
 
     # --- values --------------------------------------------------------------------------------
@@ -495,7 +500,7 @@ class _Reader:
             raise self.doc.fail(
                 node,
                 where,
-                f"'{name}' is not a safe {what} name (letters, digits and _, not starting with a digit)",
+                f"{name!r} is not a safe {what} name (letters, digits and _, not starting with a digit)",
             )
         return name
 
@@ -503,7 +508,7 @@ class _Reader:
         name = self.identifier(node, where, "column")
         if name not in columns:
             known = ", ".join(columns)
-            raise self.doc.fail(node, where, f"no column '{name}' at this point (columns: {known})")
+            raise self.doc.fail(node, where, f"no column {name!r} at this point (columns: {known})")
         return name
 
     def data_type(self, node: yaml.Node, where: str) -> str:
@@ -516,17 +521,20 @@ class _Reader:
             if 1 <= precision <= 38 and scale <= precision:
                 return f"decimal({precision},{scale})"
         raise self.doc.fail(
-            node, where, f"'{text}' is not a type (one of: {', '.join(SIMPLE_TYPES)}, decimal(p,s))"
+            node, where, f"{text!r} is not a type (one of: {', '.join(SIMPLE_TYPES)}, decimal(p,s))"
         )
 
-    def expression(self, node: yaml.Node, where: str) -> str:
+    def expression(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> str:
+        """A Spark SQL expression over the columns at this point, checked on its parse tree
+        (pipelines.expressions): allow-listed functions, existing columns, literals."""
+        from pipelines.expressions import expression_problem
+
         expr = self.doc.text(node, where)
-        if "\n" in expr or ";" in expr:
-            raise self.doc.fail(node, where, "one Spark SQL expression on one line, without ';'")
-        if _JAVA_REACH.search(expr):
-            raise self.doc.fail(
-                node, where, "reflect/java_method would let a spec run Java code; not allowed"
-            )
+        if "\n" in expr or "\r" in expr:
+            raise self.doc.fail(node, where, "one Spark SQL expression on one line")
+        problem = expression_problem(expr, columns)
+        if problem:
+            raise self.doc.fail(node, where, problem)
         return expr
 
     def number(
@@ -556,29 +564,28 @@ class _Reader:
     def repo_path(
         self, node: yaml.Node, where: str, *, allow_uri: bool = False, allow_glob: bool = False
     ) -> str:
+        """A location inside the repository (symlinks and every glob match resolved), or an
+        object-store URI where `allow_uri`; `file:` URIs are local paths and checked as such."""
+        from deliverables.paths import OutsideRepo, local_or_remote, scheme_of
+
         text = self.doc.text(node, where)
-        scheme = re.match(r"^([a-z][a-z0-9+.-]*)://", text)
-        if scheme:
-            if allow_uri and scheme.group(1) in URI_SCHEMES:
-                return text
-            raise self.doc.fail(
-                node,
-                where,
-                f"'{scheme.group(1)}://' is not allowed here (use a path inside the repository{' or ' + ', '.join(s + '://' for s in URI_SCHEMES) if allow_uri else ''})",
-            )
-        if "\\" in text or "\x00" in text:
+        if control_problem(text):  # a newline would break the Mermaid fence and the task file
+            raise self.doc.fail(node, where, control_problem(text))
+        if "\\" in text:
             raise self.doc.fail(node, where, "use forward slashes")
-        pure = PurePosixPath(text)
-        if pure.is_absolute() or ".." in pure.parts or text.startswith("~"):
-            raise self.doc.fail(
-                node, where, f"'{text}' leaves the repository; use a path relative to it"
-            )
+        scheme = scheme_of(text)
+        if scheme is None:
+            pure = PurePosixPath(text)
+            if pure.is_absolute() or ".." in pure.parts or text.startswith("~"):
+                raise self.doc.fail(
+                    node, where, f"{text!r} leaves the repository; use a path relative to it"
+                )
         if not allow_glob and re.search(r"[*?\[]", text):
             raise self.doc.fail(node, where, "a single file, not a pattern")
-        fixed = PurePosixPath(*[p for p in pure.parts if not re.search(r"[*?\[]", p)] or ["."])
-        resolved = (self.root / fixed).resolve()
-        if not resolved.is_relative_to(self.root.resolve()):
-            raise self.doc.fail(node, where, f"'{text}' leaves the repository (through a link)")
+        try:
+            local_or_remote(self.root, text, what=repr(text), allow_remote=allow_uri)
+        except OutsideRepo as exc:
+            raise self.doc.fail(node, where, str(exc).replace(f"{text!r} ", "", 1)) from None
         return text
 
 
@@ -625,21 +632,21 @@ def cron_problem(text: str) -> str | None:
     for value, (label, low, high, aliases) in zip(fields, names, strict=True):
         for part in value.lower().split(","):
             base, _, step = part.partition("/")
-            if step and (not step.isdigit() or int(step) == 0):
-                return f"{label}: step '{step}' must be a positive number"
+            if step and (not _DIGITS.fullmatch(step) or int(step) == 0):
+                return f"{label}: step {step!r} must be a positive number"
             if base == "*":
                 continue
             bounds = base.split("-")
             if len(bounds) > 2:
-                return f"{label}: '{part}' is not a value or a range"
+                return f"{label}: {part!r} is not a value or a range"
             numbers = []
             for bound in bounds:
-                number = aliases.get(bound, int(bound) if bound.isdigit() else None)
+                number = aliases.get(bound, int(bound) if _DIGITS.fullmatch(bound) else None)
                 if number is None or not low <= number <= high:
-                    return f"{label}: '{bound}' is outside {low}-{high}"
+                    return f"{label}: {bound!r} is outside {low}-{high}"
                 numbers.append(number)
             if len(numbers) == 2 and numbers[0] > numbers[1]:
-                return f"{label}: range '{base}' runs backwards"
+                return f"{label}: range {base!r} runs backwards"
     return None
 
 
@@ -653,7 +660,7 @@ def _check_together(specs: list[PipelineSpec]) -> None:
                 spec.path,
                 None,
                 "name",
-                f"'{spec.name}' is also the name in {by_name[spec.name].path}",
+                f"{spec.name!r} is also the name in {by_name[spec.name].path}",
             )
         by_name[spec.name] = spec
         if spec.target.identifier in tables:
@@ -671,7 +678,7 @@ def _check_together(specs: list[PipelineSpec]) -> None:
                     spec.path,
                     None,
                     f"depends_on[{n}]",
-                    f"no pipeline '{other}' (pipelines: {', '.join(by_name) or 'none'})",
+                    f"no pipeline {other!r} (pipelines: {', '.join(by_name) or 'none'})",
                 )
     state: dict[str, int] = {}
 

@@ -1,15 +1,19 @@
 """The Jinja2 environment of everything pipelines/ generates (templates/ beside this file).
 
-Filters turn spec values into escaped literals: `pystr` (a double-quoted Python string, as ruff
-formats it), `sqlstr` (a SQL string), `docstring` (text inside a docstring), `md` and `mermaid`.
+Filters turn spec values into escaped literals, each for its target language and each from
+phases.text (the one place escaping is decided): `pystr` (a double-quoted Python string
+whose value is the spec's text, emoji included), `sqlstr` (a Spark SQL string, `\\'` for a quote),
+`docstring` (text inside a docstring), `md` (markdown text), `code` (a markdown code span) and
+`mermaid` (a Mermaid label).
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from phases.text import md_code, md_escape, mermaid_label, py_string, spark_sql_string
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -26,12 +30,16 @@ def environment() -> Any:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters["pystr"] = json.dumps  # JSON escapes are valid Python escapes
-    env.filters["sqlstr"] = lambda text: (
-        "'" + str(text).replace("\\", "\\\\").replace("'", "''") + "'"
-    )
-    env.filters["mermaid"] = lambda text: str(text).replace('"', "#quot;")
-    # text inside a generated docstring: it can neither end the string nor escape out of it
-    env.filters["docstring"] = lambda text: str(text).replace("\\", "\\\\").replace('"', '\\"')
-    env.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    env.filters["pystr"] = py_string
+    env.filters["sqlstr"] = spark_sql_string
+    env.filters["mermaid"] = mermaid_label
+    env.filters["docstring"] = docstring
+    env.filters["md"] = md_escape
+    env.filters["code"] = md_code
     return env
+
+
+def docstring(text: object) -> str:
+    """Text inside a generated docstring: it can neither end the string nor escape out of it,
+    and non-printable characters show as escapes."""
+    return py_string(" ".join(str(text).split()))[1:-1]

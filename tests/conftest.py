@@ -17,6 +17,26 @@ os.environ["PHASEGATE_USER"] = "Test Engineer <test@example.com>"
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-cache-")
 # the TUI's config.toml (keymap, theme) is the user's: tests read and write their own
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-config-")
+# The machine's git configuration stays out: a global signing setting, hook path or default
+# branch would change commit ids in snapshots and what a commit does. Every git the tests run,
+# in this process or a child, reads this file instead (and no system file).
+_GIT_CONFIG = Path(tempfile.mkdtemp(prefix="phasegate-test-git-")) / "gitconfig"
+_GIT_CONFIG.parent.chmod(0o755)  # readable by the `nobody` some tests run commands as
+_GIT_CONFIG.write_text(
+    "[user]\n\tname = Git Tester\n\temail = git-tester@example.com\n"
+    "[init]\n\tdefaultBranch = main\n"
+    "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
+)
+os.environ["GIT_CONFIG_GLOBAL"] = str(_GIT_CONFIG)
+os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+for _variable in (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_AUTHOR_NAME",
+    "GIT_COMMITTER_NAME",
+):
+    os.environ.pop(_variable, None)
 
 from deliverables import Project  # noqa: E402
 from deliverables.demo import create_demo  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PHASEGATE = [sys.executable, "-m", "tui"]
+PHASEGATE = [sys.executable, "-m", "cli"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -147,7 +147,6 @@ def test_export_writes_markdown_to_a_file_or_stdout(made, tmp_path):
     ("args", "message"),
     [
         (("item", "set", "9.9.9", "--status", "done"), "unknown checklist item '9.9.9'"),
-        (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
         (("item", "set", "1.1.1", "--due", "tomorrow"), "due date 'tomorrow' is not YYYY-MM-DD"),
         (("item", "set", "1.1.1", "--status", "n/a"), "needs a reason"),
         (
@@ -171,6 +170,70 @@ def test_usage_errors_exit_2(made):
     assert run("-C", str(made), "item", "set", "1.1.1").returncode == 2
     assert run("-C", str(made), "frobnicate").returncode == 2
     assert run("-C", str(made), "item").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("item", "set", "1.1.1", "--status", "finished"), "unknown item status 'finished'"),
+        (("item", "set", "1.1.1", "--status", ""), "unknown item status ''"),
+        (("item", "set", "1.1.1", "--status", "approved"), "unknown item status 'approved'"),
+        (("deliverable", "set", "D1.1", "--status", "done"), "unknown deliverable status 'done'"),
+        (("deliverable", "set", "D1.1", "--status", "in revue"), "status 'in revue'"),
+        (("prompt", "outcome", "--status", "great"), "invalid choice: 'GREAT'"),
+    ],
+)
+def test_an_invalid_status_is_a_usage_error(made, args, message):
+    before = _digest(made)
+    result = run("-C", str(made), *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert _digest(made) == before
+
+
+@pytest.mark.parametrize(
+    ("spelling", "stored"),
+    [
+        ("done", "done"),
+        ("DONE", "done"),
+        ("n/a", "not_applicable"),
+        ("not applicable", "not_applicable"),
+        ("Blocked", "blocked"),
+        ("to-do", "todo"),
+    ],
+)
+def test_every_accepted_spelling_of_a_status_still_works(made, spelling, stored):
+    args = ["-C", str(made), "item", "set", "1.1.3", "--status", spelling]
+    if stored in ("not_applicable", "blocked"):
+        args += ["--reason", "r"]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(run("-C", str(made), "status", "--json").stdout)
+    assert doc["phases"][0]["sub_phases"][0]["items"][2]["status"] == stored
+
+
+def test_version_and_shell_completion(made):
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"phasegate {version('phasegate')}")
+    out = Path(tempfile.mkdtemp()) / "completions"
+    for line, expected in (
+        ("phasegate ga", {"gate"}),
+        ("phasegate gate s", {"status"}),
+        ("phasegate item set 1.1.1 --st", {"--status"}),
+    ):
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "_ARGCOMPLETE": "1",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+        }
+        done = subprocess.run([*PHASEGATE], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert set(out.read_text().split()) == expected
 
 
 def test_outside_a_project_and_missing_folders(tmp_path):
@@ -210,33 +273,53 @@ def test_a_newer_tracker_is_refused_untouched(made):
     assert db.read_bytes() == before
 
 
+NOBODY = 65534
+
+
 @pytest.fixture
 def read_only_folder():
-    """A folder that refuses writes even to root: a tmpfs remounted read-only (as root), or a
-    folder without write permission (as anyone else)."""
+    """A folder whose `.phasegate/` refuses the writes of the user running phasegate, made
+    without privileges beyond what the tests have: as anyone but root, the folder's write bit
+    is taken away; root ignores permission bits, so as root every command of the test runs as
+    `nobody` (setpriv), for whom they hold. Yields (base, make_read_only, command prefix)."""
     base = Path(tempfile.mkdtemp(prefix="phasegate-ro-"))
-    if os.geteuid() != 0:
-        yield base, lambda: base.joinpath("solution", ".phasegate").chmod(0o555)
-        shutil.rmtree(base, ignore_errors=True)
-        return
-    mount = ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(base)]
-    if subprocess.run(mount, capture_output=True).returncode:
-        pytest.skip("root cannot mount a tmpfs here, so no folder refuses root's writes")
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        os.chown(base, NOBODY, NOBODY)
+        prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
     try:
-        yield base, lambda: subprocess.run(["mount", "-o", "remount,ro", str(base)], check=True)
+        yield base, lambda: base.joinpath("solution", ".phasegate").chmod(0o555), prefix
     finally:
-        subprocess.run(["umount", str(base)], check=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
 def test_an_unwritable_phasegate_folder_is_reported_and_data_kept(read_only_folder):
-    base, make_read_only = read_only_folder
+    base, make_read_only, prefix = read_only_folder
     project = base / "solution"
-    assert run("init", str(project)).returncode == 0
-    assert run("-C", str(project), "item", "set", "1.1.1", "--status", "done").returncode == 0
+
+    def as_user(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*prefix, *PHASEGATE, *args],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            # coverage's data files are not nobody's to write: this process goes unmeasured
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")},
+                "PYTHONPATH": str(ROOT),
+            },
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+
+    assert as_user("init", str(project)).returncode == 0
+    assert as_user("-C", str(project), "item", "set", "1.1.1", "--status", "done").returncode == 0
     make_read_only()
+    probe = project / ".phasegate" / "probe"
+    assert subprocess.run([*prefix, "touch", str(probe)], capture_output=True).returncode != 0
+    assert not probe.exists()  # the folder does refuse this user's writes
     before = _digest(project)
-    line = _one_clear_line(run("-C", str(project), "item", "set", "1.1.2", "--status", "done"))
+    line = _one_clear_line(as_user("-C", str(project), "item", "set", "1.1.2", "--status", "done"))
     assert f"cannot write to {project / '.phasegate' / 'tracker.db'}" in line
     assert _digest(project) == before
 

@@ -161,7 +161,8 @@ def test_spec_text_cannot_escape_its_literal(tmp_path):
     job = (project.root / "src/ingestion/store_master.py").read_text()
     assert ast.get_docstring(ast.parse(job)).startswith('store_master: x """ + __import__')
     ddl = (project.root / "sql/ddl/sales.stores.sql").read_text()
-    assert 'COMMENT \'x """ + __import__("os").system("touch pwned") + """ \\\\ \'\' |\'' in ddl
+    # Spark SQL escapes a quote with a backslash (`\\'`), never the ANSI `''`
+    assert 'COMMENT \'x """ + __import__("os").system("touch pwned") + """ \\\\ \\\' |\'' in ddl
     assert not (project.root / "pwned").exists()
     project.close()
 

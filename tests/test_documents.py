@@ -129,7 +129,7 @@ def test_decision_records_in_madr_form(project):
 
 
 def test_cli_documents_and_adrs(project, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     root = str(project.root)
     assert main(["-C", root, "deliverable", "create", "D5.3"]) == 0

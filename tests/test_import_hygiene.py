@@ -1,5 +1,5 @@
-"""Start-up stays light: the TUI never pays for Spark, GX, Airflow, Iceberg or pandas, and
-the domain packages never import Textual."""
+"""Start-up stays light: the TUI and the CLI never pay for Spark, GX, Airflow, Iceberg or pandas,
+the CLI never pays for Textual, and the domain packages never import Textual, the TUI or the CLI."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_domain_packages_never_import_textual():
                 elif isinstance(node, ast.ImportFrom) and node.module:
                     names = [node.module]
                 for name in names:
-                    assert not name.startswith(("textual", "rich", "tui")), f"{path} imports {name}"
+                    assert name.split(".")[0] not in ("textual", "rich", "tui", "cli"), (
+                        f"{path} imports {name}"
+                    )
 
 
 def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
@@ -55,3 +57,102 @@ def test_importing_the_domain_loads_no_ui_in_a_fresh_process():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_cli_starts_without_textual_or_heavy_modules(demo):
+    """`phasegate status` loads neither the TUI (Textual, Rich) nor the engines; `open` alone
+    imports the TUI, lazily."""
+    code = "\n".join(
+        [
+            "import contextlib, io, sys",
+            "from cli.main import main",
+            "with contextlib.redirect_stdout(io.StringIO()):",
+            f"    code = main(['-C', {str(demo.root)!r}, 'status'])",
+            "loaded = {m.split('.')[0] for m in sys.modules}",
+            "heavy = {'textual', 'rich', 'tui', 'pyspark', 'great_expectations', 'airflow',"
+            " 'pyiceberg', 'pandas'}",
+            "print(code, sorted(loaded & heavy))",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 []"
+
+
+HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas")
+
+
+def _heavy(*args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.heavy_modules", *args],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a hang limit
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_every_tui_screen_opens_without_heavy_modules(demo):
+    keys = ["d", "p", "D", "r", "P", "T", "V", "t", "R", "M", "3", "question_mark"]
+    seen = _heavy("tui", str(demo.root), *keys)
+    screens = set()
+    for key, modules in seen.items():
+        heavy = [m for m in modules if m in HEAVY]
+        assert heavy == [], f"after {key}: {heavy}"
+        screens.add(modules[-1] if key != "start" else None)
+    assert len(screens - {None}) >= 10  # each key did open its own screen
+
+
+def _cli_project(tmp_path):
+    from deliverables import Project
+    from pipelines.codegen import generate_pipelines
+    from pipelines.scaffold import generate_scaffold
+    from pipelines.validation.engine import validate  # in this process only: the run to read
+    from tests.test_pipeline_spec import STORE_MASTER
+
+    project, _ = Project.init(tmp_path / "solution")
+    generate_scaffold(project)
+    (project.root / "pipelines").mkdir()
+    (project.root / "pipelines" / "store_master.yaml").write_text(STORE_MASTER)
+    generate_pipelines(project)
+    validate(project, tier="static")
+    project.close()
+    return project.root
+
+
+COMMANDS = [
+    ("status",),
+    ("status", "--json"),
+    ("export",),
+    ("item", "set", "1.1.1", "--status", "done"),
+    ("deliverable", "set", "D1.1", "--status", "draft"),
+    ("deliverable", "facts"),
+    ("adr", "new", "Use Iceberg"),
+    ("adr", "list"),
+    ("gate", "status", "1", "--json"),
+    ("gate", "history"),
+    ("waiver", "request", "G2.0", "--reason", "r", "--expires", "2099-01-01"),
+    ("waiver", "list", "--json"),
+    ("today", "--today", "plan"),
+    ("runs", "--json"),
+    ("runs", "show", "1"),
+    ("prompt", "new", "store_master"),
+    ("generate", "scaffold", "--dry-run"),
+    ("generate", "pipelines", "--dry-run"),
+    ("validate", "--tier", "static"),
+]
+
+
+def test_every_cli_command_runs_without_heavy_modules(tmp_path):
+    """The CLI keeps Spark, GX, Airflow, Iceberg and pandas out of its own process: `validate`
+    runs them in its subprocess."""
+    root = _cli_project(tmp_path)
+    for args in COMMANDS:
+        result = _heavy("cli", str(root), *args)
+        assert result["exit"] == 0, (args, result["output"])
+        assert result["heavy"] == [], (args, result["heavy"])

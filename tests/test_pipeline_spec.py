@@ -113,7 +113,7 @@ target: {table: sales.orders}
             "transformations:\n  - derive: {column: x, expr: \"reflect('java.lang.Runtime', 'getRuntime')\", type: string}\n",
             9,
             "transformations[0].derive.expr",
-            "run Java code",
+            "function reflect is not allowed",
         ),
         (
             "transformations:\n  - filter: {expr: 'qty > 0; DROP TABLE x'}\n",
@@ -204,7 +204,12 @@ def test_errors_name_file_line_and_field(tmp_path, extra, line, field, problem):
             "leaves the repository",
         ),
         ("path: landing/orders.csv", "path: /etc/passwd", "source.path", "leaves the repository"),
-        ("path: landing/orders.csv", "path: file:///etc/passwd", "source.path", "not allowed"),
+        (
+            "path: landing/orders.csv",
+            "path: file:///etc/passwd",
+            "source.path",
+            "leaves the repository",
+        ),
         ("format: csv", "format: xlsx", "source.format", "not one of"),
         (
             "{name: qty, type: int}",
@@ -296,14 +301,40 @@ def test_no_specs_is_an_empty_list(tmp_path):
     assert load_specs(tmp_path) == []
 
 
-def test_a_yaml_tag_cannot_construct_objects(tmp_path):
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [
+        ("!!python/object/apply:os.system ['touch {proof}']", "!!python/object/apply:os.system"),
+        (
+            "!!python/object/apply:subprocess.check_call [[touch, '{proof}']]",
+            "!!python/object/apply:subprocess.check_call",
+        ),
+        ("!<tag:yaml.org,2002:python/object/apply:os.system> ['touch {proof}']", "!!python"),
+        ("!!python/object/new:os.system ['touch {proof}']", "!!python/object/new:os.system"),
+        ("!!python/name:os.system ''", "!!python/name:os.system"),
+        ("!custom '{proof}'", "!custom"),
+        ("{{x: !!binary aGVsbG8=}}", "!!binary"),
+    ],
+)
+def test_a_yaml_tag_is_refused_by_name_and_never_runs(tmp_path, value, tag):
+    proof = tmp_path / "pwned"  # what the payload would create under an unsafe loader
     path = _write(
-        tmp_path,
-        "orders",
-        BASE.replace("format: csv", "format: !!python/object/apply:os.system ['true']"),
+        tmp_path, "orders", BASE.replace("format: csv", "format: " + value.format(proof=proof))
     )
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match=r"orders\.yaml:\d+: the YAML tag ") as caught:
         load_spec(path, tmp_path)
+    assert tag in str(caught.value) and "is not allowed" in str(caught.value)
+    assert not proof.exists()
+
+
+def test_an_unsafe_loader_would_have_run_the_payload(tmp_path):
+    """The control: the same payload under PyYAML's unsafe loader does create the file, so the
+    test above would notice a loader that constructs objects."""
+    import yaml
+
+    proof = tmp_path / "pwned"
+    yaml.unsafe_load(f"format: !!python/object/apply:os.system ['touch {proof}']")
+    assert proof.exists()
 
 
 @pytest.mark.parametrize(

@@ -113,8 +113,11 @@ def test_due_items_are_open_items_soonest_first(project):
 
 
 def test_status_document_has_the_documented_shape(demo):
-    doc = demo.status_document()
-    assert set(doc) == {"project", "phases", "validations"}
+    from deliverables.json_documents import status_document
+
+    doc = status_document(demo)
+    assert set(doc) == {"document", "version", "project", "phases", "validations"}
+    assert (doc["document"], doc["version"]) == ("status", 1)
     assert doc["project"] == "retail-events"
     # the demo ships two specs, not yet validated
     assert doc["validations"] == [

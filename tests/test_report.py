@@ -6,7 +6,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from deliverables import TrackerError
-from deliverables.report import md_escape, render_status_report
+from deliverables.report import render_status_report
+from deliverables.templating import md_escape
 
 
 def _parse(text: str):

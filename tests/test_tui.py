@@ -8,7 +8,7 @@ from textual.widgets import Input, Markdown, OptionList, Select
 from deliverables import Project
 from tests.conftest import fixed_clock
 from tui.app import PhasegateApp
-from tui.prompts import ChoicePrompt, TextPrompt
+from tui.dialogs import ChoicePrompt, TextPrompt
 from tui.screens.help import HelpScreen
 from tui.screens.phase import PhaseScreen
 from tui.widgets import VimTable

@@ -40,7 +40,7 @@ def _messages(app) -> list[str]:
 
 
 def test_every_binding_has_an_id_for_the_keymap():
-    from tui.prompts import ChoicePrompt, TextPrompt
+    from tui.dialogs import ChoicePrompt, TextPrompt
     from tui.screens.dashboard import DashboardScreen
 
     classes = [PhasegateApp, DashboardScreen, VimTable, TextPrompt, ChoicePrompt, HelpScreen]

@@ -119,6 +119,10 @@ def test_today_snapshot(snap_compare, demo):
     async def settle(pilot) -> None:
         await pilot.pause()
 
+    # "Assigned to me" with content: an item (one due this week) and a deliverable of mine
+    demo.set_item("3.1.7", owner="Test Engineer", due="2026-11-28")
+    demo.set_item("4.1.2", owner="test@example.com")
+    demo.set_deliverable("D3.2", owner="Test Engineer")
     assert snap_compare(PhasegateApp(returning(demo)), terminal_size=SIZE, run_before=settle)
 
 

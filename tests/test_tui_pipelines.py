@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from pipelines.codegen import generate_pipelines
-from pipelines.prompts import compose, log_prompt
+from pipelines.prompt_trail import compose, log_prompt
 from pipelines.scaffold import generate_scaffold
 from tests.test_pipeline_spec import STORE_MASTER
 from tui.app import PhasegateApp

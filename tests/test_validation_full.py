@@ -1,11 +1,12 @@
 """The full tier with the real engines: local Spark, Iceberg (SQLite and PostgreSQL catalogs), GX,
-Airflow `dag.test()`; and every way a run can go wrong becoming a recorded result."""
+Airflow `dag.test()`; and every way a run can go wrong becoming a recorded result. The PostgreSQL
+catalog, the timeout and the environment's catalog are driven from the shell in
+tests/test_cli_validate.py."""
 
 from __future__ import annotations
 
 import os
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +15,6 @@ from deliverables.validations import evidence, run_report, validations_green
 from pipelines.validation.engine import validate
 from tests.test_pipeline_spec import EXAMPLE, STORE_MASTER
 from tests.test_validation_static import PLAIN, by_check, make_solution
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 
 def _catalog(project):
@@ -96,7 +95,7 @@ def _sample_with_planted_rows(now: datetime) -> str:
 
 def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(tmp_path):
     specs = {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
-    for name in ("crashy", "sleepy", "boom"):
+    for name in ("crashy", "boom"):
         specs[name] = PLAIN.format(name=name)
     specs["boom"] += (
         "transformations:\n"
@@ -113,29 +112,18 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
             "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n    os._exit(7)\n",
         )
     )
-    sleepy = root / "src/ingestion/sleepy.py"
-    sleepy.write_text(
-        sleepy.read_text().replace(
-            "def apply_transformations(df: DataFrame) -> DataFrame:\n",
-            "def apply_transformations(df: DataFrame) -> DataFrame:\n"
-            "    import time\n\n    time.sleep(600)\n",
-        )
-    )
-    outcome = validate(
-        project, ["crashy", "sleepy", "boom", "pos_orders"], tier="full", rows=50, timeout=45
-    )
+    # the default per-pipeline timeout (900 s) only stops a hang here; the timeout itself is
+    # driven from the shell with a pipeline that never answers (tests/test_cli_validate.py)
+    outcome = validate(project, ["crashy", "boom", "pos_orders"], tier="full", rows=50)
     assert outcome.status == "failed"
     assert outcome.pipelines == {
         "crashy": "failed",
-        "sleepy": "timeout",
         "boom": "failed",
         "pos_orders": "failed",
     }
     checks = by_check(outcome)
     crash = checks[("crashy", "run", "subprocess")]
     assert crash.outcome == "error" and "crashed: exit code 7" in crash.detail
-    timeout = checks[("sleepy", "run", "timeout")]
-    assert timeout.outcome == "timeout" and "no result within 45 s" in timeout.detail
     boom = checks[("boom", "job", "job on the sample")]
     assert boom.outcome == "error" and "planted failure" in boom.detail
     assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
@@ -165,34 +153,8 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     assert dag_test.payload["tasks"]["ingest"].endswith("success")
     assert dag_test.payload["tasks"]["check_quality"].endswith("failed")
     report = run_report(project, outcome.run_id)
-    assert "| run | timeout | timeout |" in report and "samples: 5000" in report
+    assert "| run | subprocess | error |" in report and "samples: 5000" in report
     project.close()
-
-
-def test_the_full_tier_writes_to_a_postgresql_catalog(tmp_path):
-    psycopg = pytest.importorskip("psycopg")
-    database = f"phasegate_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        project = make_solution(tmp_path / "retail", {"store_master": STORE_MASTER})
-        outcome = validate(project, tier="full", rows=100, catalog_uri=POSTGRES + database)
-        assert outcome.status == "passed", [
-            (c.check_name, c.detail) for c in outcome.checks if c.outcome != "passed"
-        ]
-        snapshot = by_check(outcome)[("store_master", "iceberg", "Iceberg table")].payload
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}") as conn:
-            rows = conn.execute(
-                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables"
-            ).fetchall()
-        assert [(r[0], r[1]) for r in rows] == [("sales", "stores")]
-        assert rows[0][2].startswith(snapshot["location"])
-        project.close()
-    finally:
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def test_cancel_ends_the_subprocess_group_and_records_cancelled(tmp_path):

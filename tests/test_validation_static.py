@@ -4,6 +4,7 @@ solution passes every check, and each kind of breakage is found and named."""
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 
 import pytest
@@ -31,14 +32,23 @@ quality:
 """
 
 
-def make_solution(root, specs: dict[str, str]) -> Project:
+def make_solution(root, specs: dict[str, str], *, commit: bool = False) -> Project:
     project, _ = Project.init(root, clock=fixed_clock)
     generate_scaffold(project)
     (project.root / "pipelines").mkdir()
     for name, text in specs.items():
         (project.root / "pipelines" / f"{name}.yaml").write_text(text)
     generate_pipelines(project)
+    if commit:  # everything, the tracker included, as a team commits its solution
+        git(project.root, "add", "-A")
+        git(project.root, "commit", "-q", "-m", "the solution")
     return project
+
+
+def git(root, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def by_check(outcome) -> dict[tuple[str, str, str], object]:
@@ -47,8 +57,15 @@ def by_check(outcome) -> dict[tuple[str, str, str], object]:
 
 def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tmp_path):
     project = make_solution(
-        tmp_path / "retail", {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
+        tmp_path / "retail", {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}, commit=True
     )
+    head = git(project.root, "rev-parse", "HEAD")
+    # phasegate's own state changes after the commit (a tick, a regenerated manifest): that is
+    # not a change of the solution, so the run judges a clean tree
+    project.tracker.update("item", "1.1.1", {"status": "done"})
+    manifest = project.root / ".phasegate" / "generated.json"
+    manifest.write_text(manifest.read_text() + "\n")
+    assert git(project.root, "status", "--porcelain", "--untracked-files=no")  # git sees them
     events = []
     outcome = validate(project, tier="static", listener=events.append)
     assert outcome.status == "passed", [
@@ -64,7 +81,7 @@ def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tm
     # stored: the run, its checks, the versions, the commit, one activity event
     run = project.tracker.run(outcome.run_id)
     assert run.status == "passed" and run.tier == "static" and run.finished_at
-    assert run.git_commit is None or len(run.git_commit) == 40
+    assert (run.git_commit, run.git_dirty) == (head, 0)
     assert "apache-airflow" in run.version_map and "great-expectations" in run.version_map
     assert len(project.tracker.run_checks(outcome.run_id)) == len(outcome.checks)
     assert project.tracker.activity(1)[0].subject == f"run:{outcome.run_id}"
@@ -90,8 +107,9 @@ def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tm
 def test_each_breakage_is_found_and_named(tmp_path):
     specs = {name: PLAIN.format(name=name) for name in ("alpha", "beta", "gamma", "delta")}
     specs["epsilon"] = PLAIN.format(name="epsilon") + "depends_on: [alpha]\n"
-    project = make_solution(tmp_path / "ops", specs)
+    project = make_solution(tmp_path / "ops", specs, commit=True)
     root = project.root
+    head = git(root, "rev-parse", "HEAD")
     # alpha: GX would silently drop an unknown expectation type; and min > max
     suite_path = root / "great_expectations/expectations/alpha.json"
     suite = json.loads(suite_path.read_text())
@@ -116,6 +134,9 @@ def test_each_breakage_is_found_and_named(tmp_path):
     )
     outcome = validate(project, tier="static")
     assert outcome.status == "failed"
+    # the run judged HEAD with the breakages on top, and says so
+    run = project.tracker.run(outcome.run_id)
+    assert (run.git_commit, run.git_dirty) == (head, 1)
     assert outcome.pipelines == {
         "alpha": "failed",
         "beta": "failed",
@@ -195,7 +216,7 @@ def test_the_ddl_check_parses_for_real(tmp_path):
 
 
 def test_the_cli_runs_the_same_engine(tmp_path, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
     root = str(project.root)
@@ -220,7 +241,7 @@ def test_the_cli_runs_the_same_engine(tmp_path, capsys):
 
 
 def test_a_spec_error_stops_the_run_with_file_and_line(tmp_path, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
     (project.root / "pipelines" / "alpha.yaml").write_text(

@@ -33,7 +33,7 @@ SCREENS = {
     "deliverables": ("tui.screens.register", "DeliverablesScreen"),
     "report": ("tui.screens.report", "ReportScreen"),
     "pipelines": ("tui.screens.pipelines", "PipelinesScreen"),
-    "prompts": ("tui.screens.prompts", "PromptsScreen"),
+    "prompts": ("tui.screens.prompt_trail", "PromptTrailScreen"),
     "validation": ("tui.screens.validation", "ValidationScreen"),
     "today": ("tui.screens.today", "TodayScreen"),
     "gates": ("tui.screens.gates", "GatesScreen"),
@@ -209,7 +209,7 @@ class PhasegateApp(App):
 
 def binding_ids() -> set[str]:
     """Every binding id of the app, its screens and widgets (imports every screen)."""
-    from tui.prompts import ChoicePrompt, TextPrompt
+    from tui.dialogs import ChoicePrompt, TextPrompt
     from tui.screens.help import HelpScreen
     from tui.widgets import VimTable
 

@@ -14,8 +14,9 @@ from datetime import date
 from rich.text import Text
 
 from deliverables.identity import display_name
-from deliverables.project import STATUS_LABELS
-from deliverables.store import parse_time
+from deliverables.statuses import CRITERION_MARKS as MARKS_OF_CRITERIA
+from deliverables.statuses import STATUS_LABELS
+from deliverables.templating import local_time, progress_bar
 
 # tone -> the theme variable that colours it (Textual computes the $text-* ones to be legible
 # on the theme's background)
@@ -90,16 +91,17 @@ def item_mark(status: str) -> Text:
 
 
 def bar(fraction: float, width: int = 20) -> Text:
-    filled = round(max(0.0, min(1.0, fraction)) * width)
-    text = toned("█" * filled, "ok" if fraction >= 1 else "info")
-    text.append("░" * (width - filled), style="dim")
+    cells = progress_bar(fraction, width)  # the reports' and the CLI's bar, coloured
+    filled = cells.count("█")
+    text = toned(cells[:filled], "ok" if fraction >= 1 else "info")
+    text.append(cells[filled:], style="dim")
     text.append(f" {fraction:4.0%}")
     return text
 
 
 def when(iso: str) -> str:
-    """An event time in local time, compact."""
-    return parse_time(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    """An event time in local time, compact (as in the reports)."""
+    return local_time(iso)
 
 
 def due_text(due: str | None, today: date, compact: bool = False) -> Text:
@@ -140,11 +142,9 @@ def short_name(actor: str | None) -> str:
 
 
 # A gate criterion's status, and a gate's outcome, on screen.
+CRITERION_STYLES = {"met": "ok", "waived": "warn", "unmet": "bad", "pending": "info"}
 CRITERION_MARKS = {
-    "met": ("✔", "ok"),
-    "waived": ("≈", "warn"),
-    "unmet": ("✘", "bad"),
-    "pending": ("…", "info"),
+    status: (mark, CRITERION_STYLES[status]) for status, mark in MARKS_OF_CRITERIA.items()
 }
 GATE_OUTCOME_STYLES = {
     "passed": "bold ok",

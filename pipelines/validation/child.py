@@ -1,5 +1,6 @@
 """The validation subprocess: `python -m pipelines.validation.child --root R --tier T --events-fd N
-[--rows N] [--catalog-uri U --warehouse W] PIPELINE...`.
+[--rows N] [--warehouse W] PIPELINE...`, the catalog URI in the environment (PHASEGATE_CATALOG_URI:
+it may hold a password, and argv is visible to every user).
 
 Events go to file descriptor N (see `protocol`); everything else the engines print goes to
 stdout/stderr, which the parent shows as the run's log. The parent owns timeouts, cancellation
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipelines.validation.protocol import Emitter, describe
+from pipelines.validation.protocol import CATALOG_ENV, Emitter, describe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier", choices=("static", "full"), required=True)
     parser.add_argument("--events-fd", type=int, required=True)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--catalog-uri")
     parser.add_argument("--warehouse")
     parser.add_argument("pipelines", nargs="+")
     args = parser.parse_args(argv)
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from pipelines.validation.full import FullTier, Lake
 
-            lake = Lake(args.catalog_uri, args.warehouse)
+            lake = Lake(os.environ.get(CATALOG_ENV, ""), args.warehouse)
             chosen = [s for s in specs if s.name in args.pipelines]
             chosen.sort(key=lambda s: args.pipelines.index(s.name))
             FullTier(args.root, emit, lake, workdir, args.rows).run(chosen)

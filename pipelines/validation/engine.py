@@ -24,19 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deliverables.git import head
 from deliverables.store import CheckRecord
-from deliverables.validations import pipeline_outcome
+from deliverables.validations import pipeline_outcome, run_log_path
+from phases.text import mask_secrets, uri_secrets
 from pipelines.errors import ValidationError
-from pipelines.validation.protocol import STEPS
+from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
 if TYPE_CHECKING:
     from deliverables import Project
+    from deliverables.store import Tracker
 
 TIERS = ("static", "full")
 DEFAULT_TIMEOUT = {"static": 300.0, "full": 900.0}  # seconds per pipeline
 DEFAULT_ROWS = 1000
 GROUP_EXIT_SECONDS = 10.0
-LOG_DIR = ".phasegate/runs"
 Listener = Callable[[dict], None]
 
 
@@ -98,24 +100,24 @@ def validate(
     uri, warehouse = lake_location(project, catalog_uri)
     if tier == "full" and uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    commit, dirty = git_head(project.root)
+    commit, dirty = head(project.root)
     tracker = project.tracker
     run_id = tracker.start_run(tier, selected, commit, dirty)
-    log_dir = project.root / LOG_DIR
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_log_path(project, run_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     _ignore_logs(project.root)
     runner = _Runner(
-        project.root,
-        tracker,
-        run_id,
-        tier,
-        rows,
-        uri,
-        warehouse,
-        timeout or DEFAULT_TIMEOUT[tier],
-        cancel or threading.Event(),
-        listener or (lambda event: None),
-        log_dir / f"{run_id}.log",
+        root=project.root,
+        tracker=tracker,
+        run_id=run_id,
+        tier=tier,
+        rows=rows,
+        uri=uri,
+        warehouse=warehouse,
+        timeout=timeout or DEFAULT_TIMEOUT[tier],
+        cancel=cancel or threading.Event(),
+        listener=listener or (lambda event: None),
+        log_path=log_path,
     )
     try:
         runner.run(selected)
@@ -135,30 +137,6 @@ def _ignore_logs(root: Path) -> None:
             ignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "runs/\n")
     except OSError:
         pass  # an unwritable .gitignore costs a noisy `git status`, not the run
-
-
-def git_head(root: Path) -> tuple[str | None, bool | None]:
-    """HEAD's commit and whether tracked files differ from it (None, None outside git)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    if status.returncode != 0:
-        return None, None
-    return (head.stdout.strip() or None), bool(status.stdout.strip())
 
 
 def _conclude(
@@ -185,7 +163,19 @@ class _Runner:
     """Drives child processes until every selected pipeline has a result."""
 
     def __init__(
-        self, root, tracker, run_id, tier, rows, uri, warehouse, timeout, cancel, listener, log_path
+        self,
+        *,
+        root: Path,
+        tracker: Tracker,
+        run_id: int,
+        tier: str,
+        rows: int,
+        uri: str,
+        warehouse: str,
+        timeout: float,
+        cancel: threading.Event,
+        listener: Listener,
+        log_path: Path,
     ) -> None:
         self.root, self.tracker, self.run_id = root, tracker, run_id
         self.tier, self.rows = tier, rows
@@ -196,6 +186,7 @@ class _Runner:
         self.cancelled = False
         self._tail: deque[str] = deque(maxlen=40)
         self._lock = threading.Lock()
+        self._secrets = uri_secrets(uri)
 
     def notify(self, event: dict) -> None:
         try:
@@ -236,13 +227,11 @@ class _Runner:
             str(write_fd),
             "--rows",
             str(self.rows),
-            "--catalog-uri",
-            self.uri,
             "--warehouse",
             self.warehouse,
             *remaining,
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", CATALOG_ENV: self.uri}
         try:
             child = subprocess.Popen(
                 command,
@@ -381,6 +370,8 @@ class _Runner:
         data: dict | None = None,
         duration: float | None = None,
     ) -> None:
+        # what is stored and shown never holds the catalog's password
+        detail = mask_secrets(detail, self._secrets)
         record = CheckRecord(
             self.run_id,
             pipeline,
@@ -388,7 +379,7 @@ class _Runner:
             check,
             outcome,
             detail,
-            json.dumps(data or {}, default=str),
+            mask_secrets(json.dumps(data or {}, default=str), self._secrets),
             duration,
         )
         self.tracker.add_checks([record])
@@ -406,6 +397,7 @@ class _Runner:
         )
 
     def _log_line(self, text: str) -> None:
+        text = mask_secrets(text, self._secrets)
         self._tail.append(text)
         self._log.write(text + "\n")
         self._log.flush()

@@ -17,6 +17,9 @@ from typing import IO, Any
 STATIC_STEPS = ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl")
 FULL_STEPS = ("sample", "job", "iceberg", "quality", "dag_test")
 STEPS = {"static": STATIC_STEPS, "full": FULL_STEPS}
+# The catalog URI reaches the child through its environment: argv is visible to every user
+# (`ps`), the environment only to the owner. It may hold a password.
+CATALOG_ENV = "PHASEGATE_CATALOG_URI"
 
 
 class Emitter:

@@ -31,7 +31,7 @@ from pipelines.codegen import (
 )
 from pipelines.generate import plan
 from pipelines.spec import PipelineSpec
-from pipelines.validation.protocol import Emitter, describe
+from pipelines.validation.protocol import STATIC_STEPS, Emitter, describe
 
 PYTHON_KINDS = ("job", "quality", "dag", "test")
 
@@ -54,7 +54,7 @@ def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit:
                 "not generated yet: run `phasegate generate pipelines`",
                 duration=time.perf_counter() - start,
             )
-            for step in ("parse", "lint", "dagbag", "dag", "suite", "ddl"):
+            for step in STATIC_STEPS[1:]:  # every step after sync
                 emit.check(spec.name, step, step, "skipped", "nothing generated to check")
             continue
         outcome = "passed" if state == "in sync" else "failed"
@@ -433,7 +433,8 @@ def ddl_problems(text: str, spec: PipelineSpec) -> list[str]:
         return [f"does not parse: {_first_line(str(exc))}"]
     creates = [s for s in statements if isinstance(s, exp.Create)]
     if len(statements) != 1 or len(creates) != 1:
-        return [f"expected one CREATE TABLE statement, found {len(statements)} statement(s)"]
+        kinds = ", ".join(type(s).__name__.upper() for s in statements) or "none"
+        return [f"expected one CREATE TABLE statement, found {len(statements)} ({kinds})"]
     create = creates[0]
     schema = create.this
     table = schema.this if isinstance(schema, exp.Schema) else schema

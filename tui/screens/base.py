@@ -12,7 +12,8 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
-from deliverables.project import DELIVERABLE_FLOW, STATUS_LABELS, parse_due
+from deliverables.project import parse_due
+from deliverables.statuses import DELIVERABLE_FLOW, STATUS_LABELS
 from tui.widgets import FilterBar
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class ProjectScreen(Screen):
     # --- prompts shared by the item and deliverable actions -------------------------------------
 
     def prompt_item_field(self, item_id: str, field: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         state = self.project.item_state(item_id)
         if field == "owner":
@@ -174,7 +175,7 @@ class ProjectScreen(Screen):
         self.app.push_screen(TextPrompt(title, value, hint, check), save)
 
     def prompt_deliverable_owner(self, deliverable_id: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         state = self.project.deliverable_state(deliverable_id)
 
@@ -191,7 +192,7 @@ class ProjectScreen(Screen):
         )
 
     def prompt_deliverable_status(self, deliverable_id: str) -> None:
-        from tui.prompts import ChoicePrompt
+        from tui.dialogs import ChoicePrompt
 
         status = self.project.deliverable_state(deliverable_id).status
         choices = [(s, f"{STATUS_LABELS[s]}") for s in DELIVERABLE_FLOW[status]]
@@ -212,7 +213,7 @@ class ProjectScreen(Screen):
         )
 
     def prompt_deliverable_reason(self, deliverable_id: str) -> None:
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         def save(text: str | None) -> None:
             if text is not None:

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header
 
-from deliverables.report import describe_event
+from deliverables.templating import describe_event
 from tui.format import bar, due_text, short_name, status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen

@@ -158,7 +158,7 @@ class GatesScreen(ProjectScreen):
 
     def action_request(self) -> None:
         from deliverables.gates import request_gate
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         phase_id = self._phase_id()
 
@@ -181,7 +181,7 @@ class GatesScreen(ProjectScreen):
 
     def action_decide(self) -> None:
         from deliverables.gates import decide
-        from tui.prompts import ChoicePrompt, TextPrompt
+        from tui.dialogs import ChoicePrompt, TextPrompt
 
         phase_id = self._phase_id()
         choices = [
@@ -217,7 +217,7 @@ class GatesScreen(ProjectScreen):
 
     def action_record(self) -> None:
         from deliverables.gates import record_review, write_report
-        from tui.prompts import ChoicePrompt
+        from tui.dialogs import ChoicePrompt
 
         phase_id = self._phase_id()
         outcome = evaluate(self.project, phase_id).outcome
@@ -253,7 +253,7 @@ class GatesScreen(ProjectScreen):
 
     def action_waive(self) -> None:
         from deliverables.gates import request_waiver
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         phase_id = self._phase_id()
         blocked = [

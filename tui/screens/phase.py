@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, Static
 
 from deliverables.gates import evaluate
-from deliverables.project import STATUS_LABELS
-from deliverables.report import describe_event
+from deliverables.statuses import STATUS_LABELS
+from deliverables.templating import describe_event
 from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
 from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, tone, when, who
@@ -412,19 +412,12 @@ class PhaseScreen(ProjectScreen):
 
 def _document_lines(text: Text, project, deliverable_id: str) -> None:
     """The deliverable's document as git sees it, suggestions, and (D2.5) its decision records."""
-    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts
+    from deliverables.documents import ADR_DELIVERABLE, adrs, document_facts, git_summary
 
     facts = document_facts(project, deliverable_id)
-    git = facts.git
-    if git.last_commit:
-        text.append(
-            f"git: {git.last_commit} {git.date} by {who(git.author)}"
-            + (" · uncommitted changes" if git.uncommitted else "")
-            + "\n",
-            style="dim",
-        )
-    elif git.exists:
-        text.append("git: not committed yet\n", style="dim")
+    summary = git_summary(facts.git)
+    if summary:
+        text.append(f"git: {summary}\n", style="dim")
     else:
         text.append("no document yet: n writes it from its template\n", style="dim")
     for suggestion in facts.suggestions:

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Header, Label, Select
 
-from deliverables.project import DELIVERABLE_STATUSES, STATUS_LABELS
+from deliverables.statuses import DELIVERABLE_STATUSES, STATUS_LABELS
 from tui.format import status_text, when, who
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen

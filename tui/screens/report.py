@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,11 +10,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Markdown
 
-from deliverables.report import render_status_report, write_atomically
+from deliverables.errors import TrackerError
+from deliverables.report import render_status_report, status_report_path
+from deliverables.templating import write_document
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
 
-REPORTS_DIR = Path("docs") / "reports"
 _SECTION = re.compile(r"(?m)^(?=#{2,3} )")
 
 
@@ -65,13 +65,13 @@ class ReportScreen(ProjectScreen):
         if not self.markdown_text:
             self.notify("The report is still rendering.", severity="warning")
             return
-        folder = self.project.root / REPORTS_DIR
-        path = folder / f"status-{self.project.today().isoformat()}.md"
+        path = status_report_path(self.project)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, self.markdown_text)
-        except OSError as exc:
-            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            write_document(path, self.markdown_text)
+        except (OSError, TrackerError) as exc:
+            self.notify(
+                f"Cannot write {path}: {getattr(exc, 'strerror', None) or exc}", severity="error"
+            )
             return
         self.notify(f"Wrote {path.relative_to(self.project.root)}", timeout=4)
 

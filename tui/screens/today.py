@@ -12,7 +12,7 @@ from textual.widgets import Header, Static
 
 from deliverables.day import day_view
 from deliverables.identity import display_name, possessive
-from deliverables.report import describe_event
+from deliverables.templating import describe_event
 from tui.format import status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
@@ -166,7 +166,7 @@ class TodayScreen(ProjectScreen):
 
     def action_standup(self, part: str) -> None:
         from deliverables.day import save_standup, standup
-        from tui.prompts import TextPrompt
+        from tui.dialogs import TextPrompt
 
         current = standup(self.project, self.project.today())
         value = getattr(current, part, "") if current else ""
@@ -192,16 +192,16 @@ class TodayScreen(ProjectScreen):
         self.app.push_screen(TextPrompt(titles[part], value, "one line"), save)
 
     def action_export(self) -> None:
-        from deliverables.day import render_day
-        from deliverables.report import write_atomically
+        from deliverables.day import render_day, standup_path
+        from deliverables.errors import TrackerError
+        from deliverables.templating import write_document
 
         project = self.project
         day = day_view(project, since=self.since)
-        target = project.root / "docs" / "standups" / f"{day.today.isoformat()}.md"
+        target = standup_path(project, day.today)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, render_day(project, day))
-        except OSError as exc:
+            write_document(target, render_day(project, day))
+        except (OSError, TrackerError) as exc:
             self.notify(str(exc), title="Not written", severity="error")
             return
         self.notify(f"Wrote {target.relative_to(project.root)}")

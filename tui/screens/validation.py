@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Header, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from deliverables.validations import FAILING, latest_results
+from deliverables.validations import FAILING, latest_results, run_log_path
 from pipelines.validation.protocol import STEPS
 from tui.format import tone, when
 from tui.keybar import KeyBar
@@ -187,7 +187,7 @@ class ValidationScreen(ProjectScreen):
         log = self.query_one("#val-log", RichLog)
         if not self.running:
             log.clear()
-            path = self.project.root / ".phasegate" / "runs" / f"{run_id}.log"
+            path = run_log_path(self.project, run_id)
             if path.is_file():
                 log.border_title = f"Log of run {run_id}"
                 for line in _tail(path, 300):
@@ -277,16 +277,15 @@ class ValidationScreen(ProjectScreen):
 
     def action_write(self) -> None:
         from deliverables.errors import TrackerError
-        from deliverables.report import write_atomically
-        from deliverables.validations import run_report
+        from deliverables.templating import write_document
+        from deliverables.validations import run_report, run_report_path
 
         if self._shown_run is None:
             self.notify("No run to write: run one with s or f.", severity="warning")
             return
-        target = self.project.root / "docs" / "validation" / f"run-{self._shown_run}.md"
+        target = run_report_path(self.project, self._shown_run)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, run_report(self.project, self._shown_run))
+            write_document(target, run_report(self.project, self._shown_run))
         except (OSError, TrackerError) as exc:
             self.notify(str(exc), title="Not written", severity="error")
             return

@@ -1,4 +1,4 @@
-"""Prompts: the audit trail of executed prompts (process 4.2), newest first, with each record."""
+"""The prompt trail: the audit trail of executed prompts (process 4.2), newest first, with each record."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 
-class PromptsScreen(ProjectScreen):
+class PromptTrailScreen(ProjectScreen):
     CSS_PATH = STYLES / "pipelines.tcss"
     AUTO_FOCUS = "#prompts"
     BINDINGS = [Binding("c", "copy", "Copy prompt", id="prompts.copy")]
@@ -38,7 +38,7 @@ class PromptsScreen(ProjectScreen):
             table.add_column(label, key=label.lower())
 
     def reload(self) -> None:
-        from pipelines.prompts import EXECUTED, LOG, PromptError, read_log
+        from pipelines.prompt_trail import EXECUTED, LOG, PromptError, read_log
 
         self.title = f"phasegate · {self.project.name}"
         self.sub_title = "prompt audit trail"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pipelines.codegen import generate_pipelines
-from pipelines.prompts import PromptError, compose, log_prompt, record_outcome
+from pipelines.prompt_trail import PromptError, compose, log_prompt, record_outcome
 from pipelines.scaffold import generate_scaffold
 from tests.test_pipeline_spec import STORE_MASTER
 

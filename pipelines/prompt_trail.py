@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from deliverables import git
+from phases.text import check_text
 from pipelines.errors import GenerationError
+from pipelines.generate import is_staging_file
 
 TASKS = Path("agent-prompts") / "tasks"
 EXECUTED = Path("agent-prompts") / "executed_prompts"
@@ -87,21 +89,24 @@ def log_prompt(
     import yaml
 
     root = Path(root)
-    folder = root / EXECUTED
+    check_text(developer, "the developer", error=PromptError)
+    check_text(model, "the model", error=PromptError)
+    check_text(text or "", "the prompt", multiline=True, error=PromptError)
+    folder = _inside(root, EXECUTED)
     folder.mkdir(parents=True, exist_ok=True)
     version = 1 + max(
         (
             int(m.group(1))
             for p in folder.glob(f"*_{prompt.feature}_v*.md")
-            if (m := re.search(r"_v(\d+)\.md$", p.name))
+            if (m := re.search(r"_v([0-9]+)\.md\Z", p.name))
         ),
         default=0,
     )
     record = folder / f"{now:%Y-%m-%d}_{prompt.feature}_v{version}.md"
-    head = _git(root, "rev-parse", "HEAD", check=False) or ""
+    head = git.head(root)[0] or ""
     body = "\n".join(
         [
-            f"# {record.relative_to(root).as_posix()}",
+            f"# {(EXECUTED / record.name).as_posix()}",
             "## Metadata",
             f"- Timestamp: {now:%Y-%m-%d %H:%M:%S}",
             f"- Developer: {developer}",
@@ -123,7 +128,7 @@ def log_prompt(
         ]
     )
     record.write_text(body, encoding="utf-8")
-    log_path = root / LOG
+    log_path = _inside(root, LOG)
     header, entries = read_log(log_path)
     entries.append(
         {
@@ -151,6 +156,7 @@ def record_outcome(
 
     if status not in STATUSES:
         raise PromptError(f"status must be one of: {', '.join(STATUSES)}")
+    check_text(notes, "the notes", multiline=True, error=PromptError)
     root = Path(root)
     header, entries = read_log(root / LOG)
     if not entries:
@@ -162,7 +168,7 @@ def record_outcome(
     )
     if entry is None:
         raise PromptError(f"no prompt '{record_name}' in {LOG}")
-    record = root / EXECUTED / entry["file"]
+    record = _inside(root, EXECUTED / str(entry["file"]))
     lines = [
         *changes_since(root, entry.get("commit") or None, ignore=(record, root / LOG)),
         f"- Status: {status}",
@@ -177,32 +183,43 @@ def record_outcome(
     )
     record.write_text(text, encoding="utf-8")
     entry["status"] = status
-    (root / LOG).write_text(
+    _inside(root, LOG).write_text(
         header + yaml.safe_dump({"prompts": entries}, sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )
     return record, lines
 
 
+def _inside(root: Path, path: Path) -> Path:
+    """`root / path`, refused when it (or a symlinked folder on the way) leaves the repository."""
+    from deliverables.paths import OutsideRepo, inside_repo
+
+    try:
+        return inside_repo(root, path, what="prompt file")
+    except OutsideRepo as exc:
+        raise PromptError(str(exc)) from None
+
+
 def changes_since(root: Path, commit: str | None, ignore: tuple[Path, ...] = ()) -> list[str]:
     """`- Generated: path (N lines)` / `- Modified: path (+a -d)` for the work tree against `commit`."""
     skip = {p.resolve() for p in ignore}
     out = []
-    if commit:
-        for line in (_git(root, "diff", "--numstat", commit) or "").splitlines():
-            added, deleted, path = line.split("\t", 2)
-            if (root / path).resolve() in skip or path.startswith(".phasegate/"):
-                continue
-            created = not _git(
-                root, "cat-file", "-e", f"{commit}:{path}", check=False, ok_empty=True
-            )
-            if created:
-                out.append(f"- Generated: {path} ({added} lines)")
-            else:
-                out.append(f"- Modified: {path} (+{added} -{deleted})")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard") or ""
-    for path in untracked.splitlines():
+    try:
+        changed = git.changes_since(root, commit) if commit else []
+        new_files = git.untracked(root)
+    except git.GitError as exc:
+        raise PromptError(str(exc)) from None
+    for added, deleted, path in changed:
         if (root / path).resolve() in skip or path.startswith(".phasegate/"):
+            continue
+        if not git.exists_in(root, commit, path):
+            out.append(f"- Generated: {path} ({added} lines)")
+        else:
+            out.append(f"- Modified: {path} (+{added} -{deleted})")
+    for path in new_files:
+        if (root / path).resolve() in skip or path.startswith(".phasegate/"):
+            continue
+        if is_staging_file(path):  # a killed generation's leftover, not anyone's file
             continue
         try:
             count = len((root / path).read_text(encoding="utf-8").splitlines())
@@ -236,12 +253,3 @@ def _agent_path(path: str) -> str:
         if path.startswith(("pipelines/", "agent-prompts/", "src/", "docs/"))
         else f"agent-prompts/{path}"
     )
-
-
-def _git(root: Path, *args: str, check: bool = True, ok_empty: bool = False) -> str | None:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        if check:
-            raise PromptError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-        return None
-    return result.stdout.strip() if not ok_empty else (result.stdout.strip() or "ok")

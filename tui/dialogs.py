@@ -1,4 +1,4 @@
-"""Small modal prompts: one line of text, or one of a few choices. Imported on first use."""
+"""Modal dialogs: one line of text, or one of a few choices. Imported on first use."""
 
 from __future__ import annotations
 
