@@ -248,6 +248,27 @@ async def test_slash_filters_the_deliverables_register_and_the_activity_log(demo
         assert register.row_count == 39
 
 
+async def test_slash_filters_the_validation_runs(demo):
+    tracker = demo.tracker
+    for tier, status in (("static", "failed"), ("full", "passed"), ("static", "passed")):
+        run_id = tracker.start_run(tier, ["pos_orders"], "0" * 40, False)
+        tracker.finish_run(run_id, status, f"1 pipeline, {status}", {})
+    app = PhasegateApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("V")
+        await pilot.pause()
+        runs = app.screen.query_one("#val-runs", VimTable)
+        runs.focus()
+        await pilot.pause()
+        assert runs.row_count == 3
+        await pilot.press("slash", *"full", "enter")
+        await pilot.pause()
+        assert [str(runs.get_row_at(i)[2]) for i in range(runs.row_count)] == ["full"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert runs.row_count == 3
+
+
 async def test_slash_without_a_table_in_focus_explains(demo):
     app = PhasegateApp(demo)
     async with app.run_test(size=SIZE) as pilot:

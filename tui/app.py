@@ -136,11 +136,11 @@ class PhasegateApp(App):
 
     def _theme_changed(self, theme: Theme) -> None:
         """Recolours what is on screen with the new theme's tones and remembers the choice."""
-        format.use_theme(self.get_css_variables())
-        for screen in self.screen_stack:
-            reload = getattr(screen, "safe_reload", None)
-            if reload is not None:
-                reload()
+        if format.use_theme(self.get_css_variables()):
+            for screen in self.screen_stack:
+                reload = getattr(screen, "safe_reload", None)
+                if reload is not None:
+                    reload()
         if theme.name != self._theme_on_file:
             self._theme_on_file = theme.name
             problem = save_theme(self.settings.path, theme.name)

@@ -38,13 +38,16 @@ _TONES: dict[str, str] = {
 _CACHE: dict[str, str] = {}
 
 
-def use_theme(variables: Mapping[str, str]) -> None:
-    """Takes the tones from a theme's CSS variables (`App.get_css_variables()`)."""
+def use_theme(variables: Mapping[str, str]) -> bool:
+    """Takes the tones from a theme's CSS variables (`App.get_css_variables()`); True if any
+    tone changed (what is on screen then needs drawing again)."""
+    before = dict(_TONES)
     for name, variable in TONE_VARIABLES.items():
         value = variables.get(variable, "")
         if value.startswith("#"):  # "auto 87%" and the like only make sense to Textual's CSS
             _TONES[name] = value
     _CACHE.clear()
+    return before != _TONES
 
 
 def tone(spec: str) -> str:
