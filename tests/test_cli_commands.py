@@ -92,8 +92,11 @@ def finish_phase_1(root: Path) -> None:
 
 def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     finish_phase_1(solution)
-    status = json.loads(ok("gate", "status", "1", "--json", cwd=solution))
-    assert status["phase"] == "1" and status["outcome"] == "pending"
+    pending = pg("gate", "status", "1", "--json", cwd=solution)
+    assert pending.returncode == 1  # a gate that does not pass: CI can test the exit code
+    status = json.loads(pending.stdout)
+    assert (status["document"], status["phase"], status["outcome"]) == ("gate", "1", "pending")
+    assert status["passes"] is False
     assert status["blockers"] == ["G1.3: no review requested yet (`phasegate gate request`)"]
     assert {c["id"]: c["status"] for c in status["criteria"]} == {
         "G1.1": "met",
@@ -119,7 +122,8 @@ def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     assert decided.strip() == "Phase 1: rejected by you — The BRD lacks the SLAs"
     ok("gate", "decide", "1", "conditions", "--comment", "Add SLAs", cwd=solution, user=REVIEWER)
     decided = json.loads(ok("gate", "status", "1", "--json", cwd=solution))
-    assert decided["outcome"] == "passed" and decided["blockers"] == []
+    assert decided["outcome"] == "passed" and decided["passes"] is True
+    assert decided["blockers"] == []
     reviewed = pg("gate", "review", "1", "--commit", cwd=solution)
     assert reviewed.returncode == 0, reviewed.stderr
     assert reviewed.stdout.startswith("Gate review 1 of phase 1: passed")
@@ -130,6 +134,8 @@ def test_a_gate_from_request_to_a_corrected_review_with_json(solution):
     assert corrected.startswith("Gate review 2 of phase 1: passed")
     assert "no gate review 7" in refused("gate", "review", "1", "--corrects", "7", cwd=solution)
     history = json.loads(ok("gate", "history", "--json", cwd=solution))
+    assert history["document"] == "gate_reviews"
+    history = history["reviews"]
     assert [(r["id"], r["phase"], r["outcome"], r["corrects"]) for r in history] == [
         (1, "1", "passed", None),
         (2, "1", "passed", 1),
@@ -182,13 +188,14 @@ def test_waivers_request_approve_list_and_json(solution):
     assert approved.strip() == "Waiver 1 for G2.0 approved; it counts until 2099-12-31"
     assert "already approved" in refused("waiver", "approve", "1", cwd=solution, user=ENGINEER)
     listed = json.loads(ok("waiver", "list", "--json", cwd=solution))
-    assert [(w["id"], w["target"], w["state"], w["approver"]) for w in listed] == [
+    assert listed["document"] == "waivers"
+    assert [(w["id"], w["target"], w["state"], w["approver"]) for w in listed["waivers"]] == [
         (1, "G2.0", "active", REVIEWER)
     ]
     line = ok("waiver", "list", cwd=solution).strip()
     assert "G2.0" in line and "active" in line and "approved by Ben Okafor" in line
     # the waiver counts in the gate of phase 2
-    gate = json.loads(ok("gate", "status", "2", "--json", cwd=solution))
+    gate = json.loads(pg("gate", "status", "2", "--json", cwd=solution).stdout)
     assert {c["id"]: c["status"] for c in gate["criteria"]}["G2.0"] == "waived"
 
 
@@ -208,7 +215,7 @@ def test_an_expired_waiver_shows_in_the_day_view(solution):
         and "design signed off early" in waivers
     )
     listed = json.loads(ok("waiver", "list", "--json", cwd=solution))
-    assert listed[0]["state"] == "expired"
+    assert listed["waivers"][0]["state"] == "expired"
 
 
 # --- the day and stand-ups -------------------------------------------------------------------------
@@ -325,10 +332,14 @@ def test_prompt_new_log_and_outcome(with_pipelines):
     for args, message in (
         (("prompt", "new", "nope"), "no task 'nope'"),
         (("prompt", "log", "../../etc/passwd"), "no task"),
-        (("prompt", "outcome", "--status", "GREAT"), "status must be one of"),
         (("prompt", "outcome", "x.md"), "no prompt 'x.md'"),
     ):
         assert message in refused(*args, cwd=root), args
+
+
+def test_prompt_outcome_with_an_unknown_status_is_a_usage_error(with_pipelines):
+    result = pg("prompt", "outcome", "--status", "GREAT", cwd=with_pipelines)
+    assert result.returncode == 2 and "invalid choice: 'GREAT'" in result.stderr
 
 
 def test_prompt_outcome_before_any_prompt_is_refused(with_pipelines):

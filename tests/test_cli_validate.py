@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_pipeline_spec import STORE_MASTER
+from tests.test_validation_full import plant_failure
 from tests.test_validation_static import PLAIN, make_solution
 
 PHASEGATE = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv") / "bin" / "phasegate"
@@ -68,13 +69,11 @@ def iceberg_tables(database: str) -> list[tuple[str, str, str]]:
 def test_the_full_tier_from_the_shell(tmp_path, databases):
     from_env, from_flag = databases
     specs = {"store_master": STORE_MASTER, "sleepy": PLAIN.format(name="sleepy")}
-    specs["boom"] = PLAIN.format(name="boom") + (
-        "transformations:\n"
-        "  - derive: {column: doomed, expr: \"raise_error('planted failure')\", type: string}\n"
-    )
+    specs["boom"] = PLAIN.format(name="boom")
     project = make_solution(tmp_path / "retail", specs)
     root = project.root
     project.close()
+    plant_failure(root, "boom")
     sleepy = root / "src/ingestion/sleepy.py"
     sleepy.write_text(
         sleepy.read_text().replace(
@@ -141,7 +140,7 @@ def test_the_full_tier_from_the_shell(tmp_path, databases):
     assert "planted failure" in (root / ".phasegate" / "runs" / f"{third}.log").read_text()
 
     # the stored runs, read back from the shell
-    listed = json.loads(phasegate("runs", "--json", cwd=root).stdout)
+    listed = json.loads(phasegate("runs", "--json", cwd=root).stdout)["runs"]
     assert [(r["id"], r["tier"], r["status"]) for r in listed] == [
         (third, "full", "failed"),
         (second, "full", "passed"),

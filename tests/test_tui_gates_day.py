@@ -18,12 +18,9 @@ def returning(project, since: str = "2026-11-24T00:00:00Z"):
 
 
 async def _type(pilot, text: str) -> None:
-    """Types into the open prompt (the value as a whole: "<", "@" and spaces included)."""
-    from textual.widgets import Input
-
+    """Types into the open prompt key by key, as a user does ("<", "@" and spaces included)."""
     await pilot.pause()
-    pilot.app.screen.query_one(Input).value = text
-    await pilot.press("enter")
+    await pilot.press(*text, "enter")
     await pilot.pause()
 
 

@@ -80,6 +80,23 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     project.close()
 
 
+def plant_failure(root, name: str) -> None:
+    """Makes pipeline `name`'s generated job fail while Spark runs it (an error raised by the
+    engine mid-job, as bad data would). The spec's expressions are allow-listed, so the generated
+    file is edited, as a user could."""
+    job = root / f"src/ingestion/{name}.py"
+    text = job.read_text()
+    plain = "def apply_transformations(df: DataFrame) -> DataFrame:\n    return df\n"
+    assert plain in text
+    job.write_text(
+        text.replace(
+            plain,
+            "def apply_transformations(df: DataFrame) -> DataFrame:\n"
+            '    return df.withColumn("doomed", F.expr("raise_error(\'planted failure\')"))\n',
+        )
+    )
+
+
 def _sample_with_planted_rows(now: datetime) -> str:
     at = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
     good = [f"o{n};s{n};{at};{n}.50;{n};paid;buyer{n}@example.com" for n in range(1, 7)]
@@ -97,14 +114,11 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     specs = {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
     for name in ("crashy", "boom"):
         specs[name] = PLAIN.format(name=name)
-    specs["boom"] += (
-        "transformations:\n"
-        "  - derive: {column: doomed, expr: \"raise_error('planted failure')\", type: string}\n"
-    )
     project = make_solution(tmp_path / "retail", specs)
     root = project.root
     (root / "samples").mkdir()
     (root / "samples/pos_orders.csv").write_text(_sample_with_planted_rows(datetime.now(UTC)))
+    plant_failure(root, "boom")
     crashy = root / "src/ingestion/crashy.py"
     crashy.write_text(
         crashy.read_text().replace(
