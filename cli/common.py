@@ -25,8 +25,21 @@ OWN_PLACE = "<own place>"
 
 
 def open_project(args: argparse.Namespace) -> Project:
-    """The project of `phasegate -C PATH` (or of a command's own PATH argument)."""
-    return Project.open(args.path or args.project)
+    """The project of `phasegate -C PATH` (or of a command's own PATH argument); with `--at`,
+    the project as it was then (read-only: deliverables.project.Project.at)."""
+    project = Project.open(args.path or args.project)
+    if project.notice:
+        print(f"phasegate: {project.notice}", file=sys.stderr)
+    if getattr(args, "at", None):
+        try:
+            past = project.at(args.at)
+        finally:
+            project.close()
+        return past
+    return project
+
+
+AT_HELP = "the state as it was: a date (YYYY-MM-DD, its end), a time, or a commit"
 
 
 def add_output(parser: argparse.ArgumentParser, where: str) -> None:

@@ -36,9 +36,8 @@ def _today(args: argparse.Namespace) -> int:
     if args.json:
         from deliverables.json_documents import day_document
 
-        document = day_document(project, day)
+        print_json(day_document(project, day))
         record_session(project)
-        print_json(document)
         return 0
     text = render_day(project, day)
     emit_document(project, args.output, text, lambda: standup_path(project, day.today))

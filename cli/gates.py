@@ -115,6 +115,7 @@ def _gate_review(args: argparse.Namespace) -> int:
 
 def _gate_history(args: argparse.Namespace) -> int:
     from deliverables.gates import reviews
+    from deliverables.templating import local_time
 
     project = open_project(args)
     if args.json:
@@ -129,7 +130,7 @@ def _gate_history(args: argparse.Namespace) -> int:
         corrects = f" (corrects {r.corrects})" if r.corrects else ""
         commit = (r.git_commit or "no commit")[:10] + (" dirty" if r.git_dirty else "")
         print(
-            f"{r.id:>4}  phase {r.phase}  {r.at[:16].replace('T', ' ')}  "
+            f"{r.id:>4}  phase {r.phase}  {local_time(r.at)}  "
             f"{r.outcome.replace('_', ' '):<20} {commit}{corrects}"
         )
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.common import add_output, emit_document, fail, open_project, print_json
+from cli.common import AT_HELP, add_output, emit_document, fail, open_project, print_json
 from deliverables import Project
 
 DEFAULT_DEMO = "phasegate-demo"
@@ -34,10 +34,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--json", action="store_true", help="the whole state as JSON, for scripts and CI"
     )
+    cmd.add_argument("--at", metavar="WHEN", help=AT_HELP)
     cmd.set_defaults(run=_status)
 
     cmd = commands.add_parser("export", help="the markdown status report")
     cmd.add_argument("--phase", metavar="N", help="only phase N")
+    cmd.add_argument("--at", metavar="WHEN", help=AT_HELP)
     add_output(cmd, "docs/reports/status-DATE.md")
     cmd.set_defaults(run=_export)
 
@@ -91,7 +93,8 @@ def _status(args: argparse.Namespace) -> int:
     items, delivs = project.item_states(), project.deliverable_states()
     gates = project.gate_states()
     current = project.current_phase(items, delivs, gates)
-    print(f"{project.name} — current phase: {current.id}. {current.title}")
+    as_of = f" (as of {project.as_of})" if project.as_of else ""
+    print(f"{project.name}{as_of} — current phase: {current.id}. {current.title}")
     for phase in project.model.phases:
         progress = project.progress(phase, items, delivs)
         marker = "▶" if phase is current else " "

@@ -13,7 +13,6 @@ from cli.common import (
     positive_int,
     print_json,
 )
-from deliverables.json_documents import run_document, runs_document
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--catalog-uri",
         help="Iceberg SQL catalog for the full tier (default: ICEBERG_CATALOG_URI, else SQLite "
-        "under .phasegate/lake/)",
+        "under .phasegate/lake/); with a password, prefer the variable: arguments show in `ps`",
     )
     cmd.add_argument(
         "--timeout", type=positive_float, help="seconds per pipeline (static 300, full 900)"
@@ -94,6 +93,8 @@ def _validate(args: argparse.Namespace) -> int:
         listener=progress,
     )
     if args.json:
+        from deliverables.json_documents import run_document
+
         print_json(run_document(project, outcome.run_id))
     else:
         for name, state in outcome.pipelines.items():
@@ -107,8 +108,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
+    from deliverables.templating import local_time
+
     project = open_project(args)
     if args.json:
+        from deliverables.json_documents import runs_document
+
         print_json(runs_document(project, args.limit))
         return 0
     runs = project.tracker.runs(args.limit)
@@ -116,8 +121,7 @@ def _runs(args: argparse.Namespace) -> int:
         print("no validation runs yet: `phasegate validate` runs the static tier")
     for r in runs:
         print(
-            f"{r.id:>4}  {r.started_at[:16].replace('T', ' ')}  {r.tier:<6}  "
-            f"{r.status:<9}  {r.summary or ''}"
+            f"{r.id:>4}  {local_time(r.started_at)}  {r.tier:<6}  {r.status:<9}  {r.summary or ''}"
         )
     return 0
 
@@ -127,6 +131,8 @@ def _run_show(args: argparse.Namespace) -> int:
 
     project = open_project(args)
     if args.json:
+        from deliverables.json_documents import run_document
+
         print_json(run_document(project, args.id))
         return 0
     text = run_report(project, args.id)

@@ -21,7 +21,8 @@ from deliverables.gates import (
     open_request,
 )
 from deliverables.identity import display_name, possessive, same_person
-from deliverables.store import Event, format_time, parse_time
+from deliverables.paths import repo_file
+from deliverables.store import Event, parse_time
 from phases.text import check_text
 
 if TYPE_CHECKING:
@@ -37,6 +38,54 @@ class Standup:
     yesterday: str = ""
     today: str = ""
     blockers: str = ""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two people set one field without seeing each other's change (deliverables.oplog): the
+    later in the total order was kept; the other value stays in the history."""
+
+    at: str
+    subject: str  # "item:2.1.1"
+    field: str
+    kept: str | None
+    kept_by: str
+    lost: str | None
+    lost_by: str
+
+    @property
+    def target(self) -> str:
+        return self.subject.split(":", 1)[-1]
+
+    def describe(self, me: str) -> str:
+        """`Ana Ruiz set 2.1.1 done while you set it blocked; done was kept`."""
+
+        def who(actor: str) -> str:
+            return "you" if same_person(actor, me) else display_name(actor)
+
+        def shown(value: str | None) -> str:
+            return (
+                (value or "(empty)").replace("_", " ")
+                if self.field == "status"
+                else (value or "(empty)")
+            )
+
+        what = "" if self.field == "status" else f"{self.field} "
+        return (
+            f"{who(self.kept_by)} set {self.target} {what}{shown(self.kept)} while "
+            f"{who(self.lost_by)} set it {shown(self.lost)}; {shown(self.kept)} was kept "
+            "(set it again to settle it)"
+        )
+
+
+def conflicts(project: Project) -> list[Conflict]:
+    """Concurrent edits nobody has settled yet (a later write that saw the kept value
+    settles one), newest first."""
+    rows = project.tracker.query(
+        "SELECT at, subject, field, kept, kept_by, lost, lost_by FROM conflicts "
+        "WHERE resolved_by IS NULL ORDER BY id DESC"
+    )
+    return [Conflict(*row) for row in rows]
 
 
 @dataclass
@@ -55,6 +104,7 @@ class Day:
     waivers: list[tuple] = field(default_factory=list)  # (waiver, what to know)
     reviews: list[GateRequest] = field(default_factory=list)  # gates waiting for my decision
     standup: Standup | None = None
+    conflicts: list[Conflict] = field(default_factory=list)  # concurrent edits not yet settled
 
     @property
     def returning(self) -> bool:
@@ -118,6 +168,7 @@ def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
         if not any(same_person(me, d.reviewer) for d in decisions(project, request.id)):
             day.reviews.append(request)
     day.standup = standup(project, today)
+    day.conflicts = conflicts(project)
     return day
 
 
@@ -144,19 +195,10 @@ def save_standup(
         raise TrackerError("a stand-up note needs at least one of yesterday, today, blockers")
     for name, text in parts.items():
         check_text(text, f"the stand-up's {name}", multiline=True, error=TrackerError)
-    project.tracker.execute(
-        "INSERT OR REPLACE INTO standups (actor, day, yesterday, today, blockers, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            project.tracker.actor,
-            day.isoformat(),
-            parts["yesterday"],
-            parts["today"],
-            parts["blockers"],
-            format_time(project.now()),
-        ),
-        action="stand-up note saved",
-        subject=f"standup:{day.isoformat()}",
+    project.tracker.record(
+        "standup",
+        f"standup:{day.isoformat()}",
+        {"day": day.isoformat(), **parts, "action": "stand-up note saved"},
     )
     return Standup(day.isoformat(), **parts)
 
@@ -172,7 +214,7 @@ def standups(project: Project, day: date) -> list[tuple[str, Standup]]:
 
 def standup_path(project: Project, day: date) -> Path:
     """Where a day's markdown goes (`phasegate today -o`, the Today screen's export)."""
-    return project.root / "docs" / "standups" / f"{day.isoformat()}.md"
+    return repo_file(project.root, f"docs/standups/{day.isoformat()}.md", what="the day's note")
 
 
 def render_day(project: Project, day: Day) -> str:

@@ -7,6 +7,7 @@ environment is being set up, development is being planned. Every change goes thr
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ from deliverables.errors import TrackerError
 from deliverables.gates import approve_waiver, decide, record_review, request_gate, request_waiver
 from deliverables.identity import current_actor
 from deliverables.project import STATE_DIR, Project
-from deliverables.store import Clock, utc_now
+from deliverables.store import Clock, format_time, utc_now
 
 ANA = "Ana Ruiz <ana.ruiz@example.com>"
 BEN = "Ben Okafor <ben.okafor@example.com>"
@@ -179,6 +180,8 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     project.set_deliverable("D3.6", owner="Ben Okafor", status="draft")
     project.set_deliverable("D3.3", owner="Ben Okafor")
 
+    _dana_on_her_own_clone(project, timeline)
+
     # Phase 4 — planned: owners and first due dates.
     for item_id, owner, days in (
         ("4.1.1", "Chen Li", 12),
@@ -192,6 +195,42 @@ def create_demo(path: Path | str, *, clock: Clock = utc_now) -> Project:
     # from here on whoever runs phasegate acts (PHASEGATE_USER or git), not the demo's cast
     project.tracker.actor = partial(current_actor, root)
     return project
+
+
+# Dana's clone: a second replica. Its id sorts before any random one, so the demo's order (and
+# which of two concurrent values is kept) is the same every time.
+DANA_CLONE = "0" * 31 + "d"
+
+
+def _dana_on_her_own_clone(project: Project, timeline: _Timeline) -> None:
+    """Two replicas and a conflict to look at: offline on her own clone, Dana marked 3.2.4
+    blocked while Ben, on his, marked it done. Her op arrives as a sync would bring it (and
+    waits in the outbox, so the next `phasegate sync` shares it): both values are in the
+    history, Ben's (later in the total order) is kept, and the day view shows the conflict."""
+    from deliverables.oplog import Op
+
+    tracker = project.tracker
+    (held,) = tracker.query("SELECT winners FROM items WHERE id = '3.2.4'")[0]
+    winners = {name: won[0] for name, won in json.loads(held or "{}").items()}
+    seen = tracker.query("SELECT max(lamport) FROM ops")[0][0]
+    tracker.actor = BEN
+    timeline.advance(1)
+    project.set_item("3.2.4", status="done")
+    offline = Op.create(
+        lamport=seen,  # what Dana's clone had seen when she wrote: before Ben's change
+        replica=DANA_CLONE,
+        author=DANA,
+        at=format_time(timeline() - timedelta(minutes=20)),
+        kind="item.set",
+        subject="3.2.4",
+        payload={
+            "fields": [
+                ["status", "blocked", winners.get("status")],
+                ["reason", "The secrets vault is not provisioned yet", winners.get("reason")],
+            ]
+        },
+    )
+    tracker.integrate([offline], {}, in_git=False)
 
 
 class _Timeline:

@@ -15,7 +15,7 @@ from deliverables.errors import TrackerError
 from deliverables.git import PathFacts, path_facts
 from deliverables.identity import display_name
 from deliverables.paths import create_file, inside_repo
-from phases.text import check_text, md_unescape
+from phases.text import check_text, md_unescape, terminal_safe
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -138,7 +138,7 @@ class Adr:
 
 
 def adrs(project: Project) -> list[Adr]:
-    folder = inside_repo(project.root, ADR_DIR, what=ADR_DIR)
+    folder = inside_repo(project.root, ADR_DIR, what="the ADR folder")
     found = []
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         match = _ADR_NAME.match(path.name)
@@ -147,13 +147,14 @@ def adrs(project: Project) -> list[Adr]:
         inside_repo(project.root, f"{ADR_DIR}/{path.name}", what="ADR file")  # not a link out
         text = path.read_text(encoding="utf-8", errors="replace")
         heading = next((line for line in text.splitlines() if line.startswith("# ")), "# ")
-        title = md_unescape(heading[2:].split(". ", 1)[-1].strip())
+        # a file anyone may have written (a cloned repository): shown as printable text only
+        title = terminal_safe(md_unescape(heading[2:].split(". ", 1)[-1].strip()))
         status = _STATUS_LINE.search(text)
         found.append(
             Adr(
                 int(match.group(1)),
                 title,
-                status.group(1).strip() if status else "unknown",
+                terminal_safe(status.group(1).strip()) if status else "unknown",
                 f"{ADR_DIR}/{path.name}",
             )
         )

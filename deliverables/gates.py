@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
+from deliverables.paths import repo_file
 from deliverables.statuses import GATE_OUTCOMES, PASSING
-from deliverables.store import format_time
+from phases.text import check_text
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -132,6 +133,7 @@ class Review:
     git_dirty: int | None
     record: str
     corrects: int | None
+    follows: str | None = None  # the op the review follows: the tracker's state it evaluated
 
     @property
     def data(self) -> dict:
@@ -393,18 +395,15 @@ def request_waiver(project: Project, target: str, reason: str, expires: str) -> 
     until = _date(expires, "--expires")
     if until < project.today():
         raise TrackerError(f"--expires {expires} is in the past")
-    row = {
-        "target": target,
-        "reason": reason.strip(),
-        "requester": project.tracker.actor,
-        "requested_at": format_time(project.now()),
-        "expires": until.isoformat(),
-    }
-    waiver_id, _ = project.tracker.append(
-        "waivers",
-        row,
-        action=f"waiver requested for {target} until {until}",
-        subject=f"waiver:{target}",
+    waiver_id, _ = project.tracker.record(
+        "waiver.request",
+        f"waiver:{target}",
+        {
+            "target": target,
+            "reason": reason.strip(),
+            "expires": until.isoformat(),
+            "action": f"waiver requested for {target} until {until}",
+        },
     )
     return next(w for w in waivers(project) if w.id == waiver_id)
 
@@ -424,18 +423,22 @@ def approve_waiver(project: Project, waiver_id: int) -> Waiver:
         )
     if waiver.state(project.today()) == "expired":
         raise TrackerError(f"waiver {waiver_id} expired on {waiver.expires}: request a new one")
-    project.tracker.execute(
-        "UPDATE waivers SET approver = ?, approved_at = ? WHERE id = ? AND approver IS NULL",
-        (me, format_time(project.now()), waiver_id),
-        action=f"waiver {waiver_id} approved for {waiver.target}",
-        subject=f"waiver:{waiver.target}",
+    project.tracker.record(
+        "waiver.approve",
+        f"waiver:{waiver.target}",
+        {
+            "waiver": project.tracker.op_of("waivers", waiver_id),
+            "action": f"waiver {waiver_id} approved for {waiver.target}",
+        },
     )
     return next(w for w in waivers(project) if w.id == waiver_id)
 
 
 def request_gate(project: Project, phase_id: str, reviewers: list[str]) -> GateRequest:
     phase = _phase(project, phase_id)
-    names = [r.strip() for r in reviewers if r.strip()]
+    names = [
+        check_text(r, "a reviewer", error=TrackerError).strip() for r in reviewers if r.strip()
+    ]
     if not names:
         raise TrackerError("name at least one reviewer (--reviewer 'Name <email>')")
     if open_request(project, phase.id) is not None:
@@ -443,17 +446,14 @@ def request_gate(project: Project, phase_id: str, reviewers: list[str]) -> GateR
             f"phase {phase.id} is already in review: decisions go to `phasegate gate decide "
             f"{phase.id}`, and `phasegate gate review {phase.id}` records the outcome"
         )
-    row = {
-        "phase": phase.id,
-        "at": format_time(project.now()),
-        "actor": project.tracker.actor,
-        "reviewers": json.dumps(names),
-    }
-    project.tracker.append(
-        "gate_requests",
-        row,
-        action=f"gate review requested from {', '.join(map(display_name, names))}",
-        subject=f"gate:{phase.id}",
+    project.tracker.record(
+        "gate.request",
+        f"gate:{phase.id}",
+        {
+            "phase": phase.id,
+            "reviewers": names,
+            "action": f"gate review requested from {', '.join(map(display_name, names))}",
+        },
     )
     return requests(project, phase.id)[-1]
 
@@ -481,18 +481,15 @@ def decide(project: Project, phase_id: str, decision: str, comment: str) -> Deci
             f"you ({display_name(me)}) are not a reviewer of phase {phase.id}'s gate; the "
             f"reviewers are {', '.join(map(display_name, request.reviewers))}"
         )
-    row = {
-        "request_id": request.id,
-        "reviewer": me,
-        "decision": choice,
-        "comment": comment.strip(),
-        "at": format_time(project.now()),
-    }
-    project.tracker.append(
-        "gate_decisions",
-        row,
-        action=f"gate {DECISION_LABELS[choice]}: {comment.strip()}",
-        subject=f"gate:{phase.id}",
+    project.tracker.record(
+        "gate.decision",
+        f"gate:{phase.id}",
+        {
+            "request": project.tracker.op_of("gate_requests", request.id),
+            "decision": choice,
+            "comment": comment.strip(),
+            "action": f"gate {DECISION_LABELS[choice]}: {comment.strip()}",
+        },
     )
     return decisions(project, request.id)[-1]
 
@@ -518,23 +515,26 @@ def record_review(project: Project, phase_id: str, corrects: int | None = None) 
         "decisions": [d.__dict__ for d in evaluation.decisions],
         "waivers": [{**w.__dict__, "state": w.state(today)} for w in evaluation.waivers],
     }
-    row = {
-        "phase": evaluation.phase,
-        "request_id": evaluation.request.id if evaluation.request else None,
-        "outcome": outcome,
-        "at": format_time(project.now()),
-        "actor": project.tracker.actor,
-        "git_commit": commit,
-        "git_dirty": None if dirty is None else int(dirty),
-        "record": json.dumps(record, default=str),
-        "corrects": corrects,
-    }
+    tracker = project.tracker
     label = outcome.replace("_", " ")
-    review_id, _ = project.tracker.append(
-        "gate_reviews",
-        row,
-        action=f"gate review recorded: {label}",
-        subject=f"gate:{evaluation.phase}",
+    review_id, _ = tracker.record(
+        "gate.review",
+        f"gate:{evaluation.phase}",
+        {
+            "phase": evaluation.phase,
+            "request": tracker.op_of("gate_requests", evaluation.request.id)
+            if evaluation.request
+            else None,
+            "outcome": outcome,
+            "git_commit": commit,
+            "git_dirty": None if dirty is None else int(dirty),
+            "record": json.dumps(record, default=str),
+            "corrects": tracker.op_of("gate_reviews", corrects) if corrects is not None else None,
+            # the record says what was evaluated: the code at `git_commit`, the tracker as of
+            # this op (every op up to it in the total order)
+            "follows": tracker.newest_op(),
+            "action": f"gate review recorded: {label}",
+        },
     )
     return review(project, review_id)
 
@@ -586,6 +586,7 @@ def write_report(
     from deliverables.templating import write_atomically
 
     path = report_path(project, reviewed)
+    repo_file(project.root, path.relative_to(project.root), what="the gate report")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, render_report(project, reviewed))
     if not commit:

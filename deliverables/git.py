@@ -152,6 +152,17 @@ def untracked(root: Path) -> list[str]:
     return (_git(root, "ls-files", "--others", "--exclude-standard") or "").splitlines()
 
 
+def commit_date(root: Path, revision: str) -> str | None:
+    """The committer date (ISO 8601) of a commit named any way git knows; None if there is none."""
+    out = _git(root, "show", "-s", "--format=%cI", f"{revision}^{{commit}}", "--", check=False)
+    return out.strip().splitlines()[-1] if out and out.strip() else None
+
+
+def is_tracked(root: Path, path: str) -> bool:
+    """Whether git tracks `path` (relative to the work tree)."""
+    return _git(root, "ls-files", "--error-unmatch", "--", path, check=False) is not None
+
+
 def merge_file(ours: str, base: str, theirs: str, labels: tuple[str, str, str]) -> tuple[str, bool]:
     """Three-way merge of texts with `git merge-file`: (the merged text with conflict markers
     labelled `labels`, whether it merged cleanly)."""

@@ -183,11 +183,51 @@ def _v4_gates_waivers_and_days(db: Any) -> None:
     )
 
 
+def _v5_operation_log(db: Any) -> None:
+    """The tracker becomes a view of an operation log (deliverables.oplog): the ops (with the
+    outbox: ops not yet in this replica's git ref), the git heads integrated so far, this
+    replica's id, the winning op of every field (`winners` of items and deliverables), the conflicts; the view's rows name the op that
+    made them; the append-only triggers also refuse REPLACE and UPSERT. Whatever the tracker
+    held becomes `import` ops, so nothing is lost (deliverables.view.import_existing)."""
+    from deliverables.view import append_only_triggers, drop_append_only_triggers, import_existing
+
+    conn = db.conn
+    # clustered in the total order: a local write appends to the last page, ordered reads and
+    # max(lamport) are scans of the key, and an op is found by its key (lamport, replica, id).
+    # No other index (not on the id, not on the outbox flag, which only a sync reads): each page
+    # an index adds is written again at every commit
+    conn.execute(
+        "CREATE TABLE ops (lamport INTEGER NOT NULL, replica TEXT NOT NULL, id TEXT NOT NULL, "
+        "author TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, "
+        "line TEXT NOT NULL, pushed INTEGER NOT NULL DEFAULT 0, "
+        "PRIMARY KEY (lamport, replica, id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE TABLE heads (ref TEXT PRIMARY KEY, commit_id TEXT NOT NULL)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    for table in ("items", "deliverables"):  # per field: the op it holds, an unsettled conflict
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN winners TEXT")
+    conn.execute(
+        "CREATE TABLE conflicts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, subject TEXT NOT NULL, "
+        "field TEXT NOT NULL, kept TEXT, kept_by TEXT NOT NULL, kept_op TEXT NOT NULL, "
+        "lost TEXT, lost_by TEXT NOT NULL, lost_op TEXT NOT NULL, resolved_by TEXT)"
+    )
+    for table in ("activity", "gate_requests", "gate_decisions", "gate_reviews", "waivers"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN op TEXT")
+    conn.execute("ALTER TABLE validation_runs ADD COLUMN op TEXT")
+    conn.execute("ALTER TABLE gate_reviews ADD COLUMN follows TEXT")  # the newest op it saw
+    for table in ("gate_requests", "gate_decisions", "gate_reviews", "waivers", "validation_runs"):
+        conn.execute(f"CREATE INDEX {table}_op ON {table} (op)")
+    drop_append_only_triggers(conn)
+    append_only_triggers(conn)
+    import_existing(conn)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _v1_core,
     _v2_due_notes_and_fields,
     _v3_validation_runs,
     _v4_gates_waivers_and_days,
+    _v5_operation_log,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,13 +35,14 @@ def inside_repo(root: Path, path: str | Path, *, what: str = "path") -> Path:
     existing folder decides where it lands."""
     base = Path(root).resolve()
     if "\x00" in str(path):
-        raise OutsideRepo(f"{what} {str(path)!r} holds a NUL character")
+        raise OutsideRepo(f"{what} {str(path)!r} holds a NUL character".lstrip())
     candidate = Path(path).expanduser() if str(path).startswith("~") else Path(path)
     resolved = (base / candidate).resolve()  # strict=False: follows every link that exists
     if resolved != base and not resolved.is_relative_to(base):
         lexical = Path(os.path.normpath(base / candidate))
         how = " through a link" if lexical.is_relative_to(base) else ""
-        raise OutsideRepo(f"{what} {str(path)!r} leaves the repository {base}{how}; refused")
+        prefix = f"{what} " if what else ""
+        raise OutsideRepo(f"{prefix}{str(path)!r} leaves the repository {base}{how}; refused")
     return resolved
 
 
@@ -75,13 +76,15 @@ def local_or_remote(
         allowed = ", ".join(f"{s}://" for s in REMOTE_SCHEMES) if allow_remote else "none"
         raise OutsideRepo(
             f"{what} {location!r}: the scheme {scheme}: is not allowed (remote schemes: {allowed};"
-            " or a path inside the repository)"
+            " or a path inside the repository)".lstrip()
         )
     local = file_uri_path(location) if scheme == "file" else location
+    if scheme == "file":
+        what = f"{what} {location!r}: the local path".lstrip()
     resolved = inside_repo(root, local, what=what)
     if _GLOB.search(local):
         for match in matches(root, local):
-            inside_repo(root, match, what=f"{what} (match {match})")
+            inside_repo(root, match, what=f"{what} {local!r}: its match".lstrip())
     return resolved
 
 
@@ -113,3 +116,10 @@ def create_file(root: Path, relative: str | Path, text: str, *, what: str = "doc
             f"{relative} already exists: phasegate never overwrites a document"
         ) from None
     return target
+
+
+def repo_file(root: Path, relative: str | Path, *, what: str = "document") -> Path:
+    """`root / relative`, a file phasegate itself places in the repository (a report, a log),
+    once `inside_repo` has made sure a symlinked folder does not carry it elsewhere."""
+    inside_repo(root, relative, what=what)
+    return Path(root) / relative

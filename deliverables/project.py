@@ -7,8 +7,10 @@ phase status and the current phase are computed from it, never stored.
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -31,6 +33,13 @@ from phases.text import check_text
 
 STATE_DIR = ".phasegate"
 TRACKER_FILE = "tracker.db"
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+GITIGNORE = (
+    "# The tracker is a local view of the op log, which lives in git refs\n"
+    "# (refs/phasegate/ops/*, `phasegate sync`): never committed\n"
+    "tracker.db\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
+)
 
 
 def parse_due(text: str) -> str | None:
@@ -77,6 +86,18 @@ class Project:
 
     def __init__(self, root: Path, model: ProcessModel, tracker: Tracker) -> None:
         self.root, self.model, self.tracker = root, model, tracker
+        self.notice: str | None = None  # something to tell the user once (the CLI prints it)
+        self.as_of: str | None = None  # a past state (`at`): read-only
+
+    def at(self, moment: str) -> Project:
+        """The project as it was at `moment` (a date: the end of that day, UTC; a time; or a
+        git commit: its committer date): the ops up to then folded into a temporary view, read
+        with the same code as today's. Close it when done."""
+        until = resolve_moment(self.root, moment)
+        snapshot = self.tracker.snapshot(until)
+        past = Project(self.root, self.model, snapshot)
+        past.as_of = until
+        return past
 
     @property
     def name(self) -> str:
@@ -91,7 +112,10 @@ class Project:
         if not start.exists():
             raise TrackerError(f"{path}: no such folder")
         for candidate in (start, *start.parents):
-            if (candidate / STATE_DIR / TRACKER_FILE).is_file():
+            state = candidate / STATE_DIR
+            # a fresh clone of the team's repository has `.phasegate/` (committed) but no
+            # tracker (never committed): it starts empty, and `phasegate sync` fills it
+            if (state / TRACKER_FILE).is_file() or (state / ".gitignore").is_file():
                 return cls._load(candidate, clock, actor)
         raise TrackerError(
             f"{start} is not in a phasegate project (run `phasegate init` there first)"
@@ -120,9 +144,12 @@ class Project:
         project = cls._load(root, clock, actor)
         ignore = root / STATE_DIR / ".gitignore"
         if not ignore.exists():
-            ignore.write_text(
-                "# SQLite's write-ahead log: local to each clone\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
-            )
+            ignore.write_text(GITIGNORE)
+        if not created_git:  # a clone may have remotes already: a plain fetch brings the ops
+            from deliverables.sync import configure_clone
+
+            with suppress(TrackerError):  # `phasegate sync` configures them too
+                configure_clone(root, project.tracker.replica)
         return project, created_git
 
     @classmethod
@@ -135,7 +162,9 @@ class Project:
             actor=actor or partial(current_actor, root),
             clock=clock,
         )
-        return cls(root, model, tracker)
+        project = cls(root, model, tracker)
+        project.notice = _ignore_tracker(root)
+        return project
 
     def close(self) -> None:
         self.tracker.close()
@@ -376,3 +405,59 @@ def _reason_rule(
     if reason is not None and reason.strip():
         raise TrackerError(f"{ident}: a reason is only kept for 'not applicable' or 'blocked'")
     return {"reason": None} if old_reason else {}
+
+
+def resolve_moment(root: Path, moment: str) -> str:
+    """`2026-11-20` (the end of that day), `2026-11-20T14:00` / `...Z` (UTC unless it says),
+    or a commit (`HEAD~3`, a sha, a tag): its committer date. Returns UTC `...Z`."""
+    from deliverables.store import format_time
+
+    text = moment.strip()
+    if _DAY.match(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise TrackerError(f"--at {moment}: not a real date") from None
+        return f"{text}T23:59:59Z"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is not None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return format_time(when)
+    committed = git.commit_date(root, text)
+    if committed is None:
+        raise TrackerError(
+            f"--at {moment}: neither a date (YYYY-MM-DD), a time (YYYY-MM-DDTHH:MM) nor a "
+            "commit of this repository"
+        )
+    return format_time(datetime.fromisoformat(committed))
+
+
+def _ignore_tracker(root: Path) -> str | None:
+    """Projects made before the op log committed tracker.db: ignore it from now on, and say
+    once how to stop tracking it. No git process unless the line was missing."""
+    ignore = root / STATE_DIR / ".gitignore"
+    try:
+        text = ignore.read_text() if ignore.exists() else None
+    except OSError:
+        return None
+    if text is None or "tracker.db" in text.split():
+        return None
+    try:
+        ignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "tracker.db\n")
+    except OSError:
+        return None
+    if git.is_tracked(root, f"{STATE_DIR}/{TRACKER_FILE}"):
+        return (
+            f"{STATE_DIR}/{TRACKER_FILE} is now a local view of the op log (`phasegate sync` "
+            f"shares it through git refs): stop committing it with `git rm --cached "
+            f"{STATE_DIR}/{TRACKER_FILE}` and commit that"
+        )
+    return None
+
+
+def _inside_git(path: Path) -> bool:
+    return any((p / ".git").exists() for p in (path, *path.parents))

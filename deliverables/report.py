@@ -7,6 +7,7 @@ from typing import Any
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name
+from deliverables.paths import repo_file
 from deliverables.project import Project
 from deliverables.store import DeliverableState, ItemState
 from deliverables.templating import describe_event, local_time, render_template
@@ -43,7 +44,7 @@ def status_report_path(project: Project, phase: str | None = None) -> Path:
     """Where the status report goes (`phasegate export -o`, the Report screen's `w`): one file a
     day, and one per phase for a phase's report."""
     name = f"status-{project.today().isoformat()}" + (f"-phase-{phase}" if phase else "")
-    return project.root / "docs" / "reports" / f"{name}.md"
+    return repo_file(project.root, f"docs/reports/{name}.md", what="the status report")
 
 
 def _metrics_view(project: Project) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """The tracker: checklist-item and deliverable state plus the activity log, in SQLite.
 
-One file per project, `<repo>/.phasegate/tracker.db`, in WAL mode with a busy timeout, so an
-engineer's TUI and their scripts can write at once. Every write is one `BEGIN IMMEDIATE`
-transaction that changes the state row and appends one activity event per changed field: a
-write is either wholly there or not at all, even if the process is killed mid-burst.
+One file per clone, `<repo>/.phasegate/tracker.db` (never committed), in WAL mode with a busy
+timeout, so an engineer's TUI and their scripts can write at once. Every write is one
+`BEGIN IMMEDIATE` transaction that appends one op to the operation log (deliverables.oplog; the
+op waits in the outbox until deliverables.sync moves it into this clone's git ref) and folds it
+into the view tables (deliverables.view): a write is either wholly there or not at all, even if
+the process is killed mid-burst, and the view can always be rebuilt from the ops.
 
 Reads and writes are short SQL statements on `sqlite3`; sqlite-utils builds and migrates the
 schema (`deliverables.migrations`), and is imported only when a migration has to run.
@@ -23,6 +25,17 @@ from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
+from deliverables.oplog import Op
+from deliverables.view import (
+    Applied,
+    Fold,
+    integrate,
+    last_key,
+    mark_in_git,
+    read_ops,
+    rebuild,
+    store_ops,
+)
 from phases.text import control_problem
 
 BUSY_TIMEOUT_MS = 30_000
@@ -150,6 +163,7 @@ class Tracker:
     ) -> None:
         self.path, self._conn, self.clock = path, conn, clock
         self._actor = actor
+        self._replica: str | None = None
 
     @property
     def actor(self) -> str:
@@ -196,6 +210,9 @@ class Tracker:
 
     def close(self) -> None:
         self._conn.close()
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -347,26 +364,43 @@ class Tracker:
     def finish_run(
         self, run_id: int, status: str, summary: str, versions: dict[str, str] | None = None
     ) -> Event:
-        """Closes the run and logs it in the activity log (subject `run:N`)."""
+        """Closes the run: it becomes one `run` op (its summary and every check), so a teammate's
+        clone sees it once synced; it keeps its number here. Logged as subject `run:N`."""
         at = format_time(self.clock())
         with self._write():
-            self._conn.execute(
-                "UPDATE validation_runs SET status = ?, finished_at = ?, summary = ?, "
-                "versions = coalesce(?, versions) WHERE id = ?",
-                (status, at, summary, json.dumps(versions) if versions else None, run_id),
-            )
-            tier = self._conn.execute(
-                "SELECT tier FROM validation_runs WHERE id = ?", (run_id,)
-            ).fetchone()[0]
-            action = f"{tier} validation {status}: {summary}"
-            cursor = self._conn.execute(
-                "INSERT INTO activity (at, actor, action, subject, field, before, after) "
-                "VALUES (?, ?, ?, ?, '', NULL, ?)",
-                (at, self.actor, action, f"run:{run_id}", status),
-            )
-            return Event(
-                cursor.lastrowid, at, self.actor, action, f"run:{run_id}", "", None, status
-            )
+            found = self._conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM validation_runs WHERE id = ? AND op IS NULL",
+                (run_id,),
+            ).fetchone()
+            if found is None:
+                raise TrackerError(f"run {run_id} is not running here: it cannot finish")
+            run = RunRecord(*found)
+            check_columns = [c for c in CheckRecord.__dataclass_fields__ if c != "run_id"]
+            checks = [
+                dict(zip(check_columns, row, strict=True))
+                for row in self._conn.execute(
+                    f"SELECT {', '.join(check_columns)} FROM validation_results "
+                    "WHERE run_id = ? ORDER BY id",
+                    (run_id,),
+                )
+            ]
+            payload = {
+                "tier": run.tier,
+                "status": status,
+                "started_at": run.started_at,
+                "finished_at": at,
+                "git_commit": run.git_commit,
+                "git_dirty": run.git_dirty,
+                "pipelines": run.pipelines,
+                "versions": json.dumps(versions) if versions else run.versions,
+                "summary": summary,
+                "checks": checks,
+                "action": f"{run.tier} validation {status}: {summary}",
+            }
+            self._conn.execute("DELETE FROM validation_results WHERE run_id = ?", (run_id,))
+            self._conn.execute("DELETE FROM validation_runs WHERE id = ?", (run_id,))
+            applied = self._apply_new(Fold(self._conn), "run", "run", payload, run_id)
+            return Event(*applied.events[0])
 
     # --- sessions and gate states: read at start-up, so plain SQL here ------------------------
 
@@ -381,11 +415,7 @@ class Tracker:
     def start_session(self) -> str | None:
         """Notes a session of the acting user now; returns when their previous one was."""
         previous = self.last_session()
-        with self._write():
-            self._conn.execute(
-                "INSERT INTO sessions (actor, at) VALUES (?, ?)",
-                (self.actor, format_time(self.clock())),
-            )
+        self.record("session", "", {})
         return previous
 
     @_reading
@@ -420,7 +450,9 @@ class Tracker:
     def append(
         self, table: str, row: dict, *, action: str | None = None, subject: str = ""
     ) -> tuple[int, Event | None]:
-        """Inserts `row` (and, given `action`, one activity event) in one transaction."""
+        """Inserts `row` (and, given `action`, one activity event) into the view alone, in one
+        transaction: no op, so a rebuild drops it. For tests and repairs; phasegate's own
+        writes go through `update` and `record`."""
         at, actor = format_time(self.clock()), self.actor
         check_user_text({**row, "actor": actor, "action": action or ""})
         columns = list(row)
@@ -437,7 +469,8 @@ class Tracker:
             return row_id, event
 
     def execute(self, sql: str, args: tuple | list = (), *, action: str, subject: str) -> Event:
-        """One write statement and its activity event, in one transaction."""
+        """One raw write statement on the view and its activity event, in one transaction: no
+        op (see `append`); the append-only triggers still refuse what they refuse."""
         at, actor = format_time(self.clock()), self.actor
         check_user_text({"actor": actor, "action": action})
         for value in args:
@@ -455,45 +488,159 @@ class Tracker:
         return Event(cursor.lastrowid, at, actor, action, subject, "", None, None)
 
     def update(self, kind: str, subject_id: str, changes: dict[str, str | None]) -> list[Event]:
-        """Sets fields of an item or deliverable; logs one event per field that really changed."""
-        table, state_type = _TABLES[kind]
-        fields = state_type.__dataclass_fields__
+        """Sets fields of an item or deliverable: one `item.set` / `deliverable.set` op naming,
+        per field that really changed, the new value and the op whose value it replaces; one
+        activity event per changed field."""
+        fields = _TABLES[kind][1].__dataclass_fields__
         for name in changes:
             if name not in fields or name in ("id", "updated_at", "updated_by"):
                 raise TrackerError(f"{kind} has no field '{name}'")
-        at, actor = format_time(self.clock()), self.actor
-        check_user_text({**changes, "actor": actor})
+        check_user_text({**changes, "actor": self.actor})
         with self._write():
-            current = self._one(kind, subject_id)
-            changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            fold = Fold(self._conn)
+            current = fold.state(kind, subject_id)
+            changed = {k: v for k, v in changes.items() if current.get(k) != v}
             if not changed:
                 return []
-            row = {**current.__dict__, **changed, "updated_at": at, "updated_by": actor}
-            columns = list(row)
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
+            winners = fold.field_winners(kind, subject_id)
+            payload = {"fields": [[k, v, winners.get(k)] for k, v in changed.items()]}
+            applied = self._apply_new(fold, f"{kind}.set", subject_id, payload)
+            return [Event(*row) for row in applied.events]
+
+    def record(self, kind: str, subject: str, payload: dict) -> tuple[int | None, Event | None]:
+        """Appends one op of `kind` (a gate request, a decision, a waiver, a stand-up, ...) and
+        folds it into the view; returns the row it made and its activity event."""
+        check_user_text({"actor": self.actor, "subject": subject})
+        _check_payload(payload)
+        with self._write():
+            applied = self._apply_new(Fold(self._conn), kind, subject, payload)
+            return applied.row_id, (Event(*applied.events[0]) if applied.events else None)
+
+    def op_of(self, table: str, row_id: int) -> str | None:
+        """The id of the op that made a row of the view (what other ops refer to)."""
+        row = self._conn.execute(f"SELECT op FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        return row[0] if row else None
+
+    @_reading
+    def newest_op(self) -> str | None:
+        """The last op in the total order: what a gate review says it follows."""
+        key = last_key(self._conn)
+        return key[2] if key else None
+
+    @property
+    def replica(self) -> str:
+        """This clone's replica id (made by the migration that introduced the op log)."""
+        if self._replica is None:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'replica'").fetchone()
+            self._replica = row[0]
+        return self._replica
+
+    # --- the log: outbox, git heads, integration (deliverables.sync) -----------------------------
+
+    @_reading
+    def outbox(self) -> list[Op]:
+        """Ops written here and not yet in git, oldest first."""
+        return read_ops(self._conn, "WHERE pushed = 0")
+
+    @_reading
+    def outbox_lines(self) -> list[tuple[tuple, str]]:
+        """(key, pack line) of the ops not yet in git, in the total order: what a flush writes."""
+        return [
+            ((lamport, replica, op_id), line)
+            for lamport, replica, op_id, line in self._conn.execute(
+                "SELECT lamport, replica, id, line FROM ops WHERE pushed = 0 "
+                "ORDER BY lamport, replica, id"
             )
-            events = []
-            for name, after in changed.items():
-                before = getattr(current, name)
-                cursor = self._conn.execute(
-                    "INSERT INTO activity (at, actor, action, subject, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (at, actor, f"{kind}.{name}", subject_id, name, before, after),
+        ]
+
+    def mark_in_git(self, keys: list[tuple], heads: dict[str, str]) -> None:
+        """The ops are in git now (the outbox forgets them), and the refs' heads are recorded:
+        one transaction."""
+        with self._write():
+            mark_in_git(self._conn, keys)
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
+            )
+
+    @_reading
+    def heads(self) -> dict[str, str]:
+        """Per git ref, the commit whose ops were integrated last."""
+        return dict(self._conn.execute("SELECT ref, commit_id FROM heads").fetchall())
+
+    @_reading
+    def ops(self, until: str | None = None) -> list[Op]:
+        """The whole log in the total order (up to a wall time, inclusive)."""
+        if until is None:
+            return read_ops(self._conn)
+        return read_ops(self._conn, "WHERE at <= ?", (until,))
+
+    @_reading
+    def op_count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+    def integrate(self, ops: list[Op], heads: dict[str, str], *, in_git: bool = True) -> list[Op]:
+        """Adds ops read from git refs to the log and the view, marks every one of them as in
+        git (the outbox forgets them) and records the refs' heads: one transaction, so a killed
+        sync either integrated a ref's commits or not at all. Returns the ops that were new."""
+        with self._write():
+            new = integrate(self._conn, ops)
+            if not in_git:  # ops made here for another replica (the demo): in the outbox
+                self._conn.executemany(
+                    "UPDATE ops SET pushed = 0 WHERE lamport = ? AND replica = ? AND id = ?",
+                    [op.key for op in new],
                 )
-                events.append(
-                    Event(
-                        cursor.lastrowid,
-                        at,
-                        actor,
-                        f"{kind}.{name}",
-                        subject_id,
-                        name,
-                        before,
-                        after,
-                    )
-                )
-            return events
+                return new
+            mark_in_git(self._conn, [op.key for op in ops])
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
+            )
+            return new
+
+    def snapshot(self, until: str) -> Tracker:
+        """A read-only tracker of the state at wall time `until`: the ops up to then folded
+        into a temporary database, which goes away when it is closed."""
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="phasegate-at-"))
+        past = Tracker.open(folder / "tracker.db", actor=self._actor, clock=self.clock)
+        past._cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)  # type: ignore[attr-defined]
+        atexit.register(past._cleanup)  # a command that never closes it leaves nothing behind
+        with past._write():
+            past._conn.execute("DELETE FROM ops")
+            store_ops(past._conn, self.ops(until), pushed=1)
+            rebuild(past._conn, keep_live=False)
+        return past
+
+    def rebuild(self) -> int:
+        """Folds the view again from the whole log; returns the number of ops."""
+        with self._write():
+            return rebuild(self._conn)
+
+    def _apply_new(
+        self, fold: Fold, kind: str, subject: str, payload: dict, run_id: int | None = None
+    ) -> Applied:
+        """Inside a write: makes the op (Lamport = the highest seen + 1), puts it in the outbox
+        and folds it; it sorts after every op applied, so the fold is incremental."""
+        lamport, top = self._conn.execute(  # one statement: a write is a handful of them
+            "SELECT (SELECT coalesce(max(lamport), 0) FROM ops), "
+            "(SELECT coalesce(max(id), 0) FROM activity)"
+        ).fetchone()
+        fold.next_ids.setdefault("activity", top + 1)
+        op = Op.create(
+            lamport=lamport + 1,
+            replica=self.replica,
+            author=self.actor,
+            at=format_time(self.clock()),
+            kind=kind,
+            subject=subject,
+            payload=payload,
+        )
+        store_ops(self._conn, [op], pushed=0)
+        applied = fold.apply(op, run_id=run_id)
+        fold.finish()
+        return applied
 
     @contextmanager
     def _write(self) -> Iterator[None]:
@@ -578,7 +725,32 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
 
 
 # Stored text that may span lines (a note, a comment); everything else is one line.
-MULTILINE_FIELDS = frozenset(("note", "comment", "reason", "record", "text", "action", "detail"))
+MULTILINE_FIELDS = frozenset(
+    (
+        "note",
+        "comment",
+        "reason",
+        "record",
+        "text",
+        "action",
+        "detail",
+        "yesterday",
+        "today",
+        "blockers",
+    )
+)
+
+
+def _check_payload(value, name: str = "text") -> None:
+    """Every string an op carries, however deep, passes `check_user_text`."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_payload(inner, key)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _check_payload(inner, name)
+    elif isinstance(value, str):
+        check_user_text({name: value})
 
 
 def check_user_text(row: dict) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name
-from deliverables.statuses import STATUS_LABELS
+from deliverables.statuses import CRITERION_MARKS, STATUS_LABELS
 from deliverables.store import parse_time
 from phases.text import md_code, md_escape, mermaid_label
 
@@ -105,4 +105,5 @@ def _environment():
     env.filters["describe"] = describe_event
     env.filters["who"] = lambda actor: md_escape(display_name(actor)) if actor else "—"
     env.filters["bar"] = progress_bar
+    env.filters["mark"] = lambda status: CRITERION_MARKS.get(status, status)
     return env

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deliverables.paths import repo_file
 from deliverables.store import CheckRecord, RunRecord
 
 if TYPE_CHECKING:
@@ -34,12 +35,12 @@ RUN_LOGS = Path(".phasegate") / "runs"
 
 def run_log_path(project: Project, run_id: int) -> Path:
     """Where the engine writes a run's log and the front ends read it."""
-    return project.root / RUN_LOGS / f"{run_id}.log"
+    return repo_file(project.root, f"{RUN_LOGS}/{run_id}.log", what="the run log")
 
 
 def run_report_path(project: Project, run_id: int) -> Path:
     """Where a run's markdown report goes (`phasegate runs show N -o`, the TUI's `w`)."""
-    return project.root / "docs" / "validation" / f"run-{run_id}.md"
+    return repo_file(project.root, f"docs/validation/run-{run_id}.md", what="the run report")
 
 
 def pipeline_outcome(outcomes: list[str]) -> str:

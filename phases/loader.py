@@ -47,7 +47,7 @@ def _default_model(use_cache: bool) -> ProcessModel:
     key = zlib.crc32(raw)
     for code in _CODE:
         key = zlib.crc32(code.read_bytes(), key)
-    cache = _cache_dir() / f"process-{key:08x}-{len(raw)}.pickle"
+    cache = cache_dir() / f"process-{key:08x}-{len(raw)}.pickle"
     if use_cache:
         try:
             model = pickle.loads(cache.read_bytes())
@@ -63,9 +63,12 @@ def _default_model(use_cache: bool) -> ProcessModel:
     return model
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "phasegate"
+def cache_dir() -> Path:
+    """phasegate's cache folder for this user, where the platform keeps caches (platformdirs:
+    $XDG_CACHE_HOME/phasegate on Linux, ~/Library/Caches/phasegate on macOS)."""
+    from platformdirs import user_cache_dir  # Textual imports it anyway: no start-up cost
+
+    return Path(user_cache_dir("phasegate", appauthor=False))
 
 
 def _write_quietly(path: Path, data: bytes) -> None:

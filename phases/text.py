@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Characters that are allowed although `str.isprintable()` says no: joiners and the variation
-# selector live inside emoji sequences; space is printable anyway.
+# Characters that are allowed although `str.isprintable()` says no: the zero-width (non-)joiners
+# live inside emoji sequences and scripts; spaces other than " " (NBSP…) are kept as spaces.
 _JOINERS = frozenset("\u200c\u200d")
 # Bidirectional controls reorder what a reader sees (the "Trojan Source" trick).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -99,7 +99,10 @@ def terminal_safe(value: object, *, multiline: bool = False) -> str:
         return text
     return "".join(
         ch
-        if ch.isprintable() or ch in _JOINERS or (multiline and ch in "\n\t")
+        if ch.isprintable()
+        or ch in _JOINERS
+        or unicodedata.category(ch) == "Zs"
+        or (multiline and ch in "\n\t")
         else _escape_char(ch)
         for ch in text
     )

@@ -51,7 +51,8 @@ METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 _OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}\Z")
-_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: "²".isdigit() is True, int("²") fails
+# Reader options that name what to read: they would bypass source.path's checks.
+_PATH_OPTIONS = frozenset(("path", "paths", "basepath"))
 _DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
 
 
@@ -249,6 +250,12 @@ class _Reader:
                 key = doc.key(key_node, "source.options")
                 if not _OPTION_KEY.match(key):
                     raise doc.fail(key_node, f"source.options.{key}", "not a reader option name")
+                if key.lower() in _PATH_OPTIONS:  # would read past source.path's checks
+                    raise doc.fail(
+                        key_node,
+                        f"source.options.{key}",
+                        "names files to read; put the location in source.path",
+                    )
                 value = self.plain_scalar(value_node, f"source.options.{key}")
                 options.append((key, value))
         sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None
@@ -485,7 +492,13 @@ class _Reader:
         if is_null(node):
             return None
         text = doc.text(node, "schedule")
-        if text in ("@hourly", "@daily", "@weekly", "@monthly", "@yearly"):
+        if text.startswith("@"):
+            if text not in PRESETS:
+                raise doc.fail(
+                    node,
+                    "schedule",
+                    f"{text!r} is not a schedule preset (expected one of: {', '.join(PRESETS)})",
+                )
             return text
         problem = cron_problem(text)
         if problem:
@@ -583,71 +596,64 @@ class _Reader:
         if not allow_glob and re.search(r"[*?\[]", text):
             raise self.doc.fail(node, where, "a single file, not a pattern")
         try:
-            local_or_remote(self.root, text, what=repr(text), allow_remote=allow_uri)
+            local_or_remote(self.root, text, what="", allow_remote=allow_uri)
         except OutsideRepo as exc:
-            raise self.doc.fail(node, where, str(exc).replace(f"{text!r} ", "", 1)) from None
+            raise self.doc.fail(node, where, str(exc)) from None
         return text
 
 
+# Airflow's schedule presets; any other `@…` is refused rather than left for Airflow to reject.
+PRESETS = {
+    "@once": "once, when first triggered",
+    "@continuous": "continuously, one run after another",
+    "@hourly": "every hour",
+    "@daily": "every day at 00:00",
+    "@weekly": "every Sunday at 00:00",
+    "@monthly": "on the first day of every month at 00:00",
+    "@quarterly": "on the first day of every quarter at 00:00",
+    "@yearly": "on 1 January at 00:00",
+}
+_CRON_FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day of month", "1-31, or L for the last day"),
+    ("month", "1-12 or jan-dec"),
+    ("weekday", "0-7 or sun-sat, n#k for the k-th weekday n, Ln for the last"),
+)
+
+
 def cron_problem(text: str) -> str | None:
-    """Why `text` is not a five-field cron expression, or None when it is one."""
+    """Why `text` is not a five-field cron expression as Airflow reads it (croniter: ranges,
+    steps, names, `L` and `#`), or None when it is one."""
+    from croniter import croniter  # only when a spec has a schedule
+
     fields = text.split()
     if len(fields) != 5:
         return f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
-    names = (
-        ("minute", 0, 59, {}),
-        ("hour", 0, 23, {}),
-        ("day of month", 1, 31, {}),
-        (
-            "month",
-            1,
-            12,
-            {
-                m: i + 1
-                for i, m in enumerate(
-                    [
-                        "jan",
-                        "feb",
-                        "mar",
-                        "apr",
-                        "may",
-                        "jun",
-                        "jul",
-                        "aug",
-                        "sep",
-                        "oct",
-                        "nov",
-                        "dec",
-                    ]
-                )
-            },
-        ),
-        (
-            "weekday",
-            0,
-            7,
-            {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
-        ),
-    )
-    for value, (label, low, high, aliases) in zip(fields, names, strict=True):
-        for part in value.lower().split(","):
-            base, _, step = part.partition("/")
-            if step and (not _DIGITS.fullmatch(step) or int(step) == 0):
-                return f"{label}: step {step!r} must be a positive number"
-            if base == "*":
-                continue
-            bounds = base.split("-")
-            if len(bounds) > 2:
-                return f"{label}: {part!r} is not a value or a range"
-            numbers = []
-            for bound in bounds:
-                number = aliases.get(bound, int(bound) if _DIGITS.fullmatch(bound) else None)
-                if number is None or not low <= number <= high:
-                    return f"{label}: {bound!r} is outside {low}-{high}"
-                numbers.append(number)
-            if len(numbers) == 2 and numbers[0] > numbers[1]:
-                return f"{label}: range {base!r} runs backwards"
-    return None
+    if croniter.is_valid(text):
+        return None
+    # name the field at fault: each one alone, the others left at *
+    for n, (value, (label, allowed)) in enumerate(zip(fields, _CRON_FIELDS, strict=True)):
+        alone = " ".join(value if i == n else "*" for i in range(5))
+        if not croniter.is_valid(alone):
+            return f"{label}: {value!r} is not valid (expected {allowed}, lists, ranges, /steps)"
+    return "the fields do not make a valid cron expression together"
+
+
+def describe_schedule(schedule: str | None) -> str:
+    """A schedule in words for the TUI and the CLI: `At 05:00`, `every hour`, `not scheduled`."""
+    if not schedule:
+        return "not scheduled"
+    if schedule in PRESETS:
+        return PRESETS[schedule]
+    from cron_descriptor import ExpressionDescriptor, Options  # only when one is shown
+
+    options = Options()
+    options.use_24hour_time_format = True
+    try:
+        return ExpressionDescriptor(schedule, options).get_description()
+    except Exception:  # a valid cron expression the describer cannot word: show it as is
+        return schedule
 
 
 def _check_together(specs: list[PipelineSpec]) -> None:

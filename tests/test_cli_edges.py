@@ -115,6 +115,8 @@ def test_due_and_expires_share_one_strict_date_parser(made, capsys, command, tex
         (("adr", "new", "Title\x07"), "the ADR title"),
         (("waiver", "request", "G1.1", "--reason", "\x9b31m", "--expires", "2030-01-01"), "reason"),
         (("today", "--blockers", "none\x1b[8m"), "blockers"),
+        (("gate", "request", "1", "--reviewer", "Ben\n<b@x.org>"), "a reviewer"),
+        (("gate", "request", "1", "--reviewer", "Ben\x1b[2J"), "a reviewer"),
     ],
 )
 def test_control_characters_are_refused_at_input(made, capsys, args, field):

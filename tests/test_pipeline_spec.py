@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import SpecError, load_spec, load_specs
-from pipelines.spec import cron_problem
+from pipelines.spec import cron_problem, describe_schedule
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "pipeline-spec.md").read_text()
@@ -177,7 +177,9 @@ target: {table: sales.orders}
             "quality[1]",
             "repeats quality[0]",
         ),
-        ("schedule: '61 * * * *'\n", 8, "schedule", "minute: '61' is outside 0-59"),
+        ("schedule: '61 * * * *'\n", 8, "schedule", "minute: '61' is not valid (expected 0-59"),
+        ("schedule: '0 5 * * 9'\n", 8, "schedule", "weekday: '9' is not valid"),
+        ("schedule: '@reboot'\n", 8, "schedule", "'@reboot' is not a schedule preset"),
         ("schedule: 'every day'\n", 8, "schedule", "expected 5 fields"),
         ("depends_on: [orders]\n", 8, "depends_on[0]", "cannot depend on itself"),
     ],
@@ -346,10 +348,39 @@ def test_an_unsafe_loader_would_have_run_the_payload(tmp_path):
         ("0 0 * * 7", True),
         ("0 24 * * *", False),
         ("0 0 0 * *", False),
-        ("5-1 * * * *", False),
+        ("5-1 * * * *", True),  # croniter (and so Airflow) wraps such a range around
         ("*/0 * * * *", False),
         ("* * * *", False),
+        ("* * * * * *", False),  # seconds: not a five-field expression
+        ("0 5 L * *", True),  # the last day of the month
+        ("0 5 * * 1#2", True),  # the second Monday
+        ("0 5 * * L5", True),  # the last Friday (croniter spells it L5)
+        ("0 5 * jan-mar mon-fri", True),
+        ("0 5 * janx *", False),
+        ("0 5 32 * *", False),
     ],
 )
 def test_cron_expressions(cron, ok):
     assert (cron_problem(cron) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("schedule", "words"),
+    [
+        ("0 5 * * *", "At 05:00"),
+        ("0 5 L * *", "At 05:00, on the last day of the month"),
+        ("0 5 * * 1#2", "At 05:00, on the second Monday of the month"),
+        ("@once", "once, when first triggered"),
+        ("@continuous", "continuously, one run after another"),
+        ("@daily", "every day at 00:00"),
+        (None, "not scheduled"),
+    ],
+)
+def test_a_schedule_in_words(schedule, words):
+    assert describe_schedule(schedule) == words
+
+
+@pytest.mark.parametrize("preset", ["@once", "@continuous", "@hourly", "@quarterly", "@yearly"])
+def test_airflow_presets_are_accepted(tmp_path, preset):
+    path = _write(tmp_path, "orders", BASE + f"schedule: '{preset}'\n")
+    assert load_spec(path, tmp_path).schedule == preset

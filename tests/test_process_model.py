@@ -166,3 +166,13 @@ def test_a_corrupt_cache_is_ignored(monkeypatch, tmp_path):
     cached.write_bytes(b"not a pickle")
     assert len(load_process().items) == 80
     assert cached.read_bytes() != b"not a pickle"  # rewritten
+
+
+def test_the_cache_lives_where_the_platform_keeps_caches(monkeypatch, tmp_path):
+    from phases.loader import cache_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "phasegate"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "phasegate"

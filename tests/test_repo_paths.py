@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from deliverables import Project, TrackerError
+from deliverables.day import standup_path
 from deliverables.documents import create_document, new_adr
 from deliverables.paths import OutsideRepo, inside_repo, local_or_remote
+from deliverables.report import status_report_path
+from deliverables.validations import run_log_path, run_report_path
 from pipelines import SpecError, load_spec
 from pipelines.codegen import generate_pipelines
 from pipelines.errors import GenerationError
@@ -147,6 +150,13 @@ def test_a_spec_source_outside_the_repository_names_file_line_and_field(repo, so
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("option", ["path", "PATH", "paths", "basePath"])
+def test_a_reader_option_cannot_name_other_files(repo, option):
+    path = _spec(repo, f"landing/real/secret.csv, options: {{{option}: /etc/passwd}}")
+    with pytest.raises(SpecError, match=f"source.options.{option}: names files to read"):
+        load_spec(path, repo)
+
+
 def test_a_spec_sample_outside_the_repository_is_refused(repo):
     path = _spec(repo, "s3://bucket/x.parquet, sample: landing/out/secret.csv")
     with pytest.raises(
@@ -205,3 +215,23 @@ def test_a_deliverable_path_stays_inside(project, elsewhere, path):
     with pytest.raises(TrackerError, match=r"inside the repository|leaves the repository"):
         project.set_deliverable("D1.1", path=path)
     assert project.deliverable_state("D1.1").path is None
+
+
+@pytest.mark.parametrize(
+    ("folder", "place"),
+    [
+        ("docs/reports", lambda p: status_report_path(p)),
+        ("docs/validation", lambda p: run_report_path(p, 1)),
+        ("docs/standups", lambda p: standup_path(p, p.today())),
+        (".phasegate/runs", lambda p: run_log_path(p, 1)),
+        ("docs", lambda p: status_report_path(p, "2")),
+    ],
+)
+def test_documents_phasegate_places_itself_stay_inside(project, elsewhere, folder, place):
+    link = project.root / folder
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.exists():
+        link.rmdir()
+    link.symlink_to(elsewhere)
+    with pytest.raises(TrackerError, match=r"leaves the repository .* through a link"):
+        place(project)

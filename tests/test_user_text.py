@@ -67,6 +67,13 @@ def test_terminal_safe_text_has_only_printable_characters(text):
 
 
 @pytest.mark.parametrize(
+    "text", ["naïve café", "a\u00a0b", "wide\u3000space", "emoji 👨‍👩‍👧", "中文", "tab\there"]
+)
+def test_terminal_safe_leaves_ordinary_text_as_it_is(text):
+    assert terminal_safe(text, multiline=True) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "<img src=x onerror=alert(1)>",
@@ -249,5 +256,22 @@ def test_no_tracker_write_stores_a_control_character(tmp_path, field, text):
         with pytest.raises(TrackerError, match=f"{field} (holds the control|is not UTF-8)"):
             project.set_item("1.1.1", **fields)
         assert project.item_state("1.1.1").status == "todo"
+    finally:
+        project.close()
+
+
+def test_an_adr_file_written_elsewhere_is_listed_as_printable_text(tmp_path):
+    from deliverables.documents import adrs
+
+    project, _ = Project.init(tmp_path / "solution", clock=fixed_clock)
+    try:
+        folder = project.root / "docs" / "adr"
+        folder.mkdir(parents=True)
+        (folder / "0001-x.md").write_text(
+            "# 1. Use \x1b]52;c;aGk=\x07Iceberg\n\n- Status: accepted\x1b[2J\n", encoding="utf-8"
+        )
+        (adr,) = adrs(project)
+        assert adr.title.isprintable() and "Iceberg" in adr.title
+        assert adr.status.isprintable() and adr.status.startswith("accepted")
     finally:
         project.close()

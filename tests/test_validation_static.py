@@ -251,3 +251,33 @@ def test_a_spec_error_stops_the_run_with_file_and_line(tmp_path, capsys):
     assert "alpha.yaml:4" in capsys.readouterr().err
     assert project.tracker.runs() == []
     project.close()
+
+
+def test_every_kind_of_schedule_loads_in_airflow(tmp_path):
+    """The schedules croniter and Airflow accept (presets, L, #) make DAGs that import cleanly;
+    @continuous needs max_active_runs=1, which the generated DAG sets."""
+    from pipelines.validation.engine import validate
+
+    schedules = {
+        "once": "@once",
+        "always": "@continuous",
+        "lastfri": "0 5 * * L5",
+        "secondmon": "0 5 * * 1#2",
+        "monthend": "30 23 L * *",
+    }
+    project = make_solution(
+        tmp_path / "sched",
+        {
+            name: PLAIN.format(name=name) + f"schedule: '{schedule}'\n"
+            for name, schedule in schedules.items()
+        },
+    )
+    outcome = validate(project, [], "static")
+    failed = [f"{c.pipeline}/{c.step}: {c.detail}" for c in outcome.checks if c.outcome != "passed"]
+    assert outcome.ok, failed
+    dag = (project.root / "airflow/dags/ingestion/always_dag.py").read_text()
+    assert "max_active_runs=1" in dag
+    assert (
+        "max_active_runs" not in (project.root / "airflow/dags/ingestion/once_dag.py").read_text()
+    )
+    project.close()

@@ -8,15 +8,18 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from deliverables import Project, TrackerError
 from tui.screens.dashboard import DashboardScreen
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 2.0
+SYNC_SECONDS = 300.0  # the background sync with the team's git remote (and S, any time)
 
 
 class PhasegateApp(App):
@@ -47,6 +50,7 @@ class PhasegateApp(App):
         Binding("t", "switch_mode('today')", "My day"),
         Binding("R", "switch_mode('gates')", "Gates"),
         Binding("M", "switch_mode('metrics')", "Metrics"),
+        Binding("S", "sync", "Sync with the team", show=False),
         *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -70,6 +74,40 @@ class PhasegateApp(App):
         self.log.info(f"started in {self.ready_in * 1000:.0f} ms")
         self._seen_version = self.project.tracker.data_version()
         self.set_interval(WATCH_SECONDS, self._watch_tracker)
+        self._sync_problems: list[str] = []
+        self.set_interval(SYNC_SECONDS, partial(self._sync, False))
+
+    def action_sync(self) -> None:
+        self.notify("Syncing with the team…", timeout=2)
+        self._sync(True)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync(self, asked: bool) -> None:
+        """Syncs through git on its own connection (deliverables.sync); the tracker watch then
+        refreshes the screen within WATCH_SECONDS. Says what came in, and a failure when asked
+        or when it is new; silent without a remote and without news."""
+        from deliverables.sync import sync
+
+        try:
+            project = Project.open(self.project.root)
+            try:
+                report = sync(project)
+            finally:
+                project.close()
+        except TrackerError as exc:
+            if asked:
+                self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        if get_current_worker().is_cancelled:
+            return
+        news = report.problems != self._sync_problems
+        self._sync_problems = report.problems
+        if report.problems and (asked or news):
+            self.call_from_thread(
+                self.notify, "; ".join(report.problems), title="Sync", severity="warning"
+            )
+        elif report.received or asked:
+            self.call_from_thread(self.notify, report.changes_line(), title="Sync")
 
     def _watch_tracker(self) -> None:
         """Shows changes made outside this app (the CLI, another process) within seconds."""
@@ -88,7 +126,20 @@ class PhasegateApp(App):
         if run is not None and run.running:  # end its subprocess; let it record "cancelled"
             run.cancel.set()
             run.thread.join(20)
+        self._flush_outbox()
         self.project.close()
+
+    def _flush_outbox(self) -> None:
+        """On exit the day's ops go into this clone's git ref (local, no network), so a plain
+        `git push` of the ops refs, or the next sync, carries them."""
+        from deliverables.gitrefs import Repo
+        from deliverables.sync import flush
+
+        try:
+            if self.project.tracker.outbox():
+                flush(self.project.tracker, Repo(self.project.root))
+        except TrackerError:
+            pass  # not a git repository, or git refused: the outbox keeps them for next time
 
     # --- navigation ----------------------------------------------------------------------------
 

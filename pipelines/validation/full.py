@@ -344,7 +344,9 @@ def migrated_database() -> Path:
     """`airflow db migrate` once per Airflow version (~3 s), into the user's cache."""
     from importlib.metadata import version
 
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "phasegate"
+    from phases.loader import cache_dir
+
+    cache = cache_dir()
     target = cache / f"airflow-{version('apache-airflow')}.db"
     if target.exists():
         return target

@@ -74,7 +74,7 @@ class PipelinesScreen(ProjectScreen):
         from pipelines.codegen import pipeline_states, render_pipelines
         from pipelines.errors import GenerationError, SpecError
         from pipelines.generate import plan
-        from pipelines.spec import load_specs
+        from pipelines.spec import describe_schedule, load_specs
 
         root, today = self.project.root, self.project.today()
         try:
@@ -85,7 +85,9 @@ class PipelinesScreen(ProjectScreen):
             self.app.call_from_thread(self._show_error, str(exc))
             return
         states = pipeline_states(specs, result, rendered, root)
-        self.app.call_from_thread(self._show, specs, result, states)
+        # in words ("At 05:00"), worded here in the worker: cron-descriptor costs an import
+        schedules = {s.name: describe_schedule(s.schedule) for s in specs if s.schedule}
+        self.app.call_from_thread(self._show, specs, result, states, schedules)
 
     def _show_error(self, message: str) -> None:
         self._plan = None
@@ -94,7 +96,7 @@ class PipelinesScreen(ProjectScreen):
         self.query_one("#diff", Static).update(Text(message, style="bold red"))
         self.notify(message, title="Cannot generate", severity="error", timeout=8)
 
-    def _show(self, specs, result, states) -> None:
+    def _show(self, specs, result, states, schedules: dict[str, str]) -> None:
         self._plan = result
         table = self.query_one("#pipelines", VimTable)
         keep = table.current_key
@@ -104,9 +106,11 @@ class PipelinesScreen(ProjectScreen):
             table.add_row(
                 spec.name,
                 spec.target.identifier,
-                spec.schedule or "orchestrated"
+                schedules[spec.name]
+                if spec.schedule
+                else "orchestrated"
                 if spec.depends_on
-                else spec.schedule or "triggered",
+                else "triggered",
                 ", ".join(spec.depends_on) or "—",
                 Text(state, style=STATE_STYLES.get(state, "")),
                 key=spec.name,

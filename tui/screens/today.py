@@ -123,6 +123,10 @@ class TodayScreen(ProjectScreen):
             text.append(f"  waiver {waiver.id} for {waiver.target}: ")
             text.append(what, style=style)
             text.append(f" — {waiver.reason}\n", style="dim")
+        if day.conflicts:  # concurrent edits from two clones (deliverables.oplog)
+            text.append("\nConflicts to look at\n", style="bold")
+            for conflict in day.conflicts:
+                text.append(f"  {conflict.describe(day.me)}\n", style="yellow")
         self.query_one("#day-attention", Static).update(text)
 
     def _show_standup(self, day) -> None:

@@ -1,0 +1,199 @@
+"""The team's tracker through git (issue 12): sync, cold rebuild, and writes with the outbox.
+
+    .venv/bin/python bench/sync.py [--runs 3]
+
+1. 10,000 new ops from one clone to another through a bare remote, both directions: `phasegate
+   sync` on the writer (flush the outbox into a commit, fetch, push) then on the reader (fetch,
+   integrate 10,000 ops into its view). Baseline: `git push` + `git fetch` of the same refs alone
+   (the same pack already committed), measured interleaved with ours (ours, git, ours, git, ...),
+   medians. Goals: <= 1 s each direction, <= 1.5x the baseline.
+2. Cold rebuild of the view from 100,000 ops. Baseline: reading the same 100,000 rows out of
+   SQLite and decoding their lines, nothing applied. Goal: <= 2 s.
+3. 10,000 committed toggles through `Project.toggle_item` (each a transaction that appends an op
+   to the outbox and folds it into the view), against a bare `UPDATE` + `COMMIT`. Goal: >= 2,000/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from deliverables import Project  # noqa: E402
+from deliverables.gitrefs import OPS, STAGING, Repo  # noqa: E402
+from deliverables.oplog import Op  # noqa: E402
+from deliverables.sync import flush, sync  # noqa: E402
+
+OPS_PER_SYNC = 10_000
+REBUILD_OPS = 100_000
+TOGGLES = 10_000
+ANA = "Ana Ruiz <ana@example.com>"
+BEN = "Ben Okafor <ben@example.com>"
+
+
+def _git(*args: str, cwd: Path | None = None) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _pair(folder: Path) -> tuple[Project, Project]:
+    remote = folder / "remote.git"
+    _git("init", "--quiet", "--bare", str(remote))
+    clones = []
+    for name, actor in (("ana", ANA), ("ben", BEN)):
+        project, _ = Project.init(folder / name, actor=actor)
+        _git("remote", "add", "origin", str(remote), cwd=project.root)
+        clones.append(project)
+    return clones[0], clones[1]
+
+
+def _write(project: Project, count: int, tag: str) -> None:
+    items = [item.id for item in project.model.items]
+    for n in range(count):
+        project.set_item(items[n % len(items)], note=f"{tag} {n}")
+
+
+def bench_sync(folder: Path, runs: int) -> None:
+    ours_times: dict[str, list[float]] = {"ana → ben": [], "ben → ana": []}
+    git_times: list[float] = []
+    for run in range(runs):
+        ana, ben = _pair(folder / f"ours-{run}")
+        for writer, reader, label in ((ana, ben, "ana → ben"), (ben, ana, "ben → ana")):
+            _write(writer, OPS_PER_SYNC, label)
+            started = time.perf_counter()
+            sent = sync(writer)
+            received = sync(reader)
+            ours_times[label].append(time.perf_counter() - started)
+            assert sent.ok and received.ok and len(received.received) == OPS_PER_SYNC, received
+        ana.close()
+        ben.close()
+
+        # the same refs moved by git alone: the writer's pack already committed
+        ana, ben = _pair(folder / f"git-{run}")
+        _write(ana, OPS_PER_SYNC, "git")
+        flush(ana.tracker, Repo(ana.root))
+        started = time.perf_counter()
+        _git("push", "--quiet", "origin", f"{OPS}*:{OPS}*", cwd=ana.root)
+        _git("fetch", "--quiet", "origin", f"+{OPS}*:{STAGING}origin/*", cwd=ben.root)
+        git_times.append(time.perf_counter() - started)
+        ana.close()
+        ben.close()
+    baseline = statistics.median(git_times)
+    for label, times in ours_times.items():
+        ours = statistics.median(times)
+        print(
+            f"sync {label}: {OPS_PER_SYNC:,} ops in {ours:.3f} s median of {runs} "
+            f"(goal <= 1 s: {'met' if ours <= 1 else 'NOT met'}); git push + fetch of the same "
+            f"refs alone: {baseline:.3f} s; ours {ours / baseline:.1f}x "
+            f"(goal <= 1.5x: {'met' if ours <= 1.5 * baseline else 'NOT met'})"
+        )
+
+
+def bench_rebuild(folder: Path) -> None:
+    project, _ = Project.init(folder / "rebuild", actor=ANA)
+    tracker = project.tracker
+    items = [item.id for item in project.model.items]
+    statuses = ("todo", "done", "blocked", "not_applicable")
+    prev: dict[tuple[str, str], str] = {}
+    ops = []
+    for n in range(REBUILD_OPS):
+        item = items[n % len(items)]
+        field, value = ("status", statuses[n % 4]) if n % 3 else ("note", f"note {n}")
+        op = Op.create(
+            lamport=n + 1,
+            replica=("a" if n % 2 else "b") * 32,
+            author=ANA if n % 2 else BEN,
+            at=f"2026-11-{1 + n * 26 // REBUILD_OPS:02d}T09:00:00Z",
+            kind="item.set",
+            subject=item,
+            payload={"fields": [[field, value, prev.get((item, field))]]},
+        )
+        prev[(item, field)] = op.id
+        ops.append(op)
+    from deliverables.view import store_ops
+
+    with tracker._write():
+        store_ops(tracker._conn, ops, pushed=1)
+    times, base = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert tracker.rebuild() == REBUILD_OPS
+        times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rows = tracker._conn.execute(
+            "SELECT line FROM ops ORDER BY lamport, replica, id"
+        ).fetchall()
+        [json.loads(row[0]) for row in rows]
+        base.append(time.perf_counter() - started)
+    ours, baseline = statistics.median(times), statistics.median(base)
+    events = tracker.activity_count()
+    print(
+        f"cold rebuild: {REBUILD_OPS:,} ops ({events:,} activity events) in {ours:.2f} s median "
+        f"of 3 (goal <= 2 s: {'met' if ours <= 2 else 'NOT met'}); reading and decoding them "
+        f"alone: {baseline:.2f} s; ours {ours / baseline:.1f}x"
+    )
+    project.close()
+
+
+def bench_toggles(folder: Path) -> None:
+    """Interleaved in chunks of 1,000 (ours, bare, ours, bare, ...): a busy machine slows both."""
+    project, _ = Project.init(folder / "toggles", actor="Bench <bench@example.com>")
+    items = [item.id for item in project.model.items]
+    conn = sqlite3.connect(folder / "baseline.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE items (id TEXT PRIMARY KEY, status TEXT)")
+    conn.executemany("INSERT INTO items VALUES (?, 'todo')", [(i,) for i in items])
+    ours = bare = 0.0
+    chunk = 1_000
+    for start in range(0, TOGGLES, chunk):
+        started = time.perf_counter()
+        for n in range(start, start + chunk):
+            project.toggle_item(items[n % len(items)])
+        ours += time.perf_counter() - started
+        started = time.perf_counter()
+        for n in range(start, start + chunk):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "UPDATE items SET status = CASE status WHEN 'done' THEN 'todo' ELSE 'done' END "
+                "WHERE id = ?",
+                (items[n % len(items)],),
+            )
+            conn.execute("COMMIT")
+        bare += time.perf_counter() - started
+    assert len(project.tracker.outbox()) == TOGGLES
+    project.close()
+    conn.close()
+    rate = TOGGLES / ours
+    print(
+        f"toggles with the outbox: {TOGGLES:,} committed in {ours:.2f} s = {rate:,.0f}/s "
+        f"(goal >= 2,000/s: {'met' if rate >= 2000 else 'NOT met'}); bare UPDATE + COMMIT: "
+        f"{TOGGLES / bare:,.0f}/s; ours {ours / bare:.1f}x"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=("sync", "rebuild", "toggles"), help="one part alone")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "sync"):
+            bench_sync(Path(tmp), args.runs)
+        if args.only in (None, "rebuild"):
+            bench_rebuild(Path(tmp))
+        if args.only in (None, "toggles"):
+            bench_toggles(Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The operation log (ids, canonical JSON, total order, the conflict rule) and its storage in git
+refs, on real git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deliverables.gitrefs import GitError, Repo, ops_ref
+from deliverables.oplog import Op, OpError, canonical, field_change, from_line, pack, unpack
+
+
+def _op(lamport: int = 1, replica: str = "r1", **payload) -> Op:
+    return Op.create(
+        lamport=lamport,
+        replica=replica,
+        author="Ana Ruiz <ana@example.com>",
+        at="2026-11-27T09:00:00Z",
+        kind="item.set",
+        subject="1.1.1",
+        payload=payload or {"fields": [["status", "done", None]]},
+    )
+
+
+def test_an_op_id_is_the_hash_of_its_canonical_content():
+    op = _op()
+    assert len(op.id) == 64 and op.id == op.content_id()
+    # the same content spelled in another key order or with other spaces has the same id
+    assert canonical({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+    again = from_line(op.line())
+    assert again == op
+    # any change of any field changes the id
+    for changed in (
+        _op(lamport=2),
+        _op(replica="r2"),
+        _op(fields=[["status", "todo", None]]),
+    ):
+        assert changed.id != op.id
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda line: line.replace('"done"', '"todo"'),
+        lambda line: line.replace('"lamport":1', '"lamport":7'),
+        lambda line: line.replace("Ana Ruiz", "Eve"),
+        lambda line: line.replace("2026-11-27T09", "2025-11-27T09"),
+    ],
+)
+def test_an_edited_op_no_longer_matches_its_id(edit):
+    line = edit(_op().line())
+    with pytest.raises(OpError, match="does not match its content"):
+        from_line(line)
+    assert from_line(line, verify=False).kind == "item.set"
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"lamport": 1}', "not json", '{"id": 3}'])
+def test_a_line_that_is_not_an_op_is_refused_with_a_message(text):
+    with pytest.raises(OpError, match="not an op"):
+        from_line(text)
+
+
+def test_packs_round_trip_and_the_total_order_is_lamport_then_replica_then_id():
+    ops = [_op(3, "a"), _op(1, "b"), _op(1, "a"), _op(2, "z")]
+    assert list(unpack(pack(ops))) == ops
+    ordered = sorted(ops, key=lambda op: op.key)
+    assert [(o.lamport, o.replica) for o in ordered] == [(1, "a"), (1, "b"), (2, "z"), (3, "a")]
+
+
+def test_the_conflict_rule():
+    first, second = _op(1, "a"), _op(2, "b")
+    # never set: wins, no conflict
+    assert field_change(first, None, "done", None).wins
+    # written after seeing the winner: wins, no conflict
+    change = field_change(second, first.id, "todo", (first.id, "done", first.key))
+    assert change.wins and not change.conflict
+    # written without seeing it (prev is older), a different value: wins, and a conflict
+    change = field_change(second, None, "todo", (first.id, "done", first.key))
+    assert change.wins and change.conflict
+    # the same value: no conflict to look at
+    assert not field_change(second, None, "done", (first.id, "done", first.key)).conflict
+    # an op older than the winner (folded out of order) loses
+    assert not field_change(first, None, "x", (second.id, "todo", second.key)).wins
+
+
+# --- git refs --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "r")], check=True)
+    return Repo(tmp_path / "r")
+
+
+def test_packs_are_commits_on_a_replica_ref_read_back_in_order(repo):
+    ref = ops_ref("r1")
+    assert repo.head_of(ref) is None
+    first = repo.write_pack(pack([_op(1), _op(2)]), None, "2 ops", "Ana Ruiz <ana@example.com>")
+    repo.set_ref(ref, first, None)
+    second = repo.write_pack(pack([_op(3)]), first, "1 op", "Ana Ruiz <ana@example.com>")
+    repo.set_ref(ref, second, first)
+    assert repo.refs("refs/phasegate/") == {ref: second}
+    assert repo.commits(second) == [first, second]
+    assert repo.commits(second, [first]) == [second]
+    packs = repo.read_packs([first, second])
+    assert [[op.lamport for op in unpack(blob)] for _, blob in packs] == [[1, 2], [3]]
+    assert repo.is_ancestor(first, second) and not repo.is_ancestor(second, first)
+    # the working tree and the index never see the ops
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo.root, capture_output=True, text=True
+    )
+    assert status.stdout == ""
+
+
+def test_a_ref_moves_only_from_the_commit_the_writer_saw(repo):
+    ref = ops_ref("r1")
+    first = repo.write_pack(pack([_op(1)]), None, "1", "A <a@example.com>")
+    repo.set_ref(ref, first, None)
+    other = repo.write_pack(pack([_op(2)]), None, "2", "A <a@example.com>")
+    with pytest.raises(GitError, match="update-ref"):
+        repo.set_ref(ref, other, None)  # it exists already
+    with pytest.raises(GitError):
+        repo.set_ref(ref, other, other)  # it does not point there
+    assert repo.head_of(ref) == first
+
+
+def test_a_commit_without_a_pack_reads_as_empty(repo):
+    tree = repo.text("mktree", input=b"")
+    commit = repo.text(
+        "commit-tree",
+        tree,
+        "-m",
+        "empty",
+        env={
+            "GIT_AUTHOR_NAME": "a",
+            "GIT_AUTHOR_EMAIL": "a@x",
+            "GIT_COMMITTER_NAME": "a",
+            "GIT_COMMITTER_EMAIL": "a@x",
+        },
+    )
+    assert repo.read_packs([commit]) == [(commit, b"")]
+
+
+def test_a_new_ops_line_is_the_canonical_json_of_all_its_fields():
+    op = _op()
+    assert op.line() == canonical({**op.body(), "id": op.id})
+    tricky = Op.create(
+        lamport=1,
+        replica="r",
+        author='Eve ","kind":"x <eve@example.com>',
+        at="2026-11-27T09:00:00Z",
+        kind="item.set",
+        subject="1.1.1",
+        payload={"kind": ',"kind":'},
+    )
+    assert tricky.line() == canonical({**tricky.body(), "id": tricky.id})
+    assert from_line(tricky.line()) == tricky
