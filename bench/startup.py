@@ -2,15 +2,27 @@
 
     .venv/bin/python bench/startup.py [--runs N]
 
-Both are started the same way (a fresh interpreter, headless, until the first screen is ready),
-interleaved, in this one invocation. The phasegate run opens the demo project grown to 10,000
-activity events. Goal: median at most 1.3x the minimal app (Header + DataTable + Footer).
+Both are started the same way (a fresh interpreter, headless, until the first screen is ready,
+checked to be populated), interleaved, in this one invocation. The phasegate run opens the demo
+project grown to 10,000 activity events. Goal: median at most 1.3x the minimal app (Header +
+DataTable + Footer).
+
+`--instructions` counts instead the CPU instructions of one start of each under valgrind
+(callgrind): slow (~1 min) but the same on a busy machine, where wall and CPU times of a
+half-second start move by +-30 % between runs.
+
+phasegate's own modules are byte-compiled first, as an installed tool's are (pip and uv compile
+them; Textual's already are): with PYTHONDONTWRITEBYTECODE set, as on this machine, every start
+would otherwise compile ~20 modules from source, a cost no user pays.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,7 +58,7 @@ def launch(kind: str, project: Path | None) -> tuple[float, float]:
     # (a returning user opens on their day; bench/startup.py --returning measures that)
     launch.count = getattr(launch, "count", 0) + 1
     user = (
-        "Ana Ruiz <ana.ruiz@example.com>"
+        "Ben Okafor <ben.okafor@example.com>"
         if RETURNING
         else f"Bench {launch.count} <b{launch.count}@example.com>"
     )
@@ -64,6 +76,28 @@ def launch(kind: str, project: Path | None) -> tuple[float, float]:
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def instructions(kind: str, project: Path | None) -> int:
+    """CPU instructions of one cold start until `ready`, counted by valgrind's callgrind."""
+    args = [sys.executable, str(ROOT / "bench" / "_launch.py"), kind] + (
+        [str(project)] if project else []
+    )
+    launch.count = getattr(launch, "count", 0) + 1
+    user = "Ben Okafor <ben.okafor@example.com>" if RETURNING else f"Bench {launch.count} <b@x.org>"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PHASEGATE_USER": user}
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if "ready" not in done.stdout or not found:
+        raise SystemExit(f"{kind} did not start under valgrind: {done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -71,12 +105,31 @@ def main() -> int:
         "--returning", action="store_true", help="start as a returning user: on their day"
     )
     parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions under valgrind instead"
+    )
     args = parser.parse_args()
     global RETURNING
     RETURNING = args.returning
+    for package in ("phases", "deliverables", "pipelines", "tui", "cli"):
+        if (ROOT / package).is_dir():
+            compileall.compile_dir(ROOT / package, quiet=1)
+    if args.instructions and not shutil.which("valgrind"):
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp), args.events)
         launch("minimal", None), launch("phasegate", project)  # warm the OS file cache once
+        if args.instructions:
+            base, ours = instructions("minimal", None), instructions("phasegate", project)
+            screen = "day" if RETURNING else "dashboard"
+            print("CPU instructions until ready (valgrind callgrind, one start each):")
+            print(f"  minimal Textual app (Header+DataTable+Footer): {base / 1e6:,.0f} M")
+            print(f"  phasegate to a ready {screen}: {ours / 1e6:,.0f} M")
+            print(
+                f"  ratio: {ours / base:.2f}x (goal <= {GOAL}x): "
+                f"{'met' if ours / base <= GOAL else 'NOT met'}"
+            )
+            return 0
         ours, baseline = [], []
         for _ in range(args.runs):
             baseline.append(launch("minimal", None))

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from cli.common import open_project, print_json
-from pipelines.prompt_trail import STATUSES as OUTCOME_STATUSES
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,9 +51,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--status",
         default="SUCCESS",
-        type=str.upper,
-        choices=OUTCOME_STATUSES,
-        help=" | ".join(OUTCOME_STATUSES),
+        type=_outcome_status,
+        help="SUCCESS (the default), PARTIAL or FAILED",
     )
     cmd.add_argument("--notes", default="", help="anything worth keeping")
     cmd.set_defaults(run=_prompt_outcome)
@@ -125,6 +123,19 @@ def _print_plan(what: str, plan, dry_run: bool, ticked=(), drafted=()) -> None:
     from pipelines.generate import generation_document
 
     print_json(generation_document(what, plan, dry_run=dry_run, ticked=ticked, drafted=drafted))
+
+
+def _outcome_status(text: str) -> str:
+    """An argparse type: a prompt's outcome, any case; another value is a usage error (exit 2).
+    The list is the prompt trail's, read only when --status is given (it costs an import)."""
+    from pipelines.prompt_trail import STATUSES
+
+    value = text.upper()
+    if value not in STATUSES:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(STATUSES)})"
+        )
+    return value
 
 
 def _report_plan(what: str, plan, dry_run: bool) -> None:

@@ -13,7 +13,6 @@ from cli.common import (
     positive_int,
     print_json,
 )
-from deliverables.json_documents import run_document, runs_document
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -94,6 +93,8 @@ def _validate(args: argparse.Namespace) -> int:
         listener=progress,
     )
     if args.json:
+        from deliverables.json_documents import run_document
+
         print_json(run_document(project, outcome.run_id))
     else:
         for name, state in outcome.pipelines.items():
@@ -111,6 +112,8 @@ def _runs(args: argparse.Namespace) -> int:
 
     project = open_project(args)
     if args.json:
+        from deliverables.json_documents import runs_document
+
         print_json(runs_document(project, args.limit))
         return 0
     runs = project.tracker.runs(args.limit)
@@ -128,6 +131,8 @@ def _run_show(args: argparse.Namespace) -> int:
 
     project = open_project(args)
     if args.json:
+        from deliverables.json_documents import run_document
+
         print_json(run_document(project, args.id))
         return 0
     text = run_report(project, args.id)

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 # Spark built-ins a spec may call (lower case). Not here on purpose: reflect, java_method,
 # try_reflect (they call Java), higher-order functions (they take lambdas), aggregates and window
 # functions (they mean nothing row by row), current_user and friends, UDFs of any name.
+# `assert_true` and `raise_error` are in: they only fail the job, a data contract's way to stop.
 FUNCTIONS = frozenset(
     [
         "ascii",
@@ -271,6 +272,8 @@ FUNCTIONS = frozenset(
         "to_json",
         "json_array_length",
         "uuid",
+        "assert_true",
+        "raise_error",
     ]
 )
 # Words that stand before a parenthesis without being a call: operators and clause keywords.

@@ -15,6 +15,8 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 os.environ["PHASEGATE_USER"] = "Test Engineer <test@example.com>"
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-cache-")
+# the TUI's config.toml (keymap, theme) is the user's: tests read and write their own
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="phasegate-test-config-")
 # The machine's git configuration stays out: a global signing setting, hook path or default
 # branch would change commit ids in snapshots and what a commit does. Every git the tests run,
 # in this process or a child, reads this file instead (and no system file).

@@ -154,7 +154,7 @@ def test_every_cli_command_runs_without_heavy_modules(tmp_path):
     root = _cli_project(tmp_path)
     for args in COMMANDS:
         result = _heavy("cli", str(root), *args)
-        # gate status exits 1 while the gate does not pass (phase 1 of a fresh project)
+        # gate status exits 1 while the gate does not pass (phase 2 of a fresh project)
         expected = 1 if args[:2] == ("gate", "status") else 0
         assert result["exit"] == expected, (args, result["output"])
         assert result["heavy"] == [], (args, result["heavy"])

@@ -27,7 +27,21 @@ def with_specs(project):
 async def _open(app, pilot, key):
     await pilot.press(key)
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await _settled(app, pilot)
+
+
+async def _settled(app, pilot) -> None:
+    """Waits for the screen's workers. A preview is an exclusive worker: when a reload starts a
+    newer one (the two-second refresh, under load), the older is cancelled, which
+    `wait_for_complete` raises; the newer one is then waited for."""
+    from textual.worker import WorkerCancelled
+
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
     await pilot.pause()
 
 
@@ -48,10 +62,8 @@ async def test_pipelines_screen_previews_then_generates(with_specs):
         assert "+def write_to_iceberg" in str(app.screen.query_one("#diff").render())
         await pilot.press("a")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settled(app, pilot)
+        await _settled(app, pilot)
         assert (with_specs.root / "src/ingestion/store_master.py").is_file()
         assert str(table.get_row("store_master")[4]) == "in sync"
 
@@ -83,8 +95,7 @@ async def test_a_spec_change_shows_out_of_date_and_keeps_user_edits(with_specs):
         assert states["src/ingestion/store_master.py"] == "merged"
         await pilot.press("a")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settled(app, pilot)
     text = job.read_text()
     assert "reviewed by Ana" in text and '"region"' in text
 

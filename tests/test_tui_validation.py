@@ -8,6 +8,7 @@ import time
 
 from textual.widgets import RichLog, Static
 
+from deliverables import Project
 from tests.test_validation_static import PLAIN, make_solution
 from tui.app import PhasegateApp
 from tui.widgets import VimTable
@@ -36,19 +37,19 @@ async def test_a_static_run_shows_progress_log_checks_and_history(tmp_path):
         pipelines = screen.query_one("#val-pipelines", VimTable)
         assert [str(pipelines.get_row(k)[1]) for k in ("alpha", "beta")] == ["not validated"] * 2
         await pilot.press("s")
+        # the run is a Textual thread worker of the screen, not a thread of its own on the app
+        assert [(w.name, w.node) for w in app.workers] == [("validation", screen)]
+        assert not hasattr(app, "validation_run")
         seen_progress = []
 
         def finished() -> bool:
             bar = str(pipelines.get_row("alpha")[3]) if pipelines.row_count else ""
             if bar.strip():
                 seen_progress.append(bar)
-            return (
-                screen.active is not None
-                and not screen.active.running
-                and screen.active.events.empty()
-            )
+            return screen.active is not None and not screen.running
 
         await _until(pilot, finished)
+        await app.workers.wait_for_complete()  # its end comes after every event it posted
         await pilot.pause(0.3)
         assert any("█" in bar for bar in seen_progress)  # the per-pipeline bar moved
         assert [str(pipelines.get_row(k)[1]) for k in ("alpha", "beta")] == ["passed"] * 2
@@ -89,12 +90,33 @@ async def test_cancel_during_a_full_run_records_cancelled_and_the_ui_stays_respo
         await pilot.press("V")
         await pilot.pause()
         await pilot.press("c")
-        await _until(pilot, lambda: not screen.active.running, timeout=300)
+        await _until(pilot, lambda: not screen.running, timeout=300)
+        await app.workers.wait_for_complete()
         await pilot.pause(0.3)
         run = project.tracker.runs(1)[0]
         assert run.status == "cancelled"
         assert any(c.outcome == "cancelled" for c in project.tracker.run_checks(run.id))
         assert "cancelled" in str(screen.query_one("#val-status", Static).render())
+
+
+async def test_leaving_the_app_during_a_run_ends_it_as_cancelled(tmp_path):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    app = PhasegateApp(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("V")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("s")
+        await _until(pilot, lambda: screen._shown_run is not None)  # the run is stored
+        await pilot.press("q")
+    # the screen waited for the run's thread: the subprocess is gone, the run is recorded
+    assert not screen.running
+    reopened = Project.open(project.root)
+    try:
+        run = reopened.tracker.runs(1)[0]
+        assert run.status == "cancelled"
+    finally:
+        reopened.close()
 
 
 async def test_keys_on_an_empty_project_explain_instead_of_failing(project):

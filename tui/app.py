@@ -1,7 +1,13 @@
-"""The phasegate TUI: one mode per section, app-wide keys to move between them."""
+"""The phasegate TUI: one mode per section, app-wide keys to move between them.
+
+Every binding has an id (`go.report`, `phase.toggle`, `table.down`, ...), so the user's
+config file (tui/config.py) can remap any key through Textual's keymap; it also holds the theme,
+which is written back when the user picks another one.
+"""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import time
 from collections.abc import Iterable
@@ -12,51 +18,70 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import get_current_worker
 
 from deliverables import Project, TrackerError
+from tui import format
+from tui.config import Settings, load_settings, save_theme
 from tui.screens.dashboard import DashboardScreen
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 2.0
 SYNC_SECONDS = 300.0  # the background sync with the team's git remote (and S, any time)
 
+# Screens other than the dashboard are imported when first shown: start-up stays light.
+SCREENS = {
+    "phase": ("tui.screens.phase", "PhaseScreen"),
+    "deliverables": ("tui.screens.register", "DeliverablesScreen"),
+    "report": ("tui.screens.report", "ReportScreen"),
+    "pipelines": ("tui.screens.pipelines", "PipelinesScreen"),
+    "prompts": ("tui.screens.prompt_trail", "PromptTrailScreen"),
+    "validation": ("tui.screens.validation", "ValidationScreen"),
+    "today": ("tui.screens.today", "TodayScreen"),
+    "gates": ("tui.screens.gates", "GatesScreen"),
+    "metrics": ("tui.screens.metrics", "MetricsScreen"),
+}
+# The keys that open a screen. Lower and upper case open different screens (d/D, p/P, r/R,
+# t/T): the help shows each pair side by side, explained (tui/screens/help.py).
+GO_KEYS = [
+    ("d", "dashboard", "switch_mode('dashboard')", "Dashboard"),
+    ("p", "phase", "show_phase('')", "Phase"),
+    ("D", "deliverables", "switch_mode('deliverables')", "Deliverables"),
+    ("r", "report", "switch_mode('report')", "Report"),
+    ("P", "pipelines", "switch_mode('pipelines')", "Pipelines"),
+    ("T", "prompts", "switch_mode('prompts')", "Prompts"),
+    ("V", "validation", "switch_mode('validation')", "Validation"),
+    ("t", "today", "switch_mode('today')", "My day"),
+    ("R", "gates", "switch_mode('gates')", "Gates"),
+    ("M", "metrics", "switch_mode('metrics')", "Metrics"),
+]
+
+
+def _screen(module: str, name: str) -> Screen:
+    return getattr(importlib.import_module(module), name)()
+
 
 class PhasegateApp(App):
     CSS_PATH = Path(__file__).with_name("phasegate.tcss")  # absolute: subclasses live elsewhere
     TITLE = "phasegate"
-    # Screens other than the dashboard are imported when first shown: start-up stays light.
     MODES = {
         "dashboard": DashboardScreen,
-        "phase": lambda: _screen("tui.screens.phase", "PhaseScreen"),
-        "deliverables": lambda: _screen("tui.screens.register", "DeliverablesScreen"),
-        "report": lambda: _screen("tui.screens.report", "ReportScreen"),
-        "pipelines": lambda: _screen("tui.screens.pipelines", "PipelinesScreen"),
-        "prompts": lambda: _screen("tui.screens.prompt_trail", "PromptTrailScreen"),
-        "validation": lambda: _screen("tui.screens.validation", "ValidationScreen"),
-        "today": lambda: _screen("tui.screens.today", "TodayScreen"),
-        "gates": lambda: _screen("tui.screens.gates", "GatesScreen"),
-        "metrics": lambda: _screen("tui.screens.metrics", "MetricsScreen"),
+        **{mode: partial(_screen, *where) for mode, where in SCREENS.items()},
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
-        Binding("d", "switch_mode('dashboard')", "Dashboard"),
-        Binding("p", "show_phase('')", "Phase"),
-        Binding("D", "switch_mode('deliverables')", "Deliverables"),
-        Binding("r", "switch_mode('report')", "Report"),
-        Binding("P", "switch_mode('pipelines')", "Pipelines"),
-        Binding("T", "switch_mode('prompts')", "Prompts"),
-        Binding("V", "switch_mode('validation')", "Validation"),
-        Binding("t", "switch_mode('today')", "My day"),
-        Binding("R", "switch_mode('gates')", "Gates"),
-        Binding("M", "switch_mode('metrics')", "Metrics"),
-        Binding("S", "sync", "Sync with the team", show=False),
-        *(Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False) for n in range(1, 10)),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        *(Binding(key, action, label, id=f"go.{name}") for key, name, action, label in GO_KEYS),
+        *(
+            Binding(str(n), f"show_phase('{n}')", f"Phase {n}", show=False, id=f"go.phase_{n}")
+            for n in range(1, 10)
+        ),
+        Binding("S", "sync", "Sync with the team", show=False, id="app.sync"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, settings: Settings | None = None) -> None:
         # a returning user starts on their day; the session is noted before anything shows
         try:
             self.previous_session = project.tracker.start_session()
@@ -67,7 +92,40 @@ class PhasegateApp(App):
         super().__init__()
         self.project = project
         self.ready_in: float | None = None
-        self.validation_run = None  # a run in progress (tui.screens.validation), ended on exit
+        self.settings = settings if settings is not None else load_settings()
+        self._apply_settings()
+
+    def run(self, *args, **kwargs):
+        """Runs the app in this process, which it then owns: what exists now (modules, the
+        process model, Textual's tables) lives as long as the app, so the garbage collector is
+        told not to scan it again at each collection (~5 % of start-up). Tests, which start
+        many apps in one process, use `run_test` and keep the collector as it is."""
+        gc.freeze()
+        return super().run(*args, **kwargs)
+
+    def _apply_settings(self) -> None:
+        """Theme and keymap from the config file; what is wrong with it waits for on_mount."""
+        settings = self.settings
+        self.problems = list(settings.problems)
+        if settings.theme is not None:
+            if settings.theme in self.available_themes:
+                self.theme = settings.theme
+            else:
+                self.problems.append(
+                    f"{settings.path}: theme '{settings.theme}' is not a theme; choose one of "
+                    f"{', '.join(sorted(self.available_themes))}"
+                )
+        self._theme_on_file = self.theme
+        format.use_theme(self.get_css_variables())
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for problem in self.problems:
+            self.notify(problem, title="Settings not applied", severity="error", timeout=20)
+        if self.settings.keymap:
+            self.call_after_refresh(self._check_keymap)
 
     def on_ready(self) -> None:
         self.ready_in = time.perf_counter() - STARTED
@@ -109,6 +167,32 @@ class PhasegateApp(App):
         elif report.received or asked:
             self.call_from_thread(self.notify, report.changes_line(), title="Sync")
 
+    def _check_keymap(self) -> None:
+        """Names the keymap entries that match no binding (a typo would otherwise do nothing)."""
+        known = binding_ids()
+        for binding_id in self.settings.keymap:
+            if binding_id not in known:
+                self.notify(
+                    f'{self.settings.path}: keymap."{binding_id}" is not a binding id '
+                    "(? lists each key's id)",
+                    title="Settings not applied",
+                    severity="error",
+                    timeout=20,
+                )
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Recolours what is on screen with the new theme's tones and remembers the choice."""
+        if format.use_theme(self.get_css_variables()):
+            for screen in self.screen_stack:
+                reload = getattr(screen, "safe_reload", None)
+                if reload is not None:
+                    reload()
+        if theme.name != self._theme_on_file:
+            self._theme_on_file = theme.name
+            problem = save_theme(self.settings.path, theme.name)
+            if problem:
+                self.notify(problem, title="Theme", severity="warning", timeout=10)
+
     def _watch_tracker(self) -> None:
         """Shows changes made outside this app (the CLI, another process) within seconds."""
         try:
@@ -122,10 +206,7 @@ class PhasegateApp(App):
                 reload()
 
     def on_unmount(self) -> None:
-        run = self.validation_run
-        if run is not None and run.running:  # end its subprocess; let it record "cancelled"
-            run.cancel.set()
-            run.thread.join(20)
+        # the screens are gone by now (a validation run ended with its screen)
         self._flush_outbox()
         self.project.close()
 
@@ -156,27 +237,27 @@ class PhasegateApp(App):
         self.show_phase(phase_id)
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen, binding_rows
+        from tui.screens.help import HelpScreen, help_rows
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(binding_rows(self.screen)))
+        self.push_screen(HelpScreen(help_rows(self.screen)))
 
     # --- command palette: every bound action, by its description --------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for node, bindings in screen._modal_binding_chain:
-            for _key, binding in bindings:
-                if not binding.description or binding.action in seen or binding.action == "quit":
-                    continue
-                seen.add(binding.action)
-                yield SystemCommand(
-                    binding.description,
-                    f"{binding.action} · key {self.get_key_display(binding)}",
-                    partial(self.run_action, binding.action, node),
-                )
+        for active in screen.active_bindings.values():
+            binding, node = active.binding, active.node
+            if not binding.description or binding.action in seen or binding.action == "quit":
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.action} · key {self.get_key_display(binding)}",
+                partial(self.run_action, binding.action, node),
+            )
         for phase in self.project.model.phases:
             yield SystemCommand(
                 f"Open phase {phase.id}: {phase.title}",
@@ -185,5 +266,18 @@ class PhasegateApp(App):
             )
 
 
-def _screen(module: str, name: str) -> Screen:
-    return getattr(importlib.import_module(module), name)()
+def binding_ids() -> set[str]:
+    """Every binding id of the app, its screens and widgets (imports every screen)."""
+    from tui.dialogs import ChoicePrompt, TextPrompt
+    from tui.screens.help import HelpScreen
+    from tui.widgets import VimTable
+
+    classes: list[type] = [PhasegateApp, DashboardScreen, VimTable, TextPrompt, ChoicePrompt]
+    classes += [HelpScreen] + [getattr(importlib.import_module(m), n) for m, n in SCREENS.values()]
+    return {
+        binding.id
+        for cls in classes
+        for klass in cls.__mro__
+        for binding in klass.__dict__.get("BINDINGS", [])
+        if isinstance(binding, Binding) and binding.id
+    }

@@ -18,7 +18,7 @@ class TextPrompt(ModalScreen[str | None]):
     `check` returns an error message for a bad value, shown without closing the prompt.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
@@ -53,9 +53,9 @@ class ChoicePrompt(ModalScreen[str | None]):
     """Picks one of a few choices: [(value, label)]."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("j", "down", show=False),
-        Binding("k", "up", show=False),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("j", "down", show=False, id="dialog.down"),
+        Binding("k", "up", show=False, id="dialog.up"),
     ]
 
     def __init__(self, title: str, choices: Iterable[tuple[str, str]]) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 
 class KeyBar(Static):
+    auto_links = False  # no links in it: Textual would restyle every segment
     COMPONENT_CLASSES = {"keybar--key", "keybar--description"}
     DEFAULT_CSS = """
     KeyBar {
@@ -32,16 +33,28 @@ class KeyBar(Static):
     def __init__(self) -> None:
         super().__init__()
         self._spans: list[tuple[int, int, str, DOMNode]] = []
+        self._pending = False
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self.call_after_refresh(self.show_keys)
+        self._show_soon()
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
         if self.is_attached and screen is self.screen:
+            self._show_soon()
+
+    def _show_soon(self) -> None:
+        """One redraw for a burst of changes (a screen's start focuses and refreshes a few times)."""
+        if not self._pending:
+            self._pending = True
+            self.call_after_refresh(self._show_pending)
+
+    def _show_pending(self) -> None:
+        self._pending = False
+        if self.is_attached:
             self.show_keys()
 
     def show_keys(self) -> None:

@@ -1,32 +1,67 @@
-"""The vim-keyed table every screen uses."""
+"""The widgets every screen uses: the vim-keyed table, the log panel, the `/` filter bar.
+
+A table or log that can be filtered has `filter_rows(text) -> (shown, total)`; the screen's `/`
+(tui/screens/base.py) opens the FilterBar on the one in focus. The filter outlives reloads: rows
+added while it is set are kept aside and shown when it is cleared.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist, RowKey
+
+
+def _matches(cells: tuple[Any, ...], needle: str) -> bool:
+    return any(needle in str(cell).casefold() for cell in cells)
 
 
 class VimTable(DataTable):
-    """A row-cursor DataTable that also answers j/k/h/l and g/G."""
+    """A row-cursor DataTable that also answers j/k/h/l and g/G, and filters its rows."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("h", "cursor_left", "Left", show=False),
-        Binding("l", "cursor_right", "Right", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("h", "cursor_left", "Left", show=False, id="table.cursor_left"),
+        Binding("l", "cursor_right", "Right", show=False, id="table.cursor_right"),
+        Binding("g", "scroll_top", "Top", show=False, id="table.scroll_top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="table.scroll_bottom"),
     ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.filter_text = ""
+        self._all_rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
-    def add_row(self, *cells, **kwargs):
+    def add_row(self, *cells, **kwargs) -> RowKey:
         """Plain strings are shown as they are: DataTable would read them as Rich markup, so a
-        note like "[/draft]" would fail or restyle the row (and parsing markup costs time)."""
-        return super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
+        note like "[/draft]" would fail or restyle the row (and parsing markup costs time).
+        A row that does not match the filter is kept aside, not shown."""
+        cells = tuple(Text(c) if isinstance(c, str) else c for c in cells)
+        self._all_rows.append((cells, kwargs))
+        if self.filter_text and not _matches(cells, self.filter_text):
+            return RowKey(kwargs.get("key"))
+        return super().add_row(*cells, **kwargs)
+
+    def clear(self, columns: bool = False) -> VimTable:
+        self._all_rows = []
+        super().clear(columns)
+        return self
+
+    def filter_rows(self, text: str) -> tuple[int, int]:
+        """Shows only the rows with `text` in a cell (any case); "" shows them all."""
+        keep = self.current_key
+        rows, self.filter_text = self._all_rows, text.casefold().strip()
+        self.clear()
+        for cells, kwargs in rows:
+            self.add_row(*cells, **kwargs)
+        if keep is not None:
+            self.select_key(keep)
+        return self.row_count, len(self._all_rows)
 
     @property
     def current_key(self) -> str | None:
@@ -42,3 +77,85 @@ class VimTable(DataTable):
         except RowDoesNotExist:  # the row is gone (filtered out): keep the cursor where it is
             return
         self.move_cursor(row=index)
+
+
+class LogPanel(Static):
+    """Lines of text (an activity log): one Static renders them ~10x faster than a table."""
+
+    auto_links = False  # no links in it: Textual would restyle every segment of every line
+
+    def __init__(self, *, wrap: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.wrap = wrap
+        self.filter_text = ""
+        self._lines: list[Text] = []
+        self._empty = Text()
+
+    def show_lines(self, lines: list[Text], empty: Text) -> None:
+        """Shows `lines` (those matching the filter); `empty` when there are none at all."""
+        self._lines, self._empty = lines, empty
+        self._render_lines()
+
+    def filter_rows(self, text: str) -> tuple[int, int]:
+        self.filter_text = text.casefold().strip()
+        return self._render_lines(), len(self._lines)
+
+    def _render_lines(self) -> int:
+        shown = [
+            line
+            for line in self._lines
+            if not self.filter_text or self.filter_text in line.plain.casefold()
+        ]
+        text = (
+            Text("\n").join(shown)
+            if shown
+            else self._empty
+            if not self._lines
+            else Text(
+                f"No line matches “{self.filter_text}” (escape clears the filter).", style="dim"
+            )
+        )
+        if not self.wrap:
+            text.no_wrap, text.overflow = True, "ellipsis"
+            # one line per entry: its height is known, so Textual need not render it to measure
+            self.styles.height = max(1, len(text.plain.splitlines()))
+        self.update(text)
+        return len(shown)
+
+
+class FilterBar(Horizontal):
+    """`/ text`: filters the table or log it was opened on, as you type."""
+
+    DEFAULT_CSS = """
+    FilterBar {
+        height: 1;
+        display: none;
+        background: $boost;
+    }
+    FilterBar.-shown {
+        display: block;
+    }
+    FilterBar > Label {
+        width: auto;
+        padding: 0 1;
+        color: $text-accent;
+    }
+    FilterBar > Input {
+        width: 1fr;
+        height: 1;
+        border: none;
+        padding: 0;
+        background: $boost;
+    }
+    FilterBar > Input:focus {
+        border: none;
+    }
+    """
+
+    def compose(self):
+        from textual.widgets import Input, Label  # the Input is imported on first use of `/`
+
+        yield Label("/", id="filter-label")
+        yield Input(
+            placeholder="filter rows: type, enter keeps it, escape clears", id="filter-input"
+        )

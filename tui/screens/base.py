@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from deliverables import Project, TrackerError
 from deliverables.project import parse_due
 from deliverables.statuses import DELIVERABLE_FLOW, STATUS_LABELS
+from tui.widgets import FilterBar
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
+
+# each screen's own CSS, read when the screen is first shown (tui/phasegate.tcss: the shared part)
+STYLES = Path(__file__).resolve().parents[1] / "styles"
 
 
 class ProjectScreen(Screen):
     """A screen that shows part of the project and reloads it whenever it comes back into view,
-    so changes made elsewhere (another screen, the CLI, a teammate's process) show up."""
+    so changes made elsewhere (another screen, the CLI, a teammate's process) show up.
+
+    `/` filters the table or log in focus (lazygit, gh-dash): the rows narrow as you type,
+    enter keeps the filter and goes back to the table, escape clears it."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter rows", show=False, id="screen.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="screen.clear_filter"),
+    ]
+    _filtered: Widget | None = None  # the table or log the filter bar is on
 
     @property
     def project(self) -> Project:
@@ -34,6 +54,54 @@ class ProjectScreen(Screen):
                 severity="error",
                 timeout=10,
             )
+
+    # --- `/`: filter the table in focus --------------------------------------------------------
+
+    async def action_filter(self) -> None:
+        target = _filterable(self.focused)
+        if target is None:
+            self.notify("/ filters a table or a log: move to one first (tab).", severity="warning")
+            return
+        self._filtered = target
+        if not self.query(FilterBar):  # made on first use: start-up composes less
+            await self.mount(FilterBar())
+        from textual.widgets import Input
+
+        bar = self._filter_bar()
+        bar.add_class("-shown")
+        field = bar.query_one(Input)
+        with field.prevent(Input.Changed):
+            field.value = target.filter_text  # type: ignore[attr-defined]
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        target = self._filtered
+        if target is None:
+            return
+        self._filtered = None
+        target.filter_rows("")  # type: ignore[attr-defined]
+        self._filter_bar().remove_class("-shown")
+        target.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        from textual.widgets import Label
+
+        if event.input.id == "filter-input" and self._filtered is not None:
+            event.stop()
+            shown, total = self._filtered.filter_rows(event.value)  # type: ignore[attr-defined]
+            label = f"/ {shown} of {total}" if event.value.strip() else "/"
+            self._filter_bar().query_one(Label).update(label)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter-input" and self._filtered is not None:
+            event.stop()
+            if not event.value.strip():
+                self.action_clear_filter()
+            else:
+                self._filtered.focus()
+
+    def _filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
 
     def safe_reload(self) -> None:
         """reload(), with a tracker that cannot be read shown as a message, not a crash."""
@@ -165,3 +233,12 @@ class ProjectScreen(Screen):
             ),
             save,
         )
+
+
+def _filterable(widget: Widget | None) -> Widget | None:
+    """The table or log `/` filters: the focused widget, or the log inside a focused panel."""
+    if widget is None:
+        return None
+    if hasattr(widget, "filter_rows"):
+        return widget
+    return next((child for child in widget.children if hasattr(child, "filter_rows")), None)

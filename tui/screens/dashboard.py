@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from deliverables.templating import describe_event
-from tui.format import bar, due_text, short_name, status_text, when
+from tui.format import bar, due_text, short_name, status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import LogPanel, VimTable
 
 ACTIVITY_ROWS = 30
 
@@ -26,7 +26,7 @@ class DashboardScreen(ProjectScreen):
                 yield VimTable(id="phases", classes="panel")
                 yield VimTable(id="due", classes="panel")
             with VerticalScroll(id="activity", classes="panel"):
-                yield Static(id="activity-log")
+                yield LogPanel(id="activity-log")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -99,15 +99,16 @@ class DashboardScreen(ProjectScreen):
         # A log, not a table: one Text renders ~10x faster than a DataTable's cells.
         events = project.tracker.activity(ACTIVITY_ROWS)
         width = max((len(short_name(e.actor)) for e in events), default=0)
-        log = Text(no_wrap=True, overflow="ellipsis")
+        lines = []
         for event in events:
-            log.append(when(event.at)[5:], style="dim")
-            log.append(f"  {short_name(event.actor):<{width}}  ", style="bold")
-            log.append(f"{event.subject} ", style="cyan")
-            log.append(f"{describe_event(event)}\n")
-        if not events:
-            log.append("No activity yet: changes show up here as they happen.", style="dim")
-        self.query_one("#activity-log", Static).update(log)
+            line = Text(when(event.at)[5:], style="dim")
+            line.append(f"  {short_name(event.actor):<{width}}  ", style="bold")
+            line.append(f"{event.subject} ", style=tone("info"))
+            line.append(describe_event(event))
+            lines.append(line)
+        self.query_one("#activity-log", LogPanel).show_lines(
+            lines, Text("No activity yet: changes show up here as they happen.", style="dim")
+        )
 
     def on_data_table_row_selected(self, event: VimTable.RowSelected) -> None:
         key = event.row_key.value or ""

@@ -18,22 +18,23 @@ from deliverables.gates import (
     waivers,
 )
 from deliverables.identity import display_name
-from tui.format import CRITERION_MARKS, GATE_OUTCOME_STYLES, status_text, when
+from tui.format import CRITERION_MARKS, GATE_OUTCOME_STYLES, status_text, tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 MARKS, OUTCOME_STYLES = CRITERION_MARKS, GATE_OUTCOME_STYLES
 
 
 class GatesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "gates.tcss"
     AUTO_FOCUS = "#gate-phases"
     BINDINGS = [
-        Binding("o", "request", "Request review"),
-        Binding("v", "decide", "Decide"),
-        Binding("x", "record", "Record review"),
-        Binding("W", "waive", "Request waiver"),
-        Binding("A", "approve", "Approve waiver"),
+        Binding("o", "request", "Request review", id="gates.request"),
+        Binding("v", "decide", "Decide", id="gates.decide"),
+        Binding("x", "record", "Record review", id="gates.record"),
+        Binding("W", "waive", "Request waiver", id="gates.waive"),
+        Binding("A", "approve", "Approve waiver", id="gates.approve"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -81,7 +82,7 @@ class GatesScreen(ProjectScreen):
             phases.add_row(
                 f"{phase.id}. {phase.title}",
                 status_text(project.phase_status(phase, items, delivs, gates)),
-                Text(outcome.replace("_", " "), style=OUTCOME_STYLES.get(outcome, "")),
+                Text(outcome.replace("_", " "), style=tone(OUTCOME_STYLES.get(outcome, ""))),
                 key=phase.id,
             )
         phases.select_key(keep)
@@ -90,9 +91,14 @@ class GatesScreen(ProjectScreen):
         table.clear()
         for w in waivers(project):
             state = w.state(today)
-            style = {"active": "green", "expired": "red", "pending approval": "yellow"}[state]
+            style = {"active": "ok", "expired": "bad", "pending approval": "warn"}[state]
             table.add_row(
-                str(w.id), w.target, Text(state, style=style), w.expires, w.reason, key=str(w.id)
+                str(w.id),
+                w.target,
+                Text(state, style=tone(style)),
+                w.expires,
+                w.reason,
+                key=str(w.id),
             )
         history = self.query_one("#gate-history", VimTable)
         history.clear()
@@ -102,7 +108,7 @@ class GatesScreen(ProjectScreen):
                 str(r.id),
                 r.phase,
                 when(r.at),
-                Text(r.outcome.replace("_", " "), style=OUTCOME_STYLES[r.outcome]),
+                Text(r.outcome.replace("_", " "), style=tone(OUTCOME_STYLES[r.outcome])),
                 commit,
                 key=str(r.id),
             )
@@ -121,17 +127,17 @@ class GatesScreen(ProjectScreen):
         text.append(f"Phase {phase.id}: {phase.title} — ", style="bold")
         text.append(
             evaluation.outcome.replace("_", " ") + "\n\n",
-            style=OUTCOME_STYLES.get(evaluation.outcome, ""),
+            style=tone(OUTCOME_STYLES.get(evaluation.outcome, "")),
         )
         for criterion in evaluation.criteria:
             mark, style = MARKS[criterion.status]
-            text.append(f"{mark} ", style=style)
+            text.append(f"{mark} ", style=tone(style))
             text.append(f"{criterion.id} {criterion.text}", style="bold")
-            text.append(f"  [{criterion.status}]\n", style=style)
+            text.append(f"  [{criterion.status}]\n", style=tone(style))
             for line in criterion.evidence:
                 text.append(f"    {line}\n", style="dim")
             for line in criterion.blockers:
-                text.append(f"    ✘ {line}\n", style="red")
+                text.append(f"    ✘ {line}\n", style=tone("bad"))
         if evaluation.request is not None:
             reviewers = ", ".join(display_name(r) for r in evaluation.request.reviewers)
             text.append(

@@ -9,9 +9,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, Static
 
 from deliverables.metrics import metrics
-from tui.format import GATE_OUTCOME_STYLES
+from tui.format import GATE_OUTCOME_STYLES, tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
@@ -19,6 +19,7 @@ OUTCOME_STYLES = GATE_OUTCOME_STYLES
 
 
 class MetricsScreen(ProjectScreen):
+    CSS_PATH = STYLES / "metrics.tcss"
     AUTO_FOCUS = "#metric-phases"
 
     def compose(self) -> ComposeResult:
@@ -71,7 +72,7 @@ class MetricsScreen(ProjectScreen):
             )
             if p.burnup:
                 line = Text(f"{p.phase_id}. {p.title:<32} ", style="bold")
-                line.append(p.sparkline(width=SPARK_DAYS), style="green" if p.passed else "cyan")
+                line.append(p.sparkline(width=SPARK_DAYS), style=tone("ok" if p.passed else "info"))
                 line.append(f"  {done}/{p.required} in {len(p.burnup)} day(s)", style="dim")
                 burnups.mount(Static(line, classes="burnup"))
         if not any(p.burnup for p in found.phases):
@@ -80,7 +81,9 @@ class MetricsScreen(ProjectScreen):
         gates.clear()
         for day, phase, outcome in reversed(found.gates):
             gates.add_row(
-                day, phase, Text(outcome.replace("_", " "), style=OUTCOME_STYLES.get(outcome, ""))
+                day,
+                phase,
+                Text(outcome.replace("_", " "), style=tone(OUTCOME_STYLES.get(outcome, ""))),
             )
         text = Text()
         for label, value in (

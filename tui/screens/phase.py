@@ -13,29 +13,34 @@ from deliverables.statuses import STATUS_LABELS
 from deliverables.templating import describe_event
 from deliverables.validations import EVIDENCE, evidence
 from phases import Phase
-from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, when, who
+from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, tone, when, who
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 ITEM_TEXT_WIDTH = 56
 
 
 class PhaseScreen(ProjectScreen):
+    CSS_PATH = STYLES / "phase.tcss"
     AUTO_FOCUS = "#checklist"
     BINDINGS = [
-        Binding("space", "toggle", "Done/undo"),
-        Binding("x", "not_applicable", "N/A"),
-        Binding("o", "owner", "Owner"),
-        Binding("u", "due", "Due"),
-        Binding("e", "note", "Note"),
-        Binding("s", "step(True)", "Status ▶"),
-        Binding("b", "step(False)", "Status ◀", show=False),
-        Binding("c", "copy", "Copy"),
-        Binding("n", "new_document", "New document"),
-        Binding("E", "edit_document", "Edit in $EDITOR"),
-        Binding("left_square_bracket", "other_phase(-1)", "Prev phase", show=False),
-        Binding("right_square_bracket", "other_phase(1)", "Next phase", show=False),
+        Binding("space", "toggle", "Done/undo", id="phase.toggle"),
+        Binding("x", "not_applicable", "N/A", id="phase.not_applicable"),
+        Binding("o", "owner", "Owner", id="phase.owner"),
+        Binding("u", "due", "Due", id="phase.due"),
+        Binding("e", "note", "Note", id="phase.note"),
+        Binding("s", "step(True)", "Status ▶", id="phase.step_forward"),
+        Binding("b", "step(False)", "Status ◀", show=False, id="phase.step_back"),
+        Binding("c", "copy", "Copy", id="phase.copy"),
+        Binding("n", "new_document", "New document", id="phase.new_document"),
+        Binding("E", "edit_document", "Edit in $EDITOR", id="phase.edit_document"),
+        Binding(
+            "left_square_bracket", "other_phase(-1)", "Prev phase", show=False, id="phase.previous"
+        ),
+        Binding(
+            "right_square_bracket", "other_phase(1)", "Next phase", show=False, id="phase.next"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -124,7 +129,7 @@ class PhaseScreen(ProjectScreen):
             for item in sub.items:
                 state = items.get(item.id)
                 status = state.status if state else "todo"
-                text = Text(item.text, style="dim" if status != "todo" else "")
+                text = Text(item.text, style=tone("dim" if status != "todo" else ""))
                 if item.optional:
                     text.append(" (optional)", style="dim italic")
                 checklist.add_row(
@@ -140,10 +145,16 @@ class PhaseScreen(ProjectScreen):
                 )
                 first_item = first_item or item.id
             for assist in sub.assists:
-                label = Text(f"With {assist.tool}: ", style="bold magenta")
-                label.append(assist.text, style="magenta")
+                label = Text(f"With {assist.tool}: ", style=tone("bold extra"))
+                label.append(assist.text, style=tone("extra"))
                 checklist.add_row(
-                    Text("✦", style="magenta"), assist.id, label, "", "", key=assist.id, height=None
+                    Text("✦", style=tone("extra")),
+                    assist.id,
+                    label,
+                    "",
+                    "",
+                    key=assist.id,
+                    height=None,
                 )
         target = self._focus_on or keep or first_item
         if target:
@@ -177,7 +188,7 @@ class PhaseScreen(ProjectScreen):
         lines = Text()
         for criterion in evaluation.criteria:
             glyph, style = CRITERION_MARKS[criterion.status]
-            lines.append(f"{glyph} ", style=style)
+            lines.append(f"{glyph} ", style=tone(style))
             lines.append(f"{criterion.id} {criterion.text} ")
             summary = "; ".join(criterion.evidence[:2] or criterion.blockers[:1])
             lines.append(f"({summary})\n" if summary else "\n", style="dim")
@@ -237,7 +248,7 @@ class PhaseScreen(ProjectScreen):
         elif kind == "assist":
             assist = project.model.assist(ident)
             assert assist is not None
-            text.append(f"Prompt for {assist.tool} (c copies it):\n", style="bold magenta")
+            text.append(f"Prompt for {assist.tool} (c copies it):\n", style=tone("bold extra"))
             text.append(project.model.assist_prompt_for(assist))
             return details.update(text)
         else:
@@ -410,7 +421,7 @@ def _document_lines(text: Text, project, deliverable_id: str) -> None:
     else:
         text.append("no document yet: n writes it from its template\n", style="dim")
     for suggestion in facts.suggestions:
-        text.append(f"suggest: {suggestion}\n", style="yellow")
+        text.append(f"suggest: {suggestion}\n", style=tone("warn"))
     if deliverable_id == ADR_DELIVERABLE:
         for record in adrs(project):
             text.append(f"  ADR {record.number:04d} {record.title} ({record.status})\n")

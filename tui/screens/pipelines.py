@@ -10,29 +10,31 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Static
 
+from tui.format import tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 STATE_STYLES = {
-    "not generated": "yellow",
-    "in sync": "green",
-    "out of date": "cyan",
-    "conflicts": "bold red",
-    "new": "green",
-    "updated": "cyan",
-    "merged": "cyan",
-    "conflict": "bold red",
+    "not generated": "warn",
+    "in sync": "ok",
+    "out of date": "info",
+    "conflicts": "bold bad",
+    "new": "ok",
+    "updated": "info",
+    "merged": "info",
+    "conflict": "bold bad",
     "deleted": "dim",
     "kept": "dim",
 }
 
 
 class PipelinesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "pipelines.tcss"
     AUTO_FOCUS = "#pipelines"
     BINDINGS = [
-        Binding("a", "apply", "Generate"),
-        Binding("g", "preview", "Preview again"),
+        Binding("a", "apply", "Generate", id="pipelines.apply"),
+        Binding("g", "preview", "Preview again", id="pipelines.preview"),
     ]
 
     def __init__(self) -> None:
@@ -93,7 +95,7 @@ class PipelinesScreen(ProjectScreen):
         self._plan = None
         self.query_one("#pipelines", VimTable).clear()
         self.query_one("#plan-files", VimTable).clear()
-        self.query_one("#diff", Static).update(Text(message, style="bold red"))
+        self.query_one("#diff", Static).update(Text(message, style=tone("bold bad")))
         self.notify(message, title="Cannot generate", severity="error", timeout=8)
 
     def _show(self, specs, result, states, schedules: dict[str, str]) -> None:
@@ -112,7 +114,7 @@ class PipelinesScreen(ProjectScreen):
                 if spec.depends_on
                 else "triggered",
                 ", ".join(spec.depends_on) or "—",
-                Text(state, style=STATE_STYLES.get(state, "")),
+                Text(state, style=tone(STATE_STYLES.get(state, ""))),
                 key=spec.name,
             )
         if keep:
@@ -122,7 +124,7 @@ class PipelinesScreen(ProjectScreen):
         for planned in result.files:
             if planned.state != "unchanged":
                 files.add_row(
-                    Text(planned.state, style=STATE_STYLES.get(planned.state, "")),
+                    Text(planned.state, style=tone(STATE_STYLES.get(planned.state, ""))),
                     planned.path,
                     key=planned.path,
                 )
@@ -157,15 +159,15 @@ class PipelinesScreen(ProjectScreen):
         text = Text()
         for line in planned.diff.splitlines():
             style = (
-                "green"
+                "ok"
                 if line.startswith("+")
-                else "red"
+                else "bad"
                 if line.startswith("-")
                 else "dim"
                 if line.startswith("@@")
                 else ""
             )
-            text.append(line + "\n", style=style)
+            text.append(line + "\n", style=tone(style))
         diff.update(text or Text(f"{planned.path}: {planned.state}", style="dim"))
 
     def action_apply(self) -> None:

@@ -8,14 +8,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Header, Static
 
+from tui.format import tone
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 
 class PromptTrailScreen(ProjectScreen):
+    CSS_PATH = STYLES / "pipelines.tcss"
     AUTO_FOCUS = "#prompts"
-    BINDINGS = [Binding("c", "copy", "Copy prompt")]
+    BINDINGS = [Binding("c", "copy", "Copy prompt", id="prompts.copy")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,7 +47,7 @@ class PromptTrailScreen(ProjectScreen):
         try:
             _, entries = read_log(self.project.root / LOG)
         except PromptError as exc:
-            self.query_one("#record", Static).update(Text(str(exc), style="bold red"))
+            self.query_one("#record", Static).update(Text(str(exc), style=tone("bold bad")))
             return
         self._records = {}
         for entry in reversed(entries):
@@ -55,13 +57,13 @@ class PromptTrailScreen(ProjectScreen):
                 path.read_text(encoding="utf-8") if path.is_file() else f"{path} is missing"
             )
             status = str(entry.get("status", ""))
-            style = {"SUCCESS": "green", "PARTIAL": "yellow", "FAILED": "red"}.get(status, "dim")
+            style = {"SUCCESS": "ok", "PARTIAL": "warn", "FAILED": "bad"}.get(status, "dim")
             table.add_row(
                 str(entry.get("timestamp", "")),
                 str(entry.get("developer", "")),
                 str(entry.get("model", "")),
                 str(entry.get("task", "")),
-                Text(status, style=style),
+                Text(status, style=tone(style)),
                 key=name,
             )
         table.border_subtitle = f"{len(entries)} prompts · log one with `phasegate prompt log TASK`"

@@ -11,22 +11,25 @@ from textual.widgets import Header, Label, Select
 from deliverables.statuses import DELIVERABLE_STATUSES, STATUS_LABELS
 from tui.format import status_text, when, who
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 NOBODY = "__nobody__"
 
 
 class DeliverablesScreen(ProjectScreen):
+    CSS_PATH = STYLES / "register.tcss"
     AUTO_FOCUS = "#register"
     BINDINGS = [
-        Binding("s", "step(True)", "Status ▶"),
-        Binding("b", "step(False)", "Status ◀"),
-        Binding("x", "not_applicable", "N/A"),
-        Binding("o", "owner", "Owner"),
-        Binding("c", "copy_path", "Copy path"),
-        Binding("f", "focus_filters", "Filter"),
-        Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("s", "step(True)", "Status ▶", id="deliverables.step_forward"),
+        Binding("b", "step(False)", "Status ◀", id="deliverables.step_back"),
+        Binding("x", "not_applicable", "N/A", id="deliverables.not_applicable"),
+        Binding("o", "owner", "Owner", id="deliverables.owner"),
+        Binding("c", "copy_path", "Copy path", id="deliverables.copy_path"),
+        Binding("f", "focus_filters", "Filter", id="deliverables.focus_filters"),
+        Binding(
+            "escape", "clear_filters", "Clear filters", show=False, id="deliverables.clear_filters"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -183,6 +186,8 @@ class DeliverablesScreen(ProjectScreen):
         self.query_one("#filter-phase", Select).focus()
 
     def action_clear_filters(self) -> None:
+        """Escape clears every filter: the choices above the table and the `/` text."""
+        self.action_clear_filter()
         with self.prevent(Select.Changed):
             for select in self.query(Select):
                 select.clear()

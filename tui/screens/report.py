@@ -14,20 +14,21 @@ from deliverables.errors import TrackerError
 from deliverables.report import render_status_report, status_report_path
 from deliverables.templating import write_document
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 
 _SECTION = re.compile(r"(?m)^(?=#{2,3} )")
 
 
 class ReportScreen(ProjectScreen):
+    CSS_PATH = STYLES / "report.tcss"
     AUTO_FOCUS = "#report-scroll"
     BINDINGS = [
-        Binding("w", "write", "Write file"),
-        Binding("c", "copy", "Copy markdown"),
-        Binding("j", "scroll(1)", "Down", show=False),
-        Binding("k", "scroll(-1)", "Up", show=False),
-        Binding("g", "top", "Top", show=False),
-        Binding("G", "bottom", "Bottom", show=False),
+        Binding("w", "write", "Write file", id="report.write"),
+        Binding("c", "copy", "Copy markdown", id="report.copy"),
+        Binding("j", "scroll(1)", "Down", show=False, id="report.down"),
+        Binding("k", "scroll(-1)", "Up", show=False, id="report.up"),
+        Binding("g", "top", "Top", show=False, id="report.top"),
+        Binding("G", "bottom", "Bottom", show=False, id="report.bottom"),
     ]
 
     def __init__(self) -> None:

@@ -13,19 +13,20 @@ from textual.widgets import Header, Static
 from deliverables.day import day_view
 from deliverables.identity import display_name, possessive
 from deliverables.templating import describe_event
-from tui.format import status_text, when
+from tui.format import status_text, tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
-from tui.widgets import VimTable
+from tui.screens.base import STYLES, ProjectScreen
+from tui.widgets import LogPanel, VimTable
 
 
 class TodayScreen(ProjectScreen):
+    CSS_PATH = STYLES / "today.tcss"
     AUTO_FOCUS = "#day-mine"
     BINDINGS = [
-        Binding("y", "standup('yesterday')", "Stand-up: yesterday"),
-        Binding("n", "standup('today')", "Stand-up: today"),
-        Binding("B", "standup('blockers')", "Stand-up: blockers"),
-        Binding("w", "export", "Write my day"),
+        Binding("y", "standup('yesterday')", "Stand-up: yesterday", id="today.standup_yesterday"),
+        Binding("n", "standup('today')", "Stand-up: today", id="today.standup_today"),
+        Binding("B", "standup('blockers')", "Stand-up: blockers", id="today.standup_blockers"),
+        Binding("w", "export", "Write my day", id="today.export"),
     ]
 
     def __init__(self) -> None:
@@ -42,7 +43,7 @@ class TodayScreen(ProjectScreen):
             with Vertical(id="day-right"):
                 yield Static(id="day-attention", classes="panel")
                 with VerticalScroll(id="day-changes", classes="panel"):
-                    yield Static(id="day-changes-log")
+                    yield LogPanel(id="day-changes-log", wrap=True)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -81,7 +82,7 @@ class TodayScreen(ProjectScreen):
         due.clear()
         for item, state in day.overdue:
             due.add_row(
-                Text(state.due or "", style="bold red"),
+                Text(state.due or "", style=tone("bold bad")),
                 item.id,
                 item.text,
                 state.owner or "—",
@@ -93,7 +94,7 @@ class TodayScreen(ProjectScreen):
             )
         for item, state in day.team_overdue:
             due.add_row(
-                Text(state.due or "", style="red"),
+                Text(state.due or "", style=tone("bad")),
                 item.id,
                 item.text,
                 Text(state.owner or "no owner", style="dim"),
@@ -109,7 +110,7 @@ class TodayScreen(ProjectScreen):
         if not day.reviews:
             text.append("  none\n", style="dim")
         for request in day.reviews:
-            text.append(f"  phase {request.phase}", style="bold cyan")
+            text.append(f"  phase {request.phase}", style=tone("bold info"))
             text.append(
                 f" — requested {when(request.at)} by {display_name(request.actor)}; "
                 f"decide with `phasegate gate decide {request.phase} "
@@ -119,14 +120,14 @@ class TodayScreen(ProjectScreen):
         if not day.waivers:
             text.append("  none expiring, expired or awaiting approval\n", style="dim")
         for waiver, what in day.waivers:
-            style = "bold red" if what.startswith("expired") else "yellow"
+            style = "bold bad" if what.startswith("expired") else "warn"
             text.append(f"  waiver {waiver.id} for {waiver.target}: ")
-            text.append(what, style=style)
+            text.append(what, style=tone(style))
             text.append(f" — {waiver.reason}\n", style="dim")
         if day.conflicts:  # concurrent edits from two clones (deliverables.oplog)
             text.append("\nConflicts to look at\n", style="bold")
             for conflict in day.conflicts:
-                text.append(f"  {conflict.describe(day.me)}\n", style="yellow")
+                text.append(f"  {conflict.describe(day.me)}\n", style=tone("warn"))
         self.query_one("#day-attention", Static).update(text)
 
     def _show_standup(self, day) -> None:
@@ -143,26 +144,27 @@ class TodayScreen(ProjectScreen):
 
     def _show_changes(self, day) -> None:
         panel = self.query_one("#day-changes")
+        log = self.query_one("#day-changes-log", LogPanel)
         if day.last_session is None:
             panel.border_title = "Changed by others"
-            self.query_one("#day-changes-log", Static).update(
+            log.show_lines(
+                [],
                 Text(
                     "Your first session here: from the next one on, what others changed "
                     "in between shows here.",
                     style="dim",
-                )
+                ),
             )
             return
         panel.border_title = f"Changed by others since {when(day.last_session)}"
-        text = Text()
-        if not day.changes:
-            text.append("Nothing.", style="dim")
+        lines = []
         for event in day.changes:
-            text.append(f"{when(event.at)} ", style="dim")
-            text.append(f"{display_name(event.actor)} ", style="bold")
-            text.append(f"{event.subject} ", style="cyan")
-            text.append(describe_event(event) + "\n")
-        self.query_one("#day-changes-log", Static).update(text)
+            line = Text(f"{when(event.at)} ", style="dim")
+            line.append(f"{display_name(event.actor)} ", style="bold")
+            line.append(f"{event.subject} ", style=tone("info"))
+            line.append(describe_event(event))
+            lines.append(line)
+        log.show_lines(lines, Text("Nothing.", style="dim"))
 
     # --- actions ---------------------------------------------------------------------------------
 

@@ -1,89 +1,81 @@
 """Validation: run the static or full tier, watch it (a progress bar per pipeline and step, the
 live log), cancel it, and read every stored run's checks.
 
-The run is `pipelines.validation.engine.validate` in a thread of its own, which drives the
-validation subprocess; its events reach the screen through a queue drained on a timer, so the
-run never waits for the UI and the UI never waits for the run.
+The run is `pipelines.validation.engine.validate` in a thread worker (`_run`), which drives the
+validation subprocess; each event it reports reaches the screen as a `RunEvent` message, so the
+run never waits for the UI and the UI never waits for the run. The worker's end (success, error)
+arrives as `Worker.StateChanged`, after every event it posted.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Header, ProgressBar, RichLog, Static
+from textual.worker import Worker, WorkerState
 
 from deliverables.validations import FAILING, latest_results, run_log_path
 from pipelines.validation.protocol import STEPS
-from tui.format import when
+from tui.format import tone, when
 from tui.keybar import KeyBar
-from tui.screens.base import ProjectScreen
+from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import VimTable
 
 OUTCOME_STYLES = {
-    "passed": "green",
-    "failed": "bold red",
-    "error": "bold red",
-    "timeout": "bold red",
-    "cancelled": "yellow",
-    "warning": "yellow",
+    "passed": "ok",
+    "failed": "bold bad",
+    "error": "bold bad",
+    "timeout": "bold bad",
+    "cancelled": "warn",
+    "warning": "warn",
     "skipped": "dim",
-    "running": "cyan",
+    "running": "info",
     "not validated": "dim",
     "not run": "dim",
 }
 BAR_WIDTH = 10
-DRAIN_SECONDS = 0.1
 LOG_LINES = 2000
+STOP_SECONDS = 20.0  # how long leaving the app waits for a cancelled run to record "cancelled"
 
 
-class ValidationRun:
-    """One run in a background thread; what it reports waits in `events` for the screen."""
+@dataclass
+class ActiveRun:
+    """The run in progress: its tier, how to stop it, and when its thread has ended."""
 
-    def __init__(self, project, tier: str, names: list[str] | None) -> None:
-        self.tier, self.names = tier, names
-        self.events: queue.SimpleQueue[dict] = queue.SimpleQueue()
-        self.cancel = threading.Event()
-        self.thread = threading.Thread(
-            target=self._run, args=(project,), name="validation", daemon=True
-        )
-
-    def _run(self, project) -> None:
-        from pipelines.errors import SpecError, ValidationError
-        from pipelines.validation.engine import validate
-
-        try:
-            validate(project, self.names, self.tier, cancel=self.cancel, listener=self.events.put)
-        except (SpecError, ValidationError) as exc:
-            self.events.put({"event": "refused", "message": str(exc)})
-        except Exception as exc:  # shown as a message; the run's own results are already stored
-            self.events.put({"event": "refused", "message": f"{type(exc).__name__}: {exc}"})
-        finally:
-            self.events.put({"event": "thread-done"})
-
-    @property
-    def running(self) -> bool:
-        return self.thread.is_alive()
+    tier: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
 
 
 class ValidationScreen(ProjectScreen):
+    CSS_PATH = STYLES / "validation.tcss"
     AUTO_FOCUS = "#val-pipelines"
     BINDINGS = [
-        Binding("s", "run('static')", "Static checks"),
-        Binding("f", "run('full')", "Full run"),
-        Binding("c", "cancel", "Cancel run"),
-        Binding("w", "write", "Write report"),
-        Binding("tab", "app.focus_next", "Next panel", show=False),
+        Binding("s", "run('static')", "Static checks", id="validation.static"),
+        Binding("f", "run('full')", "Full run", id="validation.full"),
+        Binding("c", "cancel", "Cancel run", id="validation.cancel"),
+        Binding("w", "write", "Write report", id="validation.write"),
+        Binding("tab", "app.focus_next", "Next panel", show=False, id="validation.next_panel"),
     ]
+
+    class RunEvent(Message):
+        """One event of the run in progress (`pipelines.validation.protocol`), from its thread."""
+
+        def __init__(self, event: dict) -> None:
+            super().__init__()
+            self.event = event
 
     def __init__(self) -> None:
         super().__init__()
-        self.active: ValidationRun | None = None
+        self.active: ActiveRun | None = None
         self._progress: dict[
             str, tuple[int, str, str]
         ] = {}  # pipeline -> (steps done, step, outcome)
@@ -118,7 +110,12 @@ class ValidationScreen(ProjectScreen):
             checks.add_column(label, key=label.lower())
         self.query_one("#val-log", RichLog).border_title = "Log"
         self.query_one("#val-bar", ProgressBar).display = False
-        self.set_interval(DRAIN_SECONDS, self._drain)
+
+    def on_unmount(self) -> None:
+        """Leaving the app ends a run's subprocess and lets it record "cancelled"."""
+        if self.running:
+            self.active.cancel.set()
+            self.active.ended.wait(STOP_SECONDS)
 
     # --- what is stored ------------------------------------------------------------------------
 
@@ -135,13 +132,13 @@ class ValidationScreen(ProjectScreen):
                 str(r.id),
                 when(r.started_at),
                 r.tier,
-                Text(r.status, style=OUTCOME_STYLES.get(r.status, "")),
+                Text(r.status, style=tone(OUTCOME_STYLES.get(r.status, ""))),
                 r.summary or "",
                 key=str(r.id),
             )
         if keep:
             runs.select_key(keep)
-        if self._shown_run is None and history and not self._in_progress():
+        if self._shown_run is None and history and not self.running:
             self._show_run(history[0].id)
 
     def _show_pipelines(self) -> None:
@@ -171,8 +168,8 @@ class ValidationScreen(ProjectScreen):
         done, step, outcome = self._progress[name]
         total = len(STEPS[self.active.tier])
         filled = round(BAR_WIDTH * min(done, total) / total)
-        style = OUTCOME_STYLES.get(outcome, "cyan")
-        text = Text("█" * filled, style=style)
+        style = OUTCOME_STYLES.get(outcome, "info")
+        text = Text("█" * filled, style=tone(style))
         text.append("░" * (BAR_WIDTH - filled), style="dim")
         text.append(f" {step}")
         return text
@@ -188,7 +185,7 @@ class ValidationScreen(ProjectScreen):
         for c in self.project.tracker.run_checks(run_id):
             self._add_check(c.pipeline, c.step, c.check_name, c.outcome, c.detail)
         log = self.query_one("#val-log", RichLog)
-        if not self._in_progress():
+        if not self.running:
             log.clear()
             path = run_log_path(self.project, run_id)
             if path.is_file():
@@ -199,7 +196,11 @@ class ValidationScreen(ProjectScreen):
     def _add_check(self, pipeline, step, check, outcome, detail) -> None:
         table = self.query_one("#val-checks", VimTable)
         table.add_row(
-            pipeline, step, check, Text(outcome, style=OUTCOME_STYLES.get(outcome, "")), detail
+            pipeline,
+            step,
+            check,
+            Text(outcome, style=tone(OUTCOME_STYLES.get(outcome, ""))),
+            detail,
         )
 
     def on_data_table_row_selected(self, event: VimTable.RowSelected) -> None:
@@ -208,11 +209,13 @@ class ValidationScreen(ProjectScreen):
 
     # --- running ---------------------------------------------------------------------------------
 
-    def _in_progress(self) -> bool:
-        return self.active is not None and self.active.running
+    @property
+    def running(self) -> bool:
+        """A run was started here and its worker has not ended yet."""
+        return self.active is not None and not self.active.ended.is_set()
 
     def action_run(self, tier: str) -> None:
-        if self._in_progress():
+        if self.running:
             self.notify("A run is in progress: c cancels it.", severity="warning")
             return
         if not self.query_one("#val-pipelines", VimTable).row_count:
@@ -221,8 +224,7 @@ class ValidationScreen(ProjectScreen):
                 severity="warning",
             )
             return
-        self.active = ValidationRun(self.project, tier, None)
-        self.app.validation_run = self.active  # type: ignore[attr-defined]
+        self.active = ActiveRun(tier)
         self._progress = {}
         self.query_one("#val-log", RichLog).clear()
         self.query_one("#val-log", RichLog).border_title = "Log (live)"
@@ -231,16 +233,47 @@ class ValidationScreen(ProjectScreen):
         bar.display = True
         bar.update(total=None, progress=0)
         self.query_one("#val-status", Static).update(
-            Text(f"Starting the {tier} tier…", style="cyan")
+            Text(f"Starting the {tier} tier…", style=tone("info"))
         )
-        self.active.thread.start()
+        self._run(self.active)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validation", name="validation")
+    def _run(self, run: ActiveRun) -> None:
+        """The run itself, off the UI thread; a refused run is an event like the others."""
+        from pipelines.errors import SpecError, ValidationError
+        from pipelines.validation.engine import validate
+
+        post = self.post_message  # thread-safe
+        try:
+            validate(
+                self.project,
+                None,
+                run.tier,
+                cancel=run.cancel,
+                listener=lambda event: post(self.RunEvent(event)),
+            )
+        except (SpecError, ValidationError) as exc:
+            post(self.RunEvent({"event": "refused", "message": str(exc)}))
+        finally:
+            run.ended.set()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The run's worker ended (every event it posted came before): show what was stored."""
+        # (ProjectScreen's handler runs too, and shows an unexpected error as a message)
+        if event.worker.group == "validation" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.query_one("#val-bar", ProgressBar).display = False
+            self.safe_reload()
 
     def action_cancel(self) -> None:
-        if not self._in_progress():
+        if not self.running:
             self.notify("No run in progress.", severity="warning")
             return
         self.active.cancel.set()
-        self.query_one("#val-status", Static).update(Text("Cancelling…", style="yellow"))
+        self.query_one("#val-status", Static).update(Text("Cancelling…", style=tone("warn")))
 
     def action_write(self) -> None:
         from deliverables.errors import TrackerError
@@ -258,77 +291,60 @@ class ValidationScreen(ProjectScreen):
             return
         self.notify(f"Wrote {target.relative_to(self.project.root)}")
 
-    def _drain(self) -> None:
-        """Applies what the run reported since the last tick."""
+    def on_validation_screen_run_event(self, message: RunEvent) -> None:
+        """Applies one event of the run to the progress bars, the checks and the log."""
         if self.active is None:
             return
-        log = self.query_one("#val-log", RichLog)
-        changed = False
-        for _ in range(500):  # a bounded batch per tick keeps the UI responsive
-            try:
-                event = self.active.events.get_nowait()
-            except queue.Empty:
-                break
-            kind = event["event"]
-            if kind == "log":
-                log.write(Text(event["line"]))
-            elif kind == "started":
-                self._shown_run = event["run_id"]
-                bar = self.query_one("#val-bar", ProgressBar)
-                bar.update(total=len(event["pipelines"]) * len(event["steps"]), progress=0)
-                self._progress = {n: (0, "waiting", "running") for n in event["pipelines"]}
-                self.query_one(
-                    "#val-checks", VimTable
-                ).border_title = f"Checks of run {event['run_id']} ({event['tier']}, running)"
-                changed = True
-            elif kind == "step":
-                self._advance(event["pipeline"], event["step"])
-                changed = True
-            elif kind == "check":
-                self._add_check(
-                    event["pipeline"],
-                    event["step"],
-                    event["check"],
-                    event["outcome"],
-                    event["detail"],
-                )
-                done, step, outcome = self._progress.get(event["pipeline"], (0, "", "running"))
-                if event["outcome"] in FAILING:
-                    self._progress[event["pipeline"]] = (done, step, "failed")
-                changed = True
-            elif kind == "pipeline":
-                name = event["pipeline"]
-                done, step, outcome = self._progress.get(name, (0, "", "running"))
-                total = len(STEPS[self.active.tier])
-                final = "failed" if outcome == "failed" else "passed"
-                self._progress[name] = (total, "done", final)
-                self._set_bar()
-                changed = True
-            elif kind == "finished":
-                self.query_one("#val-status", Static).update(
-                    Text(
-                        f"Run {event['run_id']} {event['status']}: {event['summary']}",
-                        style=OUTCOME_STYLES.get(event["status"], ""),
-                    )
-                )
-                self.query_one("#val-bar", ProgressBar).display = False
-                self.notify(
-                    f"Run {event['run_id']} {event['status']}: {event['summary']}",
-                    severity="information" if event["status"] == "passed" else "warning",
-                )
-            elif kind == "refused":
-                self.query_one("#val-bar", ProgressBar).display = False
-                self.query_one("#val-status", Static).update(
-                    Text(event["message"], style="bold red")
-                )
-                self.notify(
-                    event["message"], title="Validation did not run", severity="error", timeout=10
-                )
-            elif kind == "thread-done":
-                self.safe_reload()
-                return
-        if changed:
-            self._show_pipelines()
+        event = message.event
+        kind = event["event"]
+        if kind == "log":
+            self.query_one("#val-log", RichLog).write(Text(event["line"]))
+            return
+        if kind == "started":
+            self._shown_run = event["run_id"]
+            bar = self.query_one("#val-bar", ProgressBar)
+            bar.update(total=len(event["pipelines"]) * len(event["steps"]), progress=0)
+            self._progress = {n: (0, "waiting", "running") for n in event["pipelines"]}
+            self.query_one(
+                "#val-checks", VimTable
+            ).border_title = f"Checks of run {event['run_id']} ({event['tier']}, running)"
+        elif kind == "step":
+            self._advance(event["pipeline"], event["step"])
+        elif kind == "check":
+            self._add_check(
+                event["pipeline"], event["step"], event["check"], event["outcome"], event["detail"]
+            )
+            done, step, _ = self._progress.get(event["pipeline"], (0, "", "running"))
+            if event["outcome"] in FAILING:
+                self._progress[event["pipeline"]] = (done, step, "failed")
+        elif kind == "pipeline":
+            name = event["pipeline"]
+            _, _, outcome = self._progress.get(name, (0, "", "running"))
+            total = len(STEPS[self.active.tier])
+            self._progress[name] = (total, "done", "failed" if outcome == "failed" else "passed")
+            self._set_bar()
+        elif kind == "finished":
+            summary = f"Run {event['run_id']} {event['status']}: {event['summary']}"
+            self.query_one("#val-status", Static).update(
+                Text(summary, style=tone(OUTCOME_STYLES.get(event["status"], "")))
+            )
+            self.query_one("#val-bar", ProgressBar).display = False
+            self.notify(
+                summary, severity="information" if event["status"] == "passed" else "warning"
+            )
+            return
+        elif kind == "refused":
+            self.query_one("#val-bar", ProgressBar).display = False
+            self.query_one("#val-status", Static).update(
+                Text(event["message"], style=tone("bold bad"))
+            )
+            self.notify(
+                event["message"], title="Validation did not run", severity="error", timeout=10
+            )
+            return
+        else:
+            return
+        self._show_pipelines()
 
     def _advance(self, pipeline: str, step: str) -> None:
         steps = STEPS[self.active.tier]
@@ -336,7 +352,9 @@ class ValidationScreen(ProjectScreen):
         index = steps.index(step) if step in steps else done
         self._progress[pipeline] = (max(done, index), step, outcome)
         self._set_bar()
-        self.query_one("#val-status", Static).update(Text(f"{pipeline}: {step}…", style="cyan"))
+        self.query_one("#val-status", Static).update(
+            Text(f"{pipeline}: {step}…", style=tone("info"))
+        )
 
     def _set_bar(self) -> None:
         self.query_one("#val-bar", ProgressBar).update(
@@ -345,7 +363,7 @@ class ValidationScreen(ProjectScreen):
 
 
 def _outcome(outcome: str) -> Text:
-    return Text(outcome, style=OUTCOME_STYLES.get(outcome, ""))
+    return Text(outcome, style=tone(OUTCOME_STYLES.get(outcome, "")))
 
 
 def _tail(path: Path, lines: int) -> list[str]:
