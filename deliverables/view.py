@@ -533,25 +533,22 @@ def store_ops(conn: sqlite3.Connection, ops: Iterable[Op], pushed: int) -> None:
 
 
 def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Op]:
-    """Ops of the log in the total order (optionally filtered), decoded from their lines."""
+    """Ops of the log in the total order (optionally filtered). The stored lines are canonical
+    (oplog.from_line keeps them so): the payload is cut out of the line and decoded alone, the
+    rest comes from the columns beside it."""
     loads = json.loads
     out = []
-    for (line,) in conn.execute(
-        f"SELECT line FROM ops {where} ORDER BY lamport, replica, id", args
-    ):
-        data = loads(line)
+    sql = (
+        "SELECT lamport, replica, id, author, at, kind, subject, line FROM ops "
+        f"{where} ORDER BY lamport, replica, id"
+    )
+    for lamport, replica, op_id, author, at, kind, subject, line in conn.execute(sql, args):
+        # keys sorted: ..."lamport":N,"payload":{...},"replica":"...","subject":"..."}; the
+        # first `,"payload":` and the last `,"replica":"` are the top-level ones (an unescaped
+        # quote cannot occur inside a string)
+        start, end = line.find(',"payload":') + 11, line.rfind(',"replica":"')
         out.append(
-            Op(
-                data["lamport"],
-                data["replica"],
-                data["author"],
-                data["at"],
-                data["kind"],
-                data["subject"],
-                data["payload"],
-                data["id"],
-                line,
-            )
+            Op(lamport, replica, author, at, kind, subject, loads(line[start:end]), op_id, line)
         )
     return out
 

@@ -3,6 +3,7 @@ refs, on real git repositories."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -157,3 +158,10 @@ def test_a_new_ops_line_is_the_canonical_json_of_all_its_fields():
     )
     assert tricky.line() == canonical({**tricky.body(), "id": tricky.id})
     assert from_line(tricky.line()) == tricky
+
+
+def test_a_line_spelled_otherwise_is_accepted_and_kept_in_its_canonical_spelling():
+    op = _op()
+    spaced = json.dumps({**op.body(), "id": op.id}, indent=1)  # the same content, other spaces
+    read = from_line(spaced.replace("\n", ""))
+    assert read == op and read.line() == canonical({**op.body(), "id": op.id})
