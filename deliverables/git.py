@@ -177,7 +177,7 @@ def merge_file(ours: str, base: str, theirs: str, labels: tuple[str, str, str]) 
         args = ["merge-file", "-p"]
         for label in labels:
             args += ["-L", label]
-        result = _run(Path(tmp), [*args, *paths])
+        result = run(Path(tmp), [*args, *paths])
     # merge-file exits with the number of conflicts (capped at 127); above that is a failure
     if result.returncode < 0 or result.returncode > 127:
         raise GitError(f"git merge-file failed: {_last_line(result)}")
@@ -192,7 +192,7 @@ def _git(
 ) -> str | None:
     """git's output; on failure a GitError (`check`) or None."""
     try:
-        result = _run(root, list(args), env)
+        result = run(root, list(args), env=env)
     except GitError:
         if check:
             raise
@@ -204,15 +204,27 @@ def _git(
     return result.stdout
 
 
-def _run(cwd: Path, args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+def run(
+    cwd: Path,
+    args: list[str],
+    *,
+    env: dict | None = None,
+    binary: bool = False,
+    input: bytes | None = None,
+    timeout: float = TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """The one place phasegate starts git: `git ARGS` in `cwd`, output captured as text (bytes
+    with `binary`, fed `input`: deliverables.gitrefs streams op packs), never waiting on a
+    terminal. Not finding git or the folder, or no answer within `timeout`, is a GitError."""
     try:
         return subprocess.run(
             ["git", *args],
             cwd=cwd,
             capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
+            text=not binary,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            timeout=timeout,
             env={**os.environ, **env} if env else None,
         )
     except (FileNotFoundError, NotADirectoryError):
@@ -220,7 +232,7 @@ def _run(cwd: Path, args: list[str], env: dict | None = None) -> subprocess.Comp
             raise GitError(f"{cwd}: no such folder") from None
         raise GitError("git is not installed (or not on PATH)") from None
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} gave no answer within {TIMEOUT} s") from None
+        raise GitError(f"git {args[0]} gave no answer within {timeout:.0f} s") from None
 
 
 def _last_line(result: subprocess.CompletedProcess) -> str:

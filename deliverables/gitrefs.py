@@ -12,14 +12,13 @@ writer makes it fail instead of losing a commit). Fetched copies land in
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from deliverables.git import GitError  # one error for every git call
+from deliverables.git import GitError, run  # one runner and one error for every git call
 
 OPS = "refs/phasegate/ops/"
 STAGING = "refs/phasegate/remotes/"
@@ -49,19 +48,8 @@ class Repo:
         env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess:
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=self.root,
-                input=input,
-                capture_output=True,
-                timeout=timeout,
-                env={**os.environ, **env} if env else None,
-            )
-        except FileNotFoundError:
-            raise GitError("git is not installed (phasegate syncs through git)") from None
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} took longer than {timeout:.0f} s") from None
+        # deliverables.git.run starts every git process; here its output stays bytes
+        done = run(self.root, list(args), env=env, binary=True, input=input, timeout=timeout)
         if check and done.returncode != 0:
             raise GitError(f"git {args[0]}: {last_line(done.stderr)}")
         return done

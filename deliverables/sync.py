@@ -139,23 +139,30 @@ def flush(tracker, repo: Repo, head: str | None = None, *, known: bool = False) 
 
     Killed after the ref moved but before the outbox was marked: the next flush finds the ref
     ahead of the head it recorded and integrates those commits first (which marks their ops as
-    in git), so no op is written twice."""
+    in git), so no op is written twice. Two flushes at once (the TUI's background sync and a
+    `phasegate sync`): the ref moves for one of them; the other finds it moved and starts over."""
     ref = ops_ref(tracker.replica)
-    recorded = tracker.heads().get(ref)
-    actual = head if known else repo.head_of(ref)
-    if actual and actual != recorded:
-        _, problems = _integrate_refs(tracker, repo, {ref: actual})
-        if problems:
-            raise TrackerError(problems[0])
-    pending = tracker.outbox_lines()
-    if not pending:
-        return 0
-    blob = "".join(line + "\n" for _, line in pending).encode()
-    message = f"phasegate: {len(pending)} op(s)"
-    commit = repo.append_pack(ref, blob, actual, message, tracker.actor)
-    _pause("flush")
-    tracker.mark_in_git([key for key, _ in pending], {ref: commit})
-    return len(pending)
+    for attempt in range(2):
+        actual = head if known and attempt == 0 else repo.head_of(ref)
+        if actual and actual != tracker.heads().get(ref):
+            _, problems = _integrate_refs(tracker, repo, {ref: actual})
+            if problems:
+                raise TrackerError(problems[0])
+        pending = tracker.outbox_lines()
+        if not pending:
+            return 0
+        blob = "".join(line + "\n" for _, line in pending).encode()
+        message = f"phasegate: {len(pending)} op(s)"
+        try:
+            commit = repo.append_pack(ref, blob, actual, message, tracker.actor)
+        except GitError:
+            if attempt == 0 and repo.head_of(ref) != actual:
+                continue  # another flush of this clone moved the ref first
+            raise
+        _pause("flush")
+        tracker.mark_in_git([key for key, _ in pending], {ref: commit})
+        return len(pending)
+    return 0
 
 
 def sync(project, remote: str | None = None) -> SyncReport:

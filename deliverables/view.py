@@ -562,8 +562,9 @@ def known_keys(conn: sqlite3.Connection, keys: list[tuple]) -> list[tuple]:
     for start in range(0, len(keys), 300):
         chunk = keys[start : start + 300]
         rows = ", ".join(["(?, ?, ?)"] * len(chunk))
-        found += conn.execute(
-            f"SELECT lamport, replica, id FROM ops WHERE (lamport, replica, id) IN (VALUES {rows})",
+        found += conn.execute(  # a join, so each key is a primary-key search (IN would scan)
+            f"WITH k (l, r, i) AS (VALUES {rows}) SELECT ops.lamport, ops.replica, ops.id "
+            "FROM k JOIN ops ON ops.lamport = k.l AND ops.replica = k.r AND ops.id = k.i",
             [value for key in chunk for value in key],
         ).fetchall()
     return [tuple(row) for row in found]

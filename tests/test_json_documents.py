@@ -56,6 +56,10 @@ def test_every_document_matches_its_schema(with_run):
     demo, run = with_run
     valid("status", documents.status_document(demo))
     valid("runs", documents.runs_document(demo))
+    demo.tracker.start_run("full", ["pos_orders"], None, None)  # one still running
+    runs = valid("runs", documents.runs_document(demo))["runs"]
+    newest = runs[0]
+    assert (newest["status"], newest["finished_at"], newest["git_dirty"]) == ("running", None, None)
     document = valid("run", documents.run_document(demo, run))
     assert [c["outcome"] for c in document["checks"]] == ["passed", "failed"]
     assert document["git_dirty"] is False and document["checks"][1]["data"] == {"rows": 3}

@@ -499,3 +499,44 @@ def test_an_edited_op_appended_to_a_ref_is_refused_and_a_removed_ref_is_reported
     _git("update-ref", "-d", ref, cwd=ana.root)
     gone = verify(ana)
     assert any("gone from every ref" in p for p in gone.problems)
+
+
+def test_a_teammates_finished_run_counts_for_validations_green_on_the_leads_clone(team):
+    from deliverables.store import CheckRecord
+
+    _remote_folder, (ana, ben) = team
+    tracker = ben.tracker
+    live = tracker.start_run("static", ["pos_orders"], "abc123", False)
+    tracker.add_checks([CheckRecord(live, "pos_orders", "parse", "python parses", "passed")])
+    assert sync(ben).ok and ana.tracker.runs() == [] and sync(ana).ok
+    assert ana.tracker.runs() == []  # a run in progress stays on its clone
+    tracker.finish_run(live, "passed", "1 pipeline, passed", {"python": "3.11"})
+    assert sync(ben).ok and sync(ana).ok
+    (run,) = ana.tracker.runs()
+    assert (run.status, run.actor, run.git_commit, run.version_map) == (
+        "passed",
+        BEN,
+        "abc123",
+        {"python": "3.11"},
+    )
+    latest = ana.tracker.latest_checks()
+    assert [c.check_name for c in latest["pos_orders"][1]] == ["python parses"]
+    assert run.id == ben.tracker.runs()[0].id  # the same number on both clones
+
+
+def test_two_flushes_of_one_clone_at_once_write_every_op_once(team):
+    from deliverables.sync import flush
+
+    remote, (ana, _ben) = team
+    ana.set_item("1.1.1", status="done")
+    repo = Repo(ana.root)
+    stale = repo.head_of(OPS + ana.tracker.replica)  # None: nothing flushed yet
+    other = Project.open(ana.root, actor=ANA, clock=fixed_clock)  # a second process, say
+    assert flush(other.tracker, repo) == 1
+    ana.set_item("1.1.2", status="done")
+    # this flush still believes the ref is where it was: it finds it moved and starts over
+    assert flush(ana.tracker, repo, stale, known=True) == 1
+    other.close()
+    assert sync(ana).ok
+    counts = _ops_in_refs(Repo(remote))
+    assert len(counts) == 2 and set(counts.values()) == {1}
