@@ -25,6 +25,7 @@ from deliverables import Project, TrackerError
 from tui import format
 from tui.config import Settings, load_settings, save_theme
 from tui.screens.dashboard import DashboardScreen
+from tui.widgets import shown
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 2.0
@@ -166,6 +167,11 @@ class PhasegateApp(App):
             )
         elif report.received or asked:
             self.call_from_thread(self.notify, report.changes_line(), title="Sync")
+
+    def notify(self, message: str, *, title: str = "", **kwargs) -> None:
+        """Every notification (the screens' too: Widget.notify calls this) is terminal-safe:
+        a message may quote a stored value or a file."""
+        super().notify(shown(message, multiline=True), title=shown(title), **kwargs)
 
     def _check_keymap(self) -> None:
         """Names the keymap entries that match no binding (a typo would otherwise do nothing)."""

@@ -8,8 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
+
+from tui.widgets import Label, shown
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -33,7 +35,8 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self._title, classes="dialog-title")
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            # a value stored before the input checks is offered with its controls as escapes
+            yield Input(value=shown(self._value), placeholder=self._placeholder, id="prompt-input")
             yield Label("", id="prompt-error", classes="error")
             yield Label("Enter to save · Escape to cancel", classes="dim")
 

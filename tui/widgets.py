@@ -1,4 +1,11 @@
-"""The widgets every screen uses: the vim-keyed table, the log panel, the `/` filter bar.
+"""The widgets every screen uses: the vim-keyed table, the log panel, the `/` filter bar, and the
+terminal-safe Static and Label.
+
+Everything the TUI draws from the tracker or a file goes through `shown()` (phases.text's
+`terminal_safe`) in these widgets, and notifications through the app's `notify`: Textual and Rich
+strip only BEL, BS, VT, FF and CR, so an ESC or OSC sequence in a row stored before the input
+checks existed (or synced from a teammate's clone) would otherwise reach the terminal. The screens
+import Static and Label from here, never from textual.widgets (tests/test_tui_terminal_safe.py).
 
 A table or log that can be filtered has `filter_rows(text) -> (shown, total)`; the screen's `/`
 (tui/screens/base.py) opens the FilterBar on the one in focus. The filter outlives reloads: rows
@@ -9,11 +16,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
+from rich.text import Span, Text
+from textual import widgets
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Static
-from textual.widgets.data_table import RowDoesNotExist, RowKey
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowDoesNotExist, RowKey
+
+from phases.text import terminal_safe
+
+# a cell or a log line is one line: its newlines and tabs are shown as spaces
+_ONE_LINE = str.maketrans("\n\t", "  ")
+
+
+def shown(value: Any, *, multiline: bool = False) -> Any:
+    """`value` as the terminal may draw it: a str or a Rich Text with every control character
+    (ESC, CSI/OSC introducers, BEL, CR, C1 codes, bidi overrides, lone surrogates) written as a
+    visible `\\xNN` escape, a Text keeping its styles; on one line unless `multiline`. Other
+    renderables (built by the TUI itself) pass unchanged."""
+    if isinstance(value, str):
+        if value.isprintable():  # the common case, in C
+            return value
+        return terminal_safe(value if multiline else value.translate(_ONE_LINE), multiline=True)
+    if isinstance(value, Text):
+        return _shown_text(value, multiline)
+    return value
+
+
+def _shown_text(text: Text, multiline: bool) -> Text:
+    plain = text.plain
+    if plain.isprintable():
+        return text
+    safe = shown(plain, multiline=multiline)
+    if safe == plain:
+        return text
+    # cut the text around each character that changes, so every other span keeps its place
+    bad = [n for n, ch in enumerate(plain) if shown(ch, multiline=multiline) != ch]
+    cuts = sorted({cut for n in bad for cut in (n, n + 1)} - {0, len(plain)})
+    result, start, bad_set = text.blank_copy(), 0, set(bad)
+    for piece in text.divide(cuts):
+        length = len(piece)
+        piece.style = ""  # the whole text's style is the result's own
+        if start in bad_set:
+            escape = shown(piece.plain, multiline=multiline)
+            piece = Text(escape, spans=[Span(0, len(escape), s.style) for s in piece.spans])
+        result.append_text(piece)
+        start += length
+    return result
 
 
 def _matches(cells: tuple[Any, ...], needle: str) -> bool:
@@ -41,11 +90,18 @@ class VimTable(DataTable):
         """Plain strings are shown as they are: DataTable would read them as Rich markup, so a
         note like "[/draft]" would fail or restyle the row (and parsing markup costs time).
         A row that does not match the filter is kept aside, not shown."""
-        cells = tuple(Text(c) if isinstance(c, str) else c for c in cells)
+        cells = tuple(Text(shown(c)) if isinstance(c, str) else shown(c) for c in cells)
         self._all_rows.append((cells, kwargs))
         if self.filter_text and not _matches(cells, self.filter_text):
             return RowKey(kwargs.get("key"))
         return super().add_row(*cells, **kwargs)
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType, **kwargs
+    ) -> None:
+        """Like add_row, a plain string is shown as it is, and terminal-safe."""
+        value = Text(shown(value)) if isinstance(value, str) else shown(value)
+        super().update_cell(row_key, column_key, value, **kwargs)
 
     def clear(self, columns: bool = False) -> VimTable:
         self._all_rows = []
@@ -79,6 +135,33 @@ class VimTable(DataTable):
         self.move_cursor(row=index)
 
 
+class Static(widgets.Static):
+    """Textual's Static, drawing its content terminal-safe (newlines kept)."""
+
+    def __init__(self, content: Any = "", **kwargs) -> None:
+        super().__init__(shown(content, multiline=True), **kwargs)
+
+    def update(self, content: Any = "", **kwargs) -> None:
+        super().update(shown(content, multiline=True), **kwargs)
+
+
+class Label(widgets.Label):
+    """Textual's Label, drawing its content terminal-safe (newlines kept)."""
+
+    def __init__(self, content: Any = "", **kwargs) -> None:
+        super().__init__(shown(content, multiline=True), **kwargs)
+
+    def update(self, content: Any = "", **kwargs) -> None:
+        super().update(shown(content, multiline=True), **kwargs)
+
+
+class RichLog(widgets.RichLog):
+    """Textual's RichLog, writing text terminal-safe (a run's log holds what a job printed)."""
+
+    def write(self, content: Any, *args, **kwargs) -> RichLog:
+        return super().write(shown(content), *args, **kwargs)
+
+
 class LogPanel(Static):
     """Lines of text (an activity log): one Static renders them ~10x faster than a table."""
 
@@ -93,7 +176,7 @@ class LogPanel(Static):
 
     def show_lines(self, lines: list[Text], empty: Text) -> None:
         """Shows `lines` (those matching the filter); `empty` when there are none at all."""
-        self._lines, self._empty = lines, empty
+        self._lines, self._empty = [shown(line) for line in lines], empty
         self._render_lines()
 
     def filter_rows(self, text: str) -> tuple[int, int]:
@@ -153,7 +236,7 @@ class FilterBar(Horizontal):
     """
 
     def compose(self):
-        from textual.widgets import Input, Label  # the Input is imported on first use of `/`
+        from textual.widgets import Input  # imported on first use of `/`
 
         yield Label("/", id="filter-label")
         yield Input(

@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState
 from deliverables import Project, TrackerError
 from deliverables.project import parse_due
 from deliverables.statuses import DELIVERABLE_FLOW, STATUS_LABELS
-from tui.widgets import FilterBar
+from tui.widgets import FilterBar, shown
 
 if TYPE_CHECKING:
     from textual.widgets import Input
@@ -42,6 +42,13 @@ class ProjectScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.safe_reload()
+
+    # the header shows these: the project's name, a phase's title, ... (Textual calls validate_*)
+    def validate_title(self, title: str | None) -> str | None:
+        return shown(title)
+
+    def validate_sub_title(self, sub_title: str | None) -> str | None:
+        return shown(sub_title)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed background job is shown: as a message, never a traceback.
@@ -84,7 +91,7 @@ class ProjectScreen(Screen):
         target.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        from textual.widgets import Label
+        from tui.widgets import Label
 
         if event.input.id == "filter-input" and self._filtered is not None:
             event.stop()

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from deliverables import TrackerError
 from deliverables.gates import (
@@ -21,7 +21,7 @@ from deliverables.identity import display_name
 from tui.format import CRITERION_MARKS, GATE_OUTCOME_STYLES, status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import Static, VimTable
 
 MARKS, OUTCOME_STYLES = CRITERION_MARKS, GATE_OUTCOME_STYLES
 

@@ -15,9 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable
 
-from tui.widgets import VimTable
+from tui.widgets import Label, VimTable
 
 SCREEN, TABLES, GO, EVERYWHERE = "This screen", "Tables", "Go to a screen", "Everywhere"
 SECTIONS = (SCREEN, GO, TABLES, EVERYWHERE)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Label, Static
+from textual.widgets import Header
 
 from deliverables.metrics import metrics
 from tui.format import GATE_OUTCOME_STYLES, tone
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import Label, Static, VimTable
 
 SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
 OUTCOME_STYLES = GATE_OUTCOME_STYLES

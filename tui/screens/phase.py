@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Label, Static
+from textual.widgets import Header
 
 from deliverables.gates import evaluate
 from deliverables.statuses import STATUS_LABELS
@@ -16,7 +16,7 @@ from phases import Phase
 from tui.format import CRITERION_MARKS, bar, due_text, item_mark, status_text, tone, when, who
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import Label, Static, VimTable
 
 ITEM_TEXT_WIDTH = 56
 

@@ -8,12 +8,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from tui.format import tone
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import Static, VimTable
 
 STATE_STYLES = {
     "not generated": "warn",

@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Header, Label, Select
+from textual.widgets import Header, Select
 
 from deliverables.statuses import DELIVERABLE_STATUSES, STATUS_LABELS
 from tui.format import status_text, when, who
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import Label, VimTable
 
 NOBODY = "__nobody__"
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from deliverables.day import day_view
 from deliverables.identity import display_name, possessive
@@ -16,7 +16,7 @@ from deliverables.templating import describe_event
 from tui.format import status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import LogPanel, VimTable
+from tui.widgets import LogPanel, Static, VimTable
 
 
 class TodayScreen(ProjectScreen):

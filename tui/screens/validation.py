@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Header, ProgressBar, RichLog, Static
+from textual.widgets import Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from deliverables.validations import FAILING, latest_results, run_log_path
@@ -27,7 +27,7 @@ from pipelines.validation.protocol import STEPS
 from tui.format import tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import VimTable
+from tui.widgets import RichLog, Static, VimTable
 
 OUTCOME_STYLES = {
     "passed": "ok",
