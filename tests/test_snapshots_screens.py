@@ -82,6 +82,23 @@ def test_the_choice_dialog(snap_compare, demo):
     assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=pick)
 
 
+async def _searched(pilot, text: str) -> None:
+    """Waits until the palette has searched for `text`: it searches in a worker per keystroke
+    (each cancelling the one before), started when its input's change message is handled."""
+    from textual.command import CommandInput, CommandList
+
+    palette = pilot.app.screen
+    await pilot.pause()  # the last keystroke's change message reaches the palette
+    while not (
+        palette.query_one(CommandInput).value == text
+        and palette.has_class("-ready")  # a search has ended (the class is added at the end)
+        and palette.query_one(CommandList).option_count
+        and all(w.is_finished for w in pilot.app.workers if w.node is palette)
+    ):
+        await pilot.pause()
+    await pilot.pause()  # the list, filled, is drawn
+
+
 def test_the_command_palette(snap_compare, demo):
     async def palette(pilot) -> None:
         await pilot.press("p")
@@ -89,7 +106,6 @@ def test_the_command_palette(snap_compare, demo):
         await pilot.press("ctrl+p")
         await _settle(pilot)
         await pilot.press(*"status")
-        await _settle(pilot)
-        await pilot.pause(0.3)  # the palette searches in a worker
+        await _searched(pilot, "status")
 
     assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=palette)

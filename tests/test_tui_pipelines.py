@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from textual.worker import WorkerState
 
 from pipelines.codegen import generate_pipelines
 from pipelines.prompt_trail import compose, log_prompt
@@ -27,22 +28,39 @@ def with_specs(project):
 async def _open(app, pilot, key):
     await pilot.press(key)
     await pilot.pause()
-    await _settled(app, pilot)
+    if key == "P":
+        await _previewed(pilot)
+    else:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
 
 
-async def _settled(app, pilot) -> None:
-    """Waits for the screen's workers. A preview is an exclusive worker: when a reload starts a
-    newer one (the two-second refresh, under load), the older is cancelled, which
-    `wait_for_complete` raises; the newer one is then waited for."""
-    from textual.worker import WorkerCancelled
+async def _previewed(pilot) -> None:
+    """Waits for the screen's newest preview to be shown. A preview is an exclusive worker: a
+    newer one (a reload by the two-second watch, under load) cancels it, and is waited for."""
+    from textual.worker import WorkerCancelled, WorkerFailed
 
+    screen = pilot.app.screen
     while True:
+        preview = screen.preview
         try:
-            await app.workers.wait_for_complete()
-            break
+            await preview.wait()
         except WorkerCancelled:
-            await pilot.pause()
-    await pilot.pause()
+            assert screen.preview is not preview  # only a newer preview cancels one
+            continue
+        except WorkerFailed:
+            pass  # the screen says so (a test looks at the message)
+        await pilot.pause()  # the worker hands its result to the screen with call_from_thread
+        if screen.preview is preview:
+            return
+
+
+async def _generated(pilot):
+    """Waits for the generation to end, then for the preview it starts: the generation worker."""
+    generation = pilot.app.screen.generation
+    await generation.wait()  # raises if it failed or was cancelled
+    await _previewed(pilot)  # the generation started it before it ended
+    return generation
 
 
 async def test_pipelines_screen_previews_then_generates(with_specs):
@@ -61,11 +79,46 @@ async def test_pipelines_screen_previews_then_generates(with_specs):
         await pilot.pause()
         assert "+def write_to_iceberg" in str(app.screen.query_one("#diff").render())
         await pilot.press("a")
-        await pilot.pause()
-        await _settled(app, pilot)
-        await _settled(app, pilot)
+        generation = await _generated(pilot)
+        assert generation.state == WorkerState.SUCCESS
         assert (with_specs.root / "src/ingestion/store_master.py").is_file()
         assert str(table.get_row("store_master")[4]) == "in sync"
+
+
+async def test_a_preview_during_generation_does_not_cancel_it(with_specs, monkeypatch):
+    """A preview (`g`, a reload) while generation writes files starts a preview beside it; the
+    generation runs to its end and says so."""
+    import threading
+
+    import pipelines.codegen
+
+    previewing, real = threading.Event(), pipelines.codegen.generate_pipelines
+
+    def generate_once_a_preview_started(project):
+        assert previewing.wait(30), "the preview never started"
+        return real(project)
+
+    monkeypatch.setattr(pipelines.codegen, "generate_pipelines", generate_once_a_preview_started)
+    app = PhasegateApp(with_specs)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(app, pilot, "P")
+        screen = app.screen
+        first_preview = screen.preview
+        await pilot.press("a")
+        generation = screen.generation
+        # what `g` on the screen and the tracker watch's reload do (in the table, g is "top")
+        screen.action_preview()
+        assert screen.preview is not first_preview  # a preview started...
+        await screen.preview.wait()
+        assert not generation.is_finished  # ...which ran while the generation waited
+        await pilot.press("a")  # a second generation is refused, not started over the first
+        assert screen.generation is generation
+        previewing.set()
+        await _generated(pilot)
+        assert generation.state == WorkerState.SUCCESS
+        assert any(n.message.startswith("Generated: ") for n in app._notifications)
+        assert any("Generation is running" in n.message for n in app._notifications)
+    assert (with_specs.root / "src/ingestion/store_master.py").is_file()
 
 
 async def test_a_spec_change_shows_out_of_date_and_keeps_user_edits(with_specs):
@@ -94,8 +147,7 @@ async def test_a_spec_change_shows_out_of_date_and_keeps_user_edits(with_specs):
         }
         assert states["src/ingestion/store_master.py"] == "merged"
         await pilot.press("a")
-        await pilot.pause()
-        await _settled(app, pilot)
+        await _generated(pilot)
     text = job.read_text()
     assert "reviewed by Ana" in text and '"region"' in text
 

@@ -1,5 +1,9 @@
 """Pipelines: the specs with their state, a preview of what generation would change (each file's
-classification and diff), then apply. Planning renders every spec, so it runs in a worker."""
+classification and diff), then apply. Planning renders every spec, so it runs in a worker.
+
+Previews and generation are two worker groups: a newer preview (a reload, `g`, the preview that
+follows a generation) cancels an older preview, never a generation, which writes files and must
+run to its end. A second `a` while one runs is refused rather than cancelling it."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header
+from textual.worker import Worker
 
 from tui.format import tone
 from tui.keybar import KeyBar
@@ -40,6 +45,8 @@ class PipelinesScreen(ProjectScreen):
     def __init__(self) -> None:
         super().__init__()
         self._plan = None
+        self.preview: Worker | None = None  # the newest preview, and the newest generation
+        self.generation: Worker | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,9 +76,9 @@ class PipelinesScreen(ProjectScreen):
 
     def action_preview(self) -> None:
         self.query_one("#diff", Static).update(Text("Planning…", style="dim"))
-        self._preview()
+        self.preview = self._preview()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pipelines")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview", name="preview")
     def _preview(self) -> None:
         from pipelines.codegen import pipeline_states, render_pipelines
         from pipelines.errors import GenerationError, SpecError
@@ -177,9 +184,12 @@ class PipelinesScreen(ProjectScreen):
                 severity="warning",
             )
             return
-        self._apply()
+        if self.generation is not None and not self.generation.is_finished:
+            self.notify("Generation is running: wait for it to end.", severity="warning")
+            return
+        self.generation = self._apply()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pipelines")
+    @work(thread=True, exit_on_error=False, group="generate", name="generate pipelines")
     def _apply(self) -> None:
         from pipelines.codegen import generate_pipelines
         from pipelines.errors import GenerationError, SpecError
