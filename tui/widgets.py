@@ -20,6 +20,8 @@ from rich.text import Span, Text
 from textual import widgets
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowDoesNotExist, RowKey
 
@@ -145,65 +147,99 @@ class Static(widgets.Static):
         super().update(shown(content, multiline=True), **kwargs)
 
 
-class Label(widgets.Label):
-    """Textual's Label, drawing its content terminal-safe (newlines kept)."""
+class _Lines:
+    """The lines of a log and its `/` filter (both logs below)."""
 
-    def __init__(self, content: Any = "", **kwargs) -> None:
-        super().__init__(shown(content, multiline=True), **kwargs)
-
-    def update(self, content: Any = "", **kwargs) -> None:
-        super().update(shown(content, multiline=True), **kwargs)
-
-
-class RichLog(widgets.RichLog):
-    """Textual's RichLog, writing text terminal-safe (a run's log holds what a job printed)."""
-
-    def write(self, content: Any, *args, **kwargs) -> RichLog:
-        return super().write(shown(content), *args, **kwargs)
-
-
-class LogPanel(Static):
-    """Lines of text (an activity log): one Static renders them ~10x faster than a table."""
-
-    auto_links = False  # no links in it: Textual would restyle every segment of every line
-
-    def __init__(self, *, wrap: bool = False, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.wrap = wrap
-        self.filter_text = ""
-        self._lines: list[Text] = []
-        self._empty = Text()
+    filter_text: str
+    _lines: list[Text]
+    _empty: Text
 
     def show_lines(self, lines: list[Text], empty: Text) -> None:
         """Shows `lines` (those matching the filter); `empty` when there are none at all."""
-        self._lines, self._empty = [shown(line) for line in lines], empty
-        self._render_lines()
+        self._lines, self._empty = [shown(line) for line in lines], shown(empty)
+        self._show()
 
     def filter_rows(self, text: str) -> tuple[int, int]:
         self.filter_text = text.casefold().strip()
-        return self._render_lines(), len(self._lines)
+        return self._show(), len(self._lines)
 
-    def _render_lines(self) -> int:
-        shown = [
+    def _shown_lines(self) -> tuple[list[Text], int]:
+        """The lines to draw (the filtered ones, or a line saying why there are none), and how
+        many of the log's lines match."""
+        matching = [
             line
             for line in self._lines
             if not self.filter_text or self.filter_text in line.plain.casefold()
         ]
-        text = (
-            Text("\n").join(shown)
-            if shown
-            else self._empty
-            if not self._lines
-            else Text(
-                f"No line matches “{self.filter_text}” (escape clears the filter).", style="dim"
-            )
-        )
-        if not self.wrap:
-            text.no_wrap, text.overflow = True, "ellipsis"
-            # one line per entry: its height is known, so Textual need not render it to measure
-            self.styles.height = max(1, len(text.plain.splitlines()))
-        self.update(text)
-        return len(shown)
+        if matching:
+            return matching, len(matching)
+        if not self._lines:
+            return [self._empty], 0
+        return [
+            Text(f"No line matches “{self.filter_text}” (escape clears the filter).", style="dim")
+        ], 0
+
+    def _show(self) -> int:  # pragma: no cover - each log draws in its own way
+        raise NotImplementedError
+
+
+class LogPanel(_Lines, Widget):
+    """Lines of text, one per entry, cut with an ellipsis at the panel's width (the dashboard's
+    activity). A Line-API widget: Textual asks it only for the lines in view, each rendered
+    from its Rich Text alone, instead of laying out one big text (or a table's cells)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.filter_text = ""
+        self._lines, self._empty = [], Text()
+        self._display: list[Text] = [Text()]
+        self._strips: dict[tuple[int, int], Strip] = {}
+
+    def _show(self) -> int:
+        self._display, matching = self._shown_lines()
+        self._strips.clear()
+        # one line per entry: its height is known, so Textual need not render it to measure
+        self.styles.height = len(self._display)
+        self.refresh()
+        return matching
+
+    def render(self) -> Text:
+        """All the lines shown, as one text (what the widget draws, line by line)."""
+        return Text("\n").join(self._display)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        key = (y, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            if y >= len(self._display):
+                return Strip.blank(width, self.rich_style)
+            line = self._display[y].copy()
+            line.truncate(width, overflow="ellipsis")
+            strip = Strip(line.render(self.app.console), line.cell_len).apply_style(self.rich_style)
+            self._strips[key] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a theme's colours are in the cached lines
+
+
+class WrappedLog(_Lines, Static):
+    """Lines of text that wrap at the panel's width (what others changed, on My day): one
+    Static renders them ~10x faster than a table."""
+
+    auto_links = False  # no links in it: Textual would restyle every segment of every line
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.filter_text = ""
+        self._lines, self._empty = [], Text()
+
+    def _show(self) -> int:
+        lines, matching = self._shown_lines()
+        self.update(Text("\n").join(lines))
+        return matching
 
 
 class FilterBar(Horizontal):
@@ -238,7 +274,40 @@ class FilterBar(Horizontal):
     def compose(self):
         from textual.widgets import Input  # imported on first use of `/`
 
+        from tui.widgets import Label
+
         yield Label("/", id="filter-label")
         yield Input(
             placeholder="filter rows: type, enter keeps it, escape clears", id="filter-input"
         )
+
+
+def __getattr__(name: str) -> Any:
+    """`Label` and `RichLog` are made on first use (the dashboard has neither): importing
+    Textual's RichLog alone costs ~65 M instructions of start-up (PEP 562)."""
+    if name == "Label":
+
+        class Label(widgets.Label):
+            """Textual's Label, drawing its content terminal-safe (newlines kept)."""
+
+            def __init__(self, content: Any = "", **kwargs) -> None:
+                super().__init__(shown(content, multiline=True), **kwargs)
+
+            def update(self, content: Any = "", **kwargs) -> None:
+                super().update(shown(content, multiline=True), **kwargs)
+
+        made: type = Label
+    elif name == "RichLog":
+
+        class RichLog(widgets.RichLog):
+            """Textual's RichLog, writing text terminal-safe (a run's log holds what a job
+            printed)."""
+
+            def write(self, content: Any, *args, **kwargs) -> RichLog:
+                return super().write(shown(content), *args, **kwargs)
+
+        made = RichLog
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = made
+    return made

@@ -16,7 +16,7 @@ from deliverables.templating import describe_event
 from tui.format import status_text, tone, when
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
-from tui.widgets import LogPanel, Static, VimTable
+from tui.widgets import Static, VimTable, WrappedLog
 
 
 class TodayScreen(ProjectScreen):
@@ -43,7 +43,7 @@ class TodayScreen(ProjectScreen):
             with Vertical(id="day-right"):
                 yield Static(id="day-attention", classes="panel")
                 with VerticalScroll(id="day-changes", classes="panel"):
-                    yield LogPanel(id="day-changes-log", wrap=True)
+                    yield WrappedLog(id="day-changes-log")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -144,7 +144,7 @@ class TodayScreen(ProjectScreen):
 
     def _show_changes(self, day) -> None:
         panel = self.query_one("#day-changes")
-        log = self.query_one("#day-changes-log", LogPanel)
+        log = self.query_one("#day-changes-log", WrappedLog)
         if day.last_session is None:
             panel.border_title = "Changed by others"
             log.show_lines(
