@@ -583,14 +583,14 @@ class Tracker:
         git (the outbox forgets them) and records the refs' heads: one transaction, so a killed
         sync either integrated a ref's commits or not at all. Returns the ops that were new."""
         with self._write():
-            new = integrate(self._conn, ops)
+            new, known = integrate(self._conn, ops)
             if not in_git:  # ops made here for another replica (the demo): in the outbox
                 self._conn.executemany(
                     "UPDATE ops SET pushed = 0 WHERE lamport = ? AND replica = ? AND id = ?",
                     [op.key for op in new],
                 )
                 return new
-            mark_in_git(self._conn, [op.key for op in ops])
+            mark_in_git(self._conn, known)  # the new ones were stored as in git
             self._conn.executemany(
                 "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
             )

@@ -568,6 +568,19 @@ def known_keys(conn: sqlite3.Connection, keys: list[tuple]) -> list[tuple]:
 
 
 def mark_in_git(conn: sqlite3.Connection, keys: list[tuple]) -> None:
+    """The ops of these (lamport, replica, id) keys, all in the log, are in git now: the outbox
+    forgets them. Inside the caller's write transaction."""
+    if not keys:
+        return
+    low, high = min(keys), max(keys)
+    span = "lamport BETWEEN ? AND ? AND (lamport, replica, id) BETWEEN (?, ?, ?) AND (?, ?, ?)"
+    args = (low[0], high[0], *low, *high)
+    # A flush marks the whole outbox, most often a contiguous range of the clustered log: when
+    # the range holds these ops and no other (counted in the same transaction; every key is in
+    # the log), one range update instead of a primary-key search per op; else key by key.
+    if conn.execute(f"SELECT count(*) FROM ops WHERE {span}", args).fetchone()[0] == len(set(keys)):
+        conn.execute(f"UPDATE ops SET pushed = 1 WHERE {span} AND pushed = 0", args)
+        return
     conn.executemany(
         "UPDATE ops SET pushed = 1 WHERE lamport = ? AND replica = ? AND id = ? AND pushed = 0",
         keys,
@@ -635,16 +648,18 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
     return len(ops)
 
 
-def integrate(conn: sqlite3.Connection, ops: list[Op]) -> list[Op]:
-    """Adds ops from git (already verified) to the log and the view; returns those that were
-    new. Incremental when they all sort after the newest op applied, else a rebuild."""
+def integrate(conn: sqlite3.Connection, ops: list[Op]) -> tuple[list[Op], list[tuple]]:
+    """Adds ops from git (already verified) to the log (as in git) and the view; returns those
+    that were new and the keys of those the log held already (an outbox op may be among them).
+    Incremental when the new ops all sort after the newest op applied, else a rebuild."""
     fresh: dict[tuple, Op] = {}
     for op in ops:
         fresh.setdefault(op.key, op)
-    for known in known_keys(conn, list(fresh)):
-        fresh.pop(known, None)
+    known = known_keys(conn, list(fresh))
+    for key in known:
+        fresh.pop(key, None)
     if not fresh:
-        return []
+        return [], known
     new = sorted(fresh.values(), key=lambda op: op.key)
     newest = last_key(conn)
     store_ops(conn, new, pushed=1)
@@ -656,7 +671,7 @@ def integrate(conn: sqlite3.Connection, ops: list[Op]) -> list[Op]:
         fold.finish()
     else:
         rebuild(conn)
-    return new
+    return new, known
 
 
 def import_existing(conn: sqlite3.Connection) -> int:
