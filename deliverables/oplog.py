@@ -190,7 +190,14 @@ def pack(ops: Iterable[Op]) -> bytes:
 
 
 def unpack(blob: bytes, *, verify: bool = True) -> Iterator[Op]:
-    for line in blob.decode().splitlines():
+    """The ops of a pack, one per line. Lines end at `\n` alone: canonical JSON escapes it
+    inside strings but keeps U+2028, U+2029 and U+0085 as they are, which `splitlines` would
+    split at."""
+    try:
+        text = blob.decode()
+    except UnicodeDecodeError as exc:
+        raise OpError(f"not an op: a pack that is not UTF-8 ({exc})") from None
+    for line in text.split("\n"):
         if line.strip():
             yield from_line(line, verify=verify)
 

@@ -199,3 +199,14 @@ def test_marking_ops_as_in_git_marks_exactly_those_ops(log, marked):
     pushed = {row[0]: row[1] for row in conn.execute("SELECT id, pushed FROM ops")}
     expected = {op.id: int(n in marked or log[n][2]) for n, op in enumerate(ops)}
     assert pushed == expected
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x1c", "\n"])
+def test_a_pack_reads_back_whatever_line_separator_a_value_holds(separator):
+    op = _op(fields=[["note", f"one{separator}two", None]])
+    assert [o.payload for o in unpack(pack([op, _op(2)]))] == [op.payload, _op(2).payload]
+
+
+def test_a_pack_that_is_not_utf8_is_refused_with_a_message():
+    with pytest.raises(OpError, match="not UTF-8"):
+        list(unpack(pack([_op()]) + b"\xff\n"))
