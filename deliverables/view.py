@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from deliverables.oplog import IMPORT_REPLICA, Op, new_replica_id
+from deliverables.oplog import IMPORT_REPLICA, Op, decode, new_replica_id
 
 FIELDS = {
     "item": ("status", "reason", "owner", "due", "note"),
@@ -536,7 +536,7 @@ def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> lis
     """Ops of the log in the total order (optionally filtered). The stored lines are canonical
     (oplog.from_line keeps them so): the payload is cut out of the line and decoded alone, the
     rest comes from the columns beside it."""
-    loads = json.loads
+    loads, stored = decode, Op.stored
     out = []
     sql = (
         "SELECT lamport, replica, id, author, at, kind, subject, line FROM ops "
@@ -548,7 +548,7 @@ def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> lis
         # quote cannot occur inside a string)
         start, end = line.find(',"payload":') + 11, line.rfind(',"replica":"')
         out.append(
-            Op(lamport, replica, author, at, kind, subject, loads(line[start:end]), op_id, line)
+            stored(lamport, replica, author, at, kind, subject, loads(line[start:end]), op_id, line)
         )
     return out
 
