@@ -628,22 +628,24 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
     for table in VIEW_TABLES:
         conn.execute(f"DELETE FROM {table}")
     fold = Fold(conn, empty=True)
+    # finish() inside the pause too: its row tuples, allocated with 100,000 ops on the heap,
+    # set off full collections that took longer than the inserts themselves
     with _no_gc_pauses():
         ops = read_ops(conn)
         for op in ops:
             fold.apply(op)
-    for run in live:
-        row = dict(zip(live_columns, run, strict=True))
-        old_id = row.pop("id")
-        new_id = fold._next("validation_runs")
-        fold.rows["validation_runs"].append({"id": new_id, **row})
-        for check in live_checks[old_id]:
-            values = dict(zip(check_columns, check, strict=True))
-            values.pop("id")
-            fold.rows["validation_results"].append(
-                {"id": fold._next("validation_results"), **values, "run_id": new_id}
-            )
-    fold.finish()
+        for run in live:
+            row = dict(zip(live_columns, run, strict=True))
+            old_id = row.pop("id")
+            new_id = fold._next("validation_runs")
+            fold.rows["validation_runs"].append({"id": new_id, **row})
+            for check in live_checks[old_id]:
+                values = dict(zip(check_columns, check, strict=True))
+                values.pop("id")
+                fold.rows["validation_results"].append(
+                    {"id": fold._next("validation_results"), **values, "run_id": new_id}
+                )
+        fold.finish()
     append_only_triggers(conn)
     return len(ops)
 
@@ -652,26 +654,26 @@ def integrate(conn: sqlite3.Connection, ops: list[Op]) -> tuple[list[Op], list[t
     """Adds ops from git (already verified) to the log (as in git) and the view; returns those
     that were new and the keys of those the log held already (an outbox op may be among them).
     Incremental when the new ops all sort after the newest op applied, else a rebuild."""
-    fresh: dict[tuple, Op] = {}
-    for op in ops:
-        fresh.setdefault(op.key, op)
-    known = known_keys(conn, list(fresh))
-    for key in known:
-        fresh.pop(key, None)
-    if not fresh:
-        return [], known
-    new = sorted(fresh.values(), key=lambda op: op.key)
-    newest = last_key(conn)
-    store_ops(conn, new, pushed=1)
-    if newest is None or new[0].key > newest:
-        fold = Fold(conn)
-        with _no_gc_pauses():
+    with _no_gc_pauses():  # every step allocates a few objects per op and frees none
+        fresh: dict[tuple, Op] = {}
+        for op in ops:
+            fresh.setdefault(op.key, op)
+        known = known_keys(conn, list(fresh))
+        for key in known:
+            fresh.pop(key, None)
+        if not fresh:
+            return [], known
+        new = sorted(fresh.values(), key=lambda op: op.key)
+        newest = last_key(conn)
+        store_ops(conn, new, pushed=1)
+        if newest is None or new[0].key > newest:
+            fold = Fold(conn)
             for op in new:
                 fold.apply(op)
-        fold.finish()
-    else:
-        rebuild(conn)
-    return new, known
+            fold.finish()
+        else:
+            rebuild(conn)
+        return new, known
 
 
 def import_existing(conn: sqlite3.Connection) -> int:
