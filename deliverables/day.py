@@ -22,7 +22,7 @@ from deliverables.gates import (
 )
 from deliverables.identity import display_name, possessive, same_person
 from deliverables.paths import repo_file
-from deliverables.store import Event, parse_time
+from deliverables.store import Event
 from phases.text import check_text
 
 if TYPE_CHECKING:
@@ -155,9 +155,7 @@ def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
             day.deliverables.append((deliverable, state))
     if since:
         others = [
-            e
-            for e in project.tracker.activity(None, since=parse_time(since))
-            if not same_person(e.actor, me) and e.at > since
+            e for e in project.tracker.news_since_session(since) if not same_person(e.actor, me)
         ]
         day.changes = others[:CHANGES_SHOWN]
     day.waivers = expiring(project)

@@ -233,6 +233,19 @@ def day_document(project: Project, day: Day) -> dict[str, Any]:
         "team_overdue": [{**item(pair), "owner": pair[1].owner} for pair in day.team_overdue],
         "due_this_week": [item(pair) for pair in day.due_this_week],
         "changes": [_event(e, describe_event(e)) for e in day.changes],
+        "conflicts": [
+            {
+                "at": c.at,
+                "item": c.target,
+                "field": c.field,
+                "kept": c.kept,
+                "kept_by": c.kept_by,
+                "lost": c.lost,
+                "lost_by": c.lost_by,
+                "text": c.describe(day.me),
+            }
+            for c in day.conflicts
+        ],
         "waivers": [
             {"id": w.id, "target": w.target, "expires": w.expires, "note": note}
             for w, note in day.waivers

@@ -222,12 +222,27 @@ def _v5_operation_log(db: Any) -> None:
     import_existing(conn)
 
 
+def _v6_arrivals(db: Any) -> None:
+    """The order in which ops reached this clone (local, never synced). "What others changed
+    since my last session" is what arrived after it: a teammate's edit from yesterday that
+    today's sync brings in is news to me, whatever its wall time says. Ops already here arrived
+    in their total order."""
+    conn = db.conn
+    conn.execute("CREATE TABLE arrivals (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)")
+    conn.execute("INSERT INTO arrivals (id) SELECT id FROM ops ORDER BY lamport, replica, id")
+    conn.execute(
+        "CREATE TRIGGER ops_arrival AFTER INSERT ON ops "
+        "BEGIN INSERT INTO arrivals (id) VALUES (NEW.id); END"
+    )
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _v1_core,
     _v2_due_notes_and_fields,
     _v3_validation_runs,
     _v4_gates_waivers_and_days,
     _v5_operation_log,
+    _v6_arrivals,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -260,6 +260,24 @@ class Tracker:
         return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     @_reading
+    def news_since_session(self, since: str) -> list[Event]:
+        """Newest first: the activity that reached this clone after the acting user's session
+        at `since` (written here since then, or brought in by a sync since then, however old).
+        A session from before the op log (an import) has no arrival: its wall time decides."""
+        (seq,) = self._conn.execute(
+            "SELECT max(seq) FROM arrivals WHERE id IN "
+            "(SELECT id FROM ops WHERE kind = 'session' AND author = ? AND at = ?)",
+            (self.actor, since),
+        ).fetchone()
+        if seq is None:
+            return [e for e in self.activity(None, since=parse_time(since)) if e.at >= since]
+        sql = (
+            "SELECT id, at, actor, action, subject, field, before, after FROM activity "
+            "WHERE op IN (SELECT id FROM arrivals WHERE seq > ?) ORDER BY id DESC"
+        )
+        return [Event(*row) for row in self._conn.execute(sql, (seq,))]
+
+    @_reading
     def activity_count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM activity").fetchone()[0]
 
@@ -583,14 +601,14 @@ class Tracker:
         git (the outbox forgets them) and records the refs' heads: one transaction, so a killed
         sync either integrated a ref's commits or not at all. Returns the ops that were new."""
         with self._write():
-            new = integrate(self._conn, ops)
+            new, known = integrate(self._conn, ops)
             if not in_git:  # ops made here for another replica (the demo): in the outbox
                 self._conn.executemany(
                     "UPDATE ops SET pushed = 0 WHERE lamport = ? AND replica = ? AND id = ?",
                     [op.key for op in new],
                 )
                 return new
-            mark_in_git(self._conn, [op.key for op in ops])
+            mark_in_git(self._conn, known)  # the new ones were stored as in git
             self._conn.executemany(
                 "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
             )

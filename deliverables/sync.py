@@ -364,7 +364,7 @@ def verify(project) -> Verification:
         commits = repo.commits(head)
         result.commits += len(commits)
         for commit, blob in repo.read_packs(commits):
-            for number, line in enumerate(blob.decode(errors="replace").splitlines(), 1):
+            for number, line in enumerate(blob.decode(errors="replace").split("\n"), 1):
                 if not line.strip():
                     continue
                 try:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from deliverables.oplog import IMPORT_REPLICA, Op, new_replica_id
+from deliverables.oplog import IMPORT_REPLICA, Op, decode, new_replica_id
 
 FIELDS = {
     "item": ("status", "reason", "owner", "due", "note"),
@@ -536,7 +536,7 @@ def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> lis
     """Ops of the log in the total order (optionally filtered). The stored lines are canonical
     (oplog.from_line keeps them so): the payload is cut out of the line and decoded alone, the
     rest comes from the columns beside it."""
-    loads = json.loads
+    loads, stored = decode, Op.stored
     out = []
     sql = (
         "SELECT lamport, replica, id, author, at, kind, subject, line FROM ops "
@@ -548,7 +548,7 @@ def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> lis
         # quote cannot occur inside a string)
         start, end = line.find(',"payload":') + 11, line.rfind(',"replica":"')
         out.append(
-            Op(lamport, replica, author, at, kind, subject, loads(line[start:end]), op_id, line)
+            stored(lamport, replica, author, at, kind, subject, loads(line[start:end]), op_id, line)
         )
     return out
 
@@ -568,6 +568,19 @@ def known_keys(conn: sqlite3.Connection, keys: list[tuple]) -> list[tuple]:
 
 
 def mark_in_git(conn: sqlite3.Connection, keys: list[tuple]) -> None:
+    """The ops of these (lamport, replica, id) keys, all in the log, are in git now: the outbox
+    forgets them. Inside the caller's write transaction."""
+    if not keys:
+        return
+    low, high = min(keys), max(keys)
+    span = "lamport BETWEEN ? AND ? AND (lamport, replica, id) BETWEEN (?, ?, ?) AND (?, ?, ?)"
+    args = (low[0], high[0], *low, *high)
+    # A flush marks the whole outbox, most often a contiguous range of the clustered log: when
+    # the range holds these ops and no other (counted in the same transaction; every key is in
+    # the log), one range update instead of a primary-key search per op; else key by key.
+    if conn.execute(f"SELECT count(*) FROM ops WHERE {span}", args).fetchone()[0] == len(set(keys)):
+        conn.execute(f"UPDATE ops SET pushed = 1 WHERE {span} AND pushed = 0", args)
+        return
     conn.executemany(
         "UPDATE ops SET pushed = 1 WHERE lamport = ? AND replica = ? AND id = ? AND pushed = 0",
         keys,
@@ -615,48 +628,52 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
     for table in VIEW_TABLES:
         conn.execute(f"DELETE FROM {table}")
     fold = Fold(conn, empty=True)
+    # finish() inside the pause too: its row tuples, allocated with 100,000 ops on the heap,
+    # set off full collections that took longer than the inserts themselves
     with _no_gc_pauses():
         ops = read_ops(conn)
         for op in ops:
             fold.apply(op)
-    for run in live:
-        row = dict(zip(live_columns, run, strict=True))
-        old_id = row.pop("id")
-        new_id = fold._next("validation_runs")
-        fold.rows["validation_runs"].append({"id": new_id, **row})
-        for check in live_checks[old_id]:
-            values = dict(zip(check_columns, check, strict=True))
-            values.pop("id")
-            fold.rows["validation_results"].append(
-                {"id": fold._next("validation_results"), **values, "run_id": new_id}
-            )
-    fold.finish()
+        for run in live:
+            row = dict(zip(live_columns, run, strict=True))
+            old_id = row.pop("id")
+            new_id = fold._next("validation_runs")
+            fold.rows["validation_runs"].append({"id": new_id, **row})
+            for check in live_checks[old_id]:
+                values = dict(zip(check_columns, check, strict=True))
+                values.pop("id")
+                fold.rows["validation_results"].append(
+                    {"id": fold._next("validation_results"), **values, "run_id": new_id}
+                )
+        fold.finish()
     append_only_triggers(conn)
     return len(ops)
 
 
-def integrate(conn: sqlite3.Connection, ops: list[Op]) -> list[Op]:
-    """Adds ops from git (already verified) to the log and the view; returns those that were
-    new. Incremental when they all sort after the newest op applied, else a rebuild."""
-    fresh: dict[tuple, Op] = {}
-    for op in ops:
-        fresh.setdefault(op.key, op)
-    for known in known_keys(conn, list(fresh)):
-        fresh.pop(known, None)
-    if not fresh:
-        return []
-    new = sorted(fresh.values(), key=lambda op: op.key)
-    newest = last_key(conn)
-    store_ops(conn, new, pushed=1)
-    if newest is None or new[0].key > newest:
-        fold = Fold(conn)
-        with _no_gc_pauses():
+def integrate(conn: sqlite3.Connection, ops: list[Op]) -> tuple[list[Op], list[tuple]]:
+    """Adds ops from git (already verified) to the log (as in git) and the view; returns those
+    that were new and the keys of those the log held already (an outbox op may be among them).
+    Incremental when the new ops all sort after the newest op applied, else a rebuild."""
+    with _no_gc_pauses():  # every step allocates a few objects per op and frees none
+        fresh: dict[tuple, Op] = {}
+        for op in ops:
+            fresh.setdefault(op.key, op)
+        known = known_keys(conn, list(fresh))
+        for key in known:
+            fresh.pop(key, None)
+        if not fresh:
+            return [], known
+        new = sorted(fresh.values(), key=lambda op: op.key)
+        newest = last_key(conn)
+        store_ops(conn, new, pushed=1)
+        if newest is None or new[0].key > newest:
+            fold = Fold(conn)
             for op in new:
                 fold.apply(op)
-        fold.finish()
-    else:
-        rebuild(conn)
-    return new
+            fold.finish()
+        else:
+            rebuild(conn)
+        return new, known
 
 
 def import_existing(conn: sqlite3.Connection) -> int:

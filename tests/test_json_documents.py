@@ -72,6 +72,8 @@ def test_every_document_matches_its_schema(with_run):
     valid("deliverable_facts", documents.facts_document(demo, ["D1.1", "D2.5", "D5.3"]))
     day = valid("day", documents.day_document(demo, day_view(demo, since="2026-11-20T00:00:00Z")))
     assert day["changes"] and day["today"] == "2026-11-27"
+    # the demo's concurrent edit (Ben's done, Dana's blocked on her second machine) is listed
+    assert [(c["item"], c["field"]) for c in day["conflicts"]] == [("3.2.4", "status")]
 
 
 def test_generation_documents_match_their_schema(project):

@@ -165,3 +165,48 @@ def test_a_line_spelled_otherwise_is_accepted_and_kept_in_its_canonical_spelling
     spaced = json.dumps({**op.body(), "id": op.id}, indent=1)  # the same content, other spaces
     read = from_line(spaced.replace("\n", ""))
     assert read == op and read.line() == canonical({**op.body(), "id": op.id})
+
+
+@pytest.mark.parametrize(
+    ("log", "marked"),
+    [
+        # (lamport, replica, pushed) of every op in the log; which of them a flush marks
+        ([(1, "a", 0), (2, "a", 0), (3, "a", 0)], [0, 1, 2]),  # the whole outbox: one range
+        ([(1, "a", 0), (2, "b", 0), (3, "a", 0)], [0, 2]),  # another op waits between them
+        ([(1, "a", 0), (2, "b", 1), (3, "a", 0)], [0, 2]),  # one in git already between them
+        ([(1, "a", 0), (1, "b", 0), (2, "a", 0)], [0, 2]),  # a concurrent op, same Lamport clock
+        ([(1, "a", 1), (2, "a", 0), (3, "b", 0)], [0, 1]),  # one of them in git already
+        ([(1, "a", 1), (2, "b", 0), (3, "a", 0)], [0, 2]),  # as many waiting as named, not them
+        ([(5, "a", 0)], [0]),
+    ],
+)
+def test_marking_ops_as_in_git_marks_exactly_those_ops(log, marked):
+    import sqlite3
+
+    from deliverables.view import mark_in_git, store_ops
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE ops (lamport INTEGER NOT NULL, replica TEXT NOT NULL, id TEXT NOT NULL, "
+        "author TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, "
+        "line TEXT NOT NULL, pushed INTEGER NOT NULL DEFAULT 0, "
+        "PRIMARY KEY (lamport, replica, id)) WITHOUT ROWID"
+    )
+    ops = [_op(lamport, replica) for lamport, replica, _ in log]
+    for op, (_, _, pushed) in zip(ops, log, strict=True):
+        store_ops(conn, [op], pushed=pushed)
+    mark_in_git(conn, [ops[n].key for n in marked])
+    pushed = {row[0]: row[1] for row in conn.execute("SELECT id, pushed FROM ops")}
+    expected = {op.id: int(n in marked or log[n][2]) for n, op in enumerate(ops)}
+    assert pushed == expected
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x1c", "\n"])
+def test_a_pack_reads_back_whatever_line_separator_a_value_holds(separator):
+    op = _op(fields=[["note", f"one{separator}two", None]])
+    assert [o.payload for o in unpack(pack([op, _op(2)]))] == [op.payload, _op(2).payload]
+
+
+def test_a_pack_that_is_not_utf8_is_refused_with_a_message():
+    with pytest.raises(OpError, match="not UTF-8"):
+        list(unpack(pack([_op()]) + b"\xff\n"))

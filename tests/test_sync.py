@@ -540,3 +540,44 @@ def test_two_flushes_of_one_clone_at_once_write_every_op_once(team):
     assert sync(ana).ok
     counts = _ops_in_refs(Repo(remote))
     assert len(counts) == 2 and set(counts.values()) == {1}
+
+
+def test_what_a_sync_brings_in_is_news_however_old_and_same_second_changes_count(tmp_path):
+    """ "Changed by others since your last session" is what reached this clone after it: a
+    teammate's edit of 09:00 that Ben's 11:00 sync brings in is news to Ben, whose session was
+    at 10:00; a change in the very second of his session too; his own never."""
+    from datetime import UTC, datetime
+
+    from deliverables.day import record_session
+
+    remote = _remote(tmp_path)
+    now = {"t": datetime(2026, 11, 27, 9, 0, tzinfo=UTC)}
+
+    def clock() -> datetime:
+        return now["t"]
+
+    ana, _ = Project.init(tmp_path / "ana", actor=ANA, clock=clock)
+    ben, _ = Project.init(tmp_path / "ben", actor=BEN, clock=clock)
+    for clone in (ana, ben):
+        _git("remote", "add", "origin", str(remote), cwd=clone.root)
+    try:
+        ana.set_item("1.1.3", status="done")  # 09:00, on Ana's clone only
+        now["t"] = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+        record_session(ben)  # Ben opens phasegate at 10:00: Ana's edit is not here yet
+        chen = Project.open(ben.root, actor=CHEN, clock=clock)  # the same second, same clone
+        chen.set_item("1.2.1", owner="Chen Li")
+        chen.close()
+        ben.set_item("1.1.4", owner="Ben Okafor")  # his own: never news to him
+        now["t"] = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+        assert sync(ana).ok and sync(ben).ok
+        news = day_view(ben).changes
+        assert sorted((e.actor, e.subject, e.field) for e in news) == [
+            (ANA, "1.1.3", "status"),
+            (CHEN, "1.2.1", "owner"),
+        ]
+        assert "Ana Ruiz" in render_day(ben, day_view(ben))
+        record_session(ben)  # seen: from his next session on, nothing is news
+        assert day_view(ben).changes == []
+    finally:
+        ana.close()
+        ben.close()
