@@ -273,50 +273,55 @@ def test_a_newer_tracker_is_refused_untouched(made):
     assert db.read_bytes() == before
 
 
-NOBODY = 65534
-
-
 @pytest.fixture
 def read_only_folder():
     """A folder whose `.phasegate/` refuses the writes of the user running phasegate, made
-    without privileges beyond what the tests have: as anyone but root, the folder's write bit
-    is taken away; root ignores permission bits, so as root every command of the test runs as
-    `nobody` (setpriv), for whom they hold. Yields (base, make_read_only, command prefix)."""
+    without privileges beyond what the tests have: as anyone but root, the folder's write bit is
+    taken away; root ignores permission bits, so as root the folder and every file in it are
+    made immutable (`chattr +i`, which binds root too). Running as another user instead would
+    need the checkout to be readable by that user, which a checkout in a private folder is not.
+    Yields (base, make_read_only)."""
     base = Path(tempfile.mkdtemp(prefix="phasegate-ro-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        os.chown(base, NOBODY, NOBODY)
-        prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+    locked: list[Path] = []
+
+    def make_read_only() -> None:
+        folder = base / "solution" / ".phasegate"
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+            return
+        locked.extend([*sorted(p for p in folder.iterdir() if p.is_file()), folder])
+        done = subprocess.run(["chattr", "+i", *map(str, locked)], capture_output=True, text=True)
+        assert done.returncode == 0, (
+            f"chattr +i is needed to make a folder read-only for root: {done.stderr}"
+        )
+
     try:
-        yield base, lambda: base.joinpath("solution", ".phasegate").chmod(0o555), prefix
+        yield base, make_read_only
     finally:
+        if locked:
+            subprocess.run(["chattr", "-i", *map(str, locked)], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
 def test_an_unwritable_phasegate_folder_is_reported_and_data_kept(read_only_folder):
-    base, make_read_only, prefix = read_only_folder
+    base, make_read_only = read_only_folder
     project = base / "solution"
 
     def as_user(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [*prefix, *PHASEGATE, *args],
+            [*PHASEGATE, *args],
             cwd=base,
             capture_output=True,
             text=True,
-            # coverage's data files are not nobody's to write: this process goes unmeasured
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")},
-                "PYTHONPATH": str(ROOT),
-            },
             stdin=subprocess.DEVNULL,
-            timeout=60,
+            timeout=60,  # a hang limit
         )
 
     assert as_user("init", str(project)).returncode == 0
     assert as_user("-C", str(project), "item", "set", "1.1.1", "--status", "done").returncode == 0
     make_read_only()
     probe = project / ".phasegate" / "probe"
-    assert subprocess.run([*prefix, "touch", str(probe)], capture_output=True).returncode != 0
+    assert subprocess.run(["touch", str(probe)], capture_output=True).returncode != 0
     assert not probe.exists()  # the folder does refuse this user's writes
     before = _digest(project)
     line = _one_clear_line(as_user("-C", str(project), "item", "set", "1.1.2", "--status", "done"))

@@ -86,7 +86,7 @@ async def test_pipelines_screen_previews_then_generates(with_specs):
 
 
 async def test_a_preview_during_generation_does_not_cancel_it(with_specs, monkeypatch):
-    """A preview (`g`, a reload) while generation writes files starts a preview beside it; the
+    """A preview (ctrl+r, a reload) while generation writes files starts a preview beside it; the
     generation runs to its end and says so."""
     import threading
 
@@ -106,8 +106,7 @@ async def test_a_preview_during_generation_does_not_cancel_it(with_specs, monkey
         first_preview = screen.preview
         await pilot.press("a")
         generation = screen.generation
-        # what `g` on the screen and the tracker watch's reload do (in the table, g is "top")
-        screen.action_preview()
+        await pilot.press("ctrl+r")  # "Preview again", with the pipelines table in focus
         assert screen.preview is not first_preview  # a preview started...
         await screen.preview.wait()
         assert not generation.is_finished  # ...which ran while the generation waited
@@ -160,7 +159,7 @@ async def test_a_broken_spec_is_shown_not_crashed(with_specs):
     async with app.run_test(size=SIZE) as pilot:
         await _open(app, pilot, "P")
         assert "schema: missing (required)" in str(app.screen.query_one("#diff").render())
-        await pilot.press("a", "g", "j", "enter")
+        await pilot.press("a", "ctrl+r", "j", "enter")
         await pilot.pause()
         assert app.is_running
 

@@ -39,7 +39,8 @@ class PipelinesScreen(ProjectScreen):
     AUTO_FOCUS = "#pipelines"
     BINDINGS = [
         Binding("a", "apply", "Generate", id="pipelines.apply"),
-        Binding("g", "preview", "Preview again", id="pipelines.preview"),
+        # not `g`: in the tables below, g is vim's "top", which would swallow it
+        Binding("ctrl+r", "preview", "Preview again", id="pipelines.preview"),
     ]
 
     def __init__(self) -> None:
