@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import os
 import re
 import signal
@@ -200,6 +201,8 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    if not math.isfinite(value) or not 0.001 <= value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(
+            f"{text} must be a number of seconds from 0.001 to 604800 (a week)"
+        )
     return value

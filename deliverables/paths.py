@@ -23,6 +23,9 @@ from deliverables.errors import TrackerError
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _GLOB = re.compile(r"[*?\[]")
+# Glob syntax Hadoop's reader (Spark's) knows and Python's glob does not: alternatives `{a,b}`,
+# negation `[^a]` / `[!a]`, escapes. A match phasegate cannot list, it cannot check.
+_HADOOP_ONLY = re.compile(r"[{}\\^!]")
 
 
 class OutsideRepo(TrackerError):
@@ -81,6 +84,12 @@ def local_or_remote(
     local = file_uri_path(location) if scheme == "file" else location
     if scheme == "file":
         what = f"{what} {location!r}: the local path".lstrip()
+    odd = _HADOOP_ONLY.search(local)
+    if odd:
+        raise OutsideRepo(
+            f"{what} {location!r}: {odd.group()!r} is not allowed in a local path (Spark reads "
+            "{ } ^ ! \\ as glob syntax whose matches phasegate cannot check; use * ? [abc])".lstrip()
+        )
     resolved = inside_repo(root, local, what=what)
     if _GLOB.search(local):
         for match in matches(root, local):

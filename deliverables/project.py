@@ -41,6 +41,11 @@ GITIGNORE = (
     "tracker.db\ntracker.db-wal\ntracker.db-shm\nlake/\nruns/\n"
 )
 
+# A document path is a plain relative file path: not a URI (file:x.md), a drive (D:/x.md), a glob
+# (docs/*.md) or a Windows path (\\srv\x.md), each of which `deliverable create` would write as a
+# strangely named file.
+_DOCUMENT_PATH_REFUSED = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|[*?\[\]{}\\]")
+
 
 def parse_due(text: str) -> str | None:
     """`YYYY-MM-DD`, or empty to clear (statuses.parse_date, as every date a person types)."""
@@ -256,6 +261,12 @@ class Project:
             if cleaned and (cleaned.startswith(("/", "~")) or ".." in Path(cleaned).parts):
                 raise TrackerError(
                     f"{deliverable.id}: path {path!r} must stay inside the repository"
+                )
+            odd = _DOCUMENT_PATH_REFUSED.search(cleaned)
+            if odd or cleaned.endswith("/"):
+                raise TrackerError(
+                    f"{deliverable.id}: path {path!r} must name one file relative to the "
+                    "repository, with '/' between folders (no URI, drive, glob or backslash)"
                 )
             if cleaned:  # a symlinked folder on the way must not lead out either
                 inside_repo(self.root, cleaned, what=f"{deliverable.id}'s path")

@@ -305,8 +305,36 @@ _KEYWORDS = frozenset(
 _WORD = re.compile(r"\w+\Z")
 
 
+# Spark substitutes `${env:X}`, `${system:X}`, `${spark:X}` and `${X}` in the text of every SQL
+# it parses (F.expr included), even inside a string literal, before any parser sees it: an
+# environment variable or a setting would reach the table. The generated jobs also turn the
+# substitution off (spark.sql.variable.substitute=false); this refuses it at the source.
+_SUBSTITUTION = "${"
+# Deeper than any expression a person writes; sqlglot recurses once per level.
+MAX_DEPTH = 200
+
+
 def expression_problem(text: str, columns: Iterable[str]) -> str | None:
     """Why `text` is not an allowed Spark SQL expression over `columns`, or None."""
+    if _SUBSTITUTION in text:
+        return (
+            "'${' is not allowed (Spark would put an environment variable, a system property or "
+            "a setting there, even inside a string)"
+        )
+    depth = deepest = 0
+    for char in text:  # nesting is refused before the parser recurses into it
+        depth += char in "([{"
+        depth -= char in ")]}"
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        return f"nested more than {MAX_DEPTH} levels deep"
+    try:
+        return _problem(text, columns)
+    except RecursionError:
+        return f"nested too deeply to check (at most {MAX_DEPTH} levels)"
+
+
+def _problem(text: str, columns: Iterable[str]) -> str | None:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
@@ -354,6 +382,8 @@ def expression_problem(text: str, columns: Iterable[str]) -> str | None:
         (exp.Star, "'*'"),
         (exp.Dot, "a qualified name"),
         (exp.Placeholder, "a parameter"),
+        (exp.CurrentUser, "current_user"),  # who runs the job is not a column's value
+        (exp.SessionUser, "session_user"),
         (exp.Parameter, "a parameter"),
         (exp.Command, "a statement"),
         (exp.DDL, "a statement"),

@@ -66,6 +66,14 @@ def _one_line(capsys, code: int, expected_code: int) -> str:
         (("runs", "show", "²"), "is not a whole number"),
         (("runs", "show", "0"), "must be at least 1"),
         (("runs", "show", "-1"), "is not a whole number"),
+        # seconds: a finite number within reason (nan is not > 0 and not <= 0 either)
+        (("validate", "--timeout", "nan"), "must be a number of seconds"),
+        (("validate", "--timeout", "inf"), "must be a number of seconds"),
+        (("validate", "--timeout=-inf"), "must be a number of seconds"),
+        (("validate", "--timeout", "1e-9"), "must be a number of seconds"),
+        (("validate", "--timeout", "0"), "must be a number of seconds"),
+        (("validate", "--timeout", "1e300"), "must be a number of seconds"),
+        (("validate", "--timeout", "soon"), "is not a number of seconds"),
     ],
 )
 def test_numbers_out_of_range_are_usage_errors(made, capsys, args, message):

@@ -82,6 +82,31 @@ def test_deliverable_paths_stay_in_the_repository(project):
     assert project.deliverable_path(project.deliverable("D1.1")) == "docs/brd.md"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "file:README.md",
+        "FILE:docs/brd.md",
+        "D:/x.md",
+        "c:\\x.md",
+        "\\\\srv\\x.md",
+        "docs\\brd.md",
+        "docs/*.md",
+        "docs/brd?.md",
+        "docs/[ab].md",
+        "docs/{a,b}.md",
+        "README.md/",
+        "docs/",
+    ],
+)
+def test_a_deliverable_path_is_one_plain_relative_file(project, path):
+    """What `deliverable create` would otherwise write as an oddly named file (a Windows path,
+    a glob) or read as a URI is refused, and nothing stored changes."""
+    with pytest.raises(TrackerError, match="must name one file"):
+        project.set_deliverable("D1.1", path=path)
+    assert project.deliverable_state("D1.1").path is None
+
+
 def test_progress_phase_status_and_current_phase_are_derived(project):
     phase1 = project.model.phase("1")
     assert project.phase_status(phase1) == "not_started"

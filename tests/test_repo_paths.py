@@ -97,6 +97,24 @@ def test_file_uris_and_globs_are_local_paths_checked_like_any(repo, location):
 
 @pytest.mark.parametrize(
     "location",
+    [
+        "landing/{out,real}/secret.csv",  # Hadoop alternatives: Python's glob lists nothing
+        "landing/{out}/secret.csv",
+        "landing/[^r]ut/secret.csv",  # Hadoop negation
+        "landing/[!r]ut/secret.csv",
+        "landing/o\\ut/secret.csv",  # an escape
+        "file:landing/{out,in}/secret.csv",
+    ],
+)
+def test_glob_syntax_only_spark_knows_is_refused(repo, location):
+    """Spark's reader (Hadoop's globs) reads `{a,b}`, `[^a]` and escapes; phasegate's check
+    cannot list their matches, so a link out would go unseen."""
+    with pytest.raises(OutsideRepo, match="is not allowed in a local path"):
+        local_or_remote(repo, location)
+
+
+@pytest.mark.parametrize(
+    "location",
     ["ftp://host/x.csv", "http://host/x.csv", "HTTPS://host/x", "jdbc:postgresql://h/db", "data:x"],
 )
 def test_other_schemes_are_refused(repo, location):

@@ -116,6 +116,21 @@ REFUSED = [
     ("orders.qty > 0", "qualified name"),
     ("`orders`.`qty` > 0", "qualified name"),
     ("*", "'*' is not allowed"),
+    # Spark substitutes ${...} in the SQL text it parses, inside strings too
+    ("'${env:AWS_SECRET_ACCESS_KEY}'", "'${' is not allowed"),
+    ("name || '${system:user.name}'", "'${' is not allowed"),
+    ("upper('${spark:spark.app.name}')", "'${' is not allowed"),
+    ("raise_error('${env:X}')", "'${' is not allowed"),
+    ("r'${env:X}'", "'${' is not allowed"),
+    ("concat('$', '{env:X}', ${x})", "'${' is not allowed"),
+    ("'${hivevar:x}'", "'${' is not allowed"),
+    # who runs the job is not a value of the row, with or without parentheses
+    ("current_user", "current_user is not allowed"),
+    ("session_user", "session_user is not allowed"),
+    ("name || current_user", "current_user is not allowed"),
+    # nesting deeper than anyone writes: refused before the parser recurses
+    ("(" * 3000 + "qty" + ")" * 3000, "nested more than"),
+    ("upper(" * 500 + "name" + ")" * 500, "nested more than"),
     # not an expression at all
     ("upper(", "not a Spark SQL expression"),
     ("'unterminated", "not a Spark SQL expression"),

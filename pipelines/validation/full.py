@@ -71,6 +71,7 @@ def spark_session():
         SparkSession.builder.master(os.environ.get("PHASEGATE_SPARK_MASTER", "local[2]"))
         .appName("phasegate validation")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.variable.substitute", "false")  # spec text: no ${env:...} expanded
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", os.environ.get("PHASEGATE_SPARK_MEMORY", "2g"))
