@@ -771,6 +771,36 @@ def _check_payload(value, name: str = "text") -> None:
         check_user_text({name: value})
 
 
+# Kinds whose payload the write side does not check (a run's check output, a migrated row of a
+# tracker made before the check): their text is escaped where it is shown instead.
+_UNCHECKED_PAYLOADS = frozenset(("run", "import"))
+
+
+def op_text_problem(op: Op) -> str | None:
+    """Why an op received from git could not have been written here (`note holds the
+    control character U+001B (ESCAPE) at position 3`), or None: its author and subject, and
+    every string of its payload, pass the same check as a local write (`record`, `update`)."""
+    try:
+        check_user_text({"author": op.author, "subject": op.subject})
+        if op.kind in _UNCHECKED_PAYLOADS:
+            return None
+        fields = op.payload.get("fields") if op.kind.endswith(".set") else None
+        if isinstance(fields, list):  # [[name, value, prev op], ...]: checked per field name
+            for entry in fields:
+                if isinstance(entry, list | tuple) and entry and isinstance(entry[0], str):
+                    check_user_text({"field name": entry[0]})
+                    _check_payload(list(entry[1:]), entry[0])
+                else:
+                    _check_payload(entry, "fields")
+            rest = {k: v for k, v in op.payload.items() if k != "fields"}
+            _check_payload(rest)
+        else:
+            _check_payload(op.payload)
+    except TrackerError as exc:
+        return str(exc)
+    return None
+
+
 def check_user_text(row: dict) -> None:
     """Refuses a row whose text holds a control character (ESC, BEL, CR, NUL, a bidi override, a
     byte that is not UTF-8): every write of the tracker goes through here, so neither the CLI

@@ -27,6 +27,7 @@ from deliverables.errors import TrackerError
 from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
 from deliverables.identity import display_name
 from deliverables.oplog import Op, OpError, from_line, unpack
+from deliverables.store import op_text_problem
 
 PAUSE_ENV = "PHASEGATE_SYNC_PAUSE"  # tests: "<step>" makes a sync wait there (to be killed)
 
@@ -258,6 +259,11 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
         old = heads.get(ref)
         try:
             ops = _read_ops(repo, [sha], [old] if old else [])
+        except UnwritableOp as exc:
+            problems.append(
+                f"{ref} holds {exc}: its new ops were not taken (`phasegate verify` details it)"
+            )
+            continue
         except OpError as exc:
             problems.append(
                 f"{ref} holds an op that was edited ({exc}): its new ops were not taken "
@@ -283,7 +289,21 @@ def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
     finally:
         if gc_was_on:
             gc.enable()
+    for op in ops:
+        check_received(op)
     return ops
+
+
+class UnwritableOp(OpError):
+    """An op with the right id whose text a local write refuses (a control character): forged
+    into a ref by hand, it is kept out like an edited op."""
+
+
+def check_received(op: Op) -> None:
+    """Raises `UnwritableOp` for an op that `Tracker.record`/`update` would have refused."""
+    problem = op_text_problem(op)
+    if problem:
+        raise UnwritableOp(f"an op ({op.short}, {op.kind}) that no phasegate writes: its {problem}")
 
 
 def _push(repo: Repo, remote: str, refs: dict[str, str]) -> tuple[int, list[str]]:
@@ -369,6 +389,11 @@ def verify(project) -> Verification:
                     continue
                 try:
                     op = from_line(line)
+                    check_received(op)
+                except UnwritableOp as exc:
+                    result.problems.append(f"{ref} commit {commit[:10]} line {number}: {exc}")
+                    seen.add(op.id)
+                    continue
                 except OpError as exc:
                     result.problems.append(f"{ref} commit {commit[:10]} line {number}: {exc}")
                     continue

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from deliverables.identity import same_person
 from deliverables.oplog import IMPORT_REPLICA, Op, decode, new_replica_id
 
 FIELDS = {
@@ -322,12 +323,21 @@ class Fold:
     def _waiver_approve(self, op: Op, _run_id: int | None) -> Applied:
         p = op.payload
         fresh = self.batch_waivers.get(p["waiver"])
+        # an approval by the waiver's requester never counts (deliverables.gates refuses to
+        # write one; a forged or replayed one received by sync is ignored on every clone alike)
         if fresh is not None:
             if fresh["approver"] is not None:  # a concurrent second approval: the first counts
+                return Applied()
+            if same_person(op.author, fresh["requester"]):
                 return Applied()
             fresh["approver"], fresh["approved_at"] = op.author, op.at
         else:
             if self._row_of("waivers", p["waiver"]) is None:
+                return Applied()
+            found = self.conn.execute(
+                "SELECT requester FROM waivers WHERE op = ?", (p["waiver"],)
+            ).fetchone()
+            if found is None or same_person(op.author, found[0]):
                 return Applied()
             self.approvals.append((op.author, op.at, p["waiver"]))
         return Applied(None, [self._activity(op, p["action"], op.subject)])

@@ -392,11 +392,13 @@ def test_a_recorded_gate_row_or_approved_waiver_cannot_be_rewritten(tracker, tab
         "waiver:1.2.4",
         {"target": "1.2.4", "reason": "r", "expires": "2030-01-01", "action": "w"},
     )
+    requester, tracker.actor = tracker.actor, "Ben <ben@example.com>"  # never the requester
     tracker.record(
         "waiver.approve",
         "waiver:1.2.4",
         {"waiver": tracker.op_of("waivers", waiver_op[0]), "action": "a"},
     )
+    tracker.actor = requester
     conn = sqlite3.connect(tracker.path)
     before = _tables(conn)
     statement = VERBS[verb].format(t=table, values=APPEND_ONLY_TABLES[table])

@@ -29,7 +29,7 @@ from deliverables.gates import (
     waivers,
 )
 from deliverables.gitrefs import OPS, Repo
-from deliverables.oplog import unpack
+from deliverables.oplog import Op, pack, unpack
 from deliverables.sync import PAUSE_ENV, sync, verify
 from tests.conftest import ROOT, fixed_clock
 
@@ -581,3 +581,148 @@ def test_what_a_sync_brings_in_is_news_however_old_and_same_second_changes_count
     finally:
         ana.close()
         ben.close()
+
+
+# --- ops that no local write would make, forged into a ref --------------------------------------
+
+
+def _forge(project: Project, ops: list) -> str:
+    """Appends, as a fast-forward, a commit holding `ops` (right ids, written by hand, not
+    through phasegate) to `project`'s ref on the remote; returns the ref."""
+    ref = OPS + project.tracker.replica
+    repo = Repo(project.root)
+    head = _git("ls-remote", "origin", ref, cwd=project.root).split()[0]  # the remote's tip
+    tip = repo.write_pack(pack(ops), head, "forged", "Eve <eve@example.com>")
+    _git("push", "--quiet", "origin", f"{tip}:{ref}", cwd=project.root)
+    return ref
+
+
+def _op(project: Project, lamport: int, kind: str, subject: str, payload: dict, author=ANA):
+    return Op.create(
+        lamport=lamport,
+        replica=project.tracker.replica,
+        author=author,
+        at="2026-03-02T10:00:00Z",
+        kind=kind,
+        subject=subject,
+        payload=payload,
+    )
+
+
+CONTROL_CHARACTERS = {
+    "ESC": "\x1b]0;owned\x07",
+    "BEL": "\x07",
+    "CR": "\r",
+    "C1 CSI": "\x9b",
+    "LINE SEPARATOR": "\u2028",
+    "NUL": "\x00",
+}
+# where the character sits: (field the report names, kind, subject, payload, author)
+PLACES = {
+    "note": lambda c: ("note", "item.set", "1.1.1", {"fields": [["note", f"ok{c}", None]]}, ANA),
+    "owner": lambda c: ("owner", "item.set", "1.1.1", {"fields": [["owner", f"x{c}", None]]}, ANA),
+    "reason": lambda c: (
+        "reason",
+        "waiver.request",
+        "waiver:G1.1",
+        {"target": "G1.1", "reason": f"r{c}", "expires": "2099-01-01", "action": "waiver"},
+        ANA,
+    ),
+    "comment": lambda c: (
+        "comment",
+        "gate.decision",
+        "gate:1",
+        {"request": None, "decision": "approve", "comment": f"c{c}", "action": "gate"},
+        ANA,
+    ),
+    "subject": lambda c: ("subject", "item.set", f"1.1.1{c}", {"fields": []}, ANA),
+    "author": lambda c: ("author", "session", "session", {}, f"Ana{c} <ana@example.com>"),
+}
+
+
+@pytest.mark.parametrize("char", list(CONTROL_CHARACTERS), ids=list(CONTROL_CHARACTERS))
+@pytest.mark.parametrize("place", list(PLACES))
+def test_a_forged_op_with_a_control_character_is_refused_like_an_edited_one(team, place, char):
+    _remote_folder, (ana, ben) = team
+    ana.set_item("1.1.1", status="done")
+    sync(ana)
+    sync(ben)
+    name, kind, subject, payload, author = PLACES[place](CONTROL_CHARACTERS[char])
+    ref = _forge(ana, [_op(ana, 40, kind, subject, payload, author)])
+    ben.set_item("1.1.2", status="done")  # Ben's own work still goes out
+    report = sync(ben)
+    assert not report.ok and len(report.problems) == 1, report.problems
+    line = report.problems[0]
+    assert ref in line and f"its {name} holds" in line and "not taken" in line, line
+    assert line.isprintable(), line  # the line names the character, never holds it
+    assert report.sent == 1
+    assert ben.item_state("1.1.1").status == "done"
+    bad = CONTROL_CHARACTERS[char]
+    conn = sqlite3.connect(ben.tracker.path)
+    try:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                assert not any(isinstance(v, str) and bad in v for v in row), (table, row)
+    finally:
+        conn.close()
+    result = verify(ben)
+    assert not result.ok
+    assert any(ref in p and f"its {name} holds" in p for p in result.problems), result.problems
+    # the ref stays left out, sync after sync, until someone repairs it
+    again = sync(ben)
+    assert len(again.problems) == 1 and ref in again.problems[0]
+
+
+def test_a_multiline_note_from_a_teammate_is_taken(team):
+    _remote_folder, (ana, ben) = team
+    ana.set_item("1.1.1", status="done", note="line one\n\tline two")
+    sync(ana)
+    report = sync(ben)
+    assert report.ok, report.problems
+    assert ben.item_state("1.1.1").note == "line one\n\tline two"
+    assert verify(ben).ok
+
+
+@pytest.mark.parametrize("approver", [ANA, "ANA RUIZ <Ana@Example.com>"])
+@pytest.mark.parametrize("batches", ["one sync", "two syncs"])
+def test_a_forged_self_approval_of_a_waiver_never_counts_on_any_clone(team, approver, batches):
+    _remote_folder, (ana, ben) = team
+    ana.set_item("1.1.1", status="done")
+    sync(ana)
+    sync(ben)
+    request = _op(
+        ana,
+        40,
+        "waiver.request",
+        "waiver:G1.1",
+        {"target": "G1.1", "reason": "later", "expires": "2099-01-01", "action": "waiver asked"},
+    )
+    approve = _op(
+        ana,
+        41,
+        "waiver.approve",
+        "waiver:G1.1",
+        {"waiver": request.id, "action": "waiver approved"},
+        author=approver,
+    )
+    if batches == "one sync":
+        _forge(ana, [request, approve])
+    else:
+        _forge(ana, [request])
+        assert sync(ben).ok
+        _forge(ana, [approve])
+    assert sync(ben).ok
+    assert sync(ana).ok
+    for clone in (ana, ben):
+        (waiver,) = waivers(clone)
+        assert waiver.approver is None and waiver.state(clone.today()) == "pending approval"
+        clone.tracker.rebuild()  # and from the whole log alike
+        (waiver,) = waivers(clone)
+        assert waiver.approver is None
+    assert _state(ana) == _state(ben)
+    # another person's approval still counts, once, everywhere
+    approve_waiver(ben, waiver.id)
+    sync(ben)
+    sync(ana)
+    assert [w.approver for w in waivers(ana)] == [BEN]
+    assert _state(ana) == _state(ben)
