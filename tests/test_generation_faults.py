@@ -146,8 +146,14 @@ HOSTILE = [
 
 def _spec_with(text: str) -> str:
     quoted = json.dumps(text, ensure_ascii=False)
-    literal = "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    source = json.dumps("landing/" + re.sub(r"[/\\]", "_", text) + ".parquet", ensure_ascii=False)
+    # an expression may not hold `${` (Spark would substitute it) and a local path no Spark-only
+    # glob syntax: both are refused on purpose (tests/test_spec_expressions.py,
+    # tests/test_repo_paths.py); every other character of the text goes through unchanged
+    in_expression = text.replace("${", "$ {")
+    literal = "'" + in_expression.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    source = json.dumps(
+        "landing/" + re.sub(r"[/\\{}^!]", "_", text) + ".parquet", ensure_ascii=False
+    )
     return f"""\
 name: store_master
 description: {quoted}
