@@ -130,7 +130,18 @@ def open_catalog(root: Path, name: str | None = None):
     properties = catalog_properties(root, name)
     if properties.get("uri", "").startswith("sqlite:///"):  # a local catalog: its folder
         Path(properties["uri"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return load_catalog(name, **properties)
+    try:
+        return load_catalog(name, **properties)
+    except Exception as exc:  # a bad setting: one line naming the catalog, no password
+        raise LakeError(f"catalog {name}: cannot open it: {_describe(exc, properties)}") from None
+
+
+def _describe(exc: BaseException, properties: dict[str, str]) -> str:
+    from phases.text import mask_secrets, uri_secrets
+
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = f"{type(exc).__name__}: {lines[0][:300]}" if lines else type(exc).__name__
+    return mask_secrets(text, uri_secrets(properties.get("uri", "")))
 
 
 # --- audit branches --------------------------------------------------------------------------
@@ -170,6 +181,7 @@ class AuditBranch:
 def audit_branches(root: Path, specs: list[PipelineSpec], lake=None) -> list[AuditBranch]:
     """Every audit branch of the specs' tables, oldest first (a table not created yet has none)."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+    from pyiceberg.table.refs import SnapshotRefType
 
     lake = lake or open_catalog(root)
     found = []
@@ -178,10 +190,15 @@ def audit_branches(root: Path, specs: list[PipelineSpec], lake=None) -> list[Aud
             table = lake.load_table(spec.target.identifier)
         except (NoSuchTableError, NoSuchNamespaceError):
             continue
+        except Exception as exc:  # the catalog is unreachable, or its table unreadable
+            raise LakeError(
+                f"catalog {lake.name}: cannot read {spec.target.identifier}: "
+                f"{_describe(exc, dict(lake.properties))}"
+            ) from None
         properties = table.metadata.properties
         for name, ref in table.refs().items():
             match = _AUDIT.match(name)
-            if not match or str(ref.snapshot_ref_type) not in ("branch", "SnapshotRefType.BRANCH"):
+            if not match or ref.snapshot_ref_type != SnapshotRefType.BRANCH:
                 continue
             snapshot = table.snapshot_by_id(ref.snapshot_id)
             summary = snapshot.summary if snapshot is not None else None
