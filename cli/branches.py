@@ -78,17 +78,12 @@ def _specs(root, chosen: list[str] | None):
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pipelines.lake import audit_branches, catalog_name
+    from pipelines.lake import audit_branches, branches_document, catalog_name
 
     project = open_project(args)
     branches = audit_branches(project.root, _specs(project.root, args.pipeline))
     if args.json:
-        print_json(
-            {
-                "catalog": catalog_name(project.root),
-                "branches": [b.as_dict() for b in branches],
-            }
-        )
+        print_json(branches_document(catalog_name(project.root), branches))
         return 0
     if not branches:
         print("no audit branches: every run was published (or none ran yet)")

@@ -171,11 +171,21 @@ class AuditBranch:
             "run_date": self.run_date,
             "correlation_id": self.correlation_id,
             "snapshot_id": self.snapshot_id,
-            "written_at": self.written_at.isoformat(),
+            "written_at": self.written_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "rows": self.rows,
             "status": self.status,
             "failed": self.failed,
         }
+
+
+def branches_document(catalog: str, branches: list[AuditBranch]) -> dict[str, Any]:
+    """`phasegate branches --json` (docs/json.md, docs/schemas/branches.schema.json)."""
+    return {
+        "document": "branches",
+        "version": 1,
+        "catalog": catalog,
+        "branches": [b.as_dict() for b in branches],
+    }
 
 
 def audit_branches(root: Path, specs: list[PipelineSpec], lake=None) -> list[AuditBranch]:

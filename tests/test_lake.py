@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import sys
 import threading
 import uuid
@@ -343,9 +344,12 @@ def test_the_branches_command_lists_and_drops(lake, solution):
     assert code == 0 and out.startswith(f"{bad['branch']}  store_master  sales.stores  run date")
     assert "4 rows" in out and out.rstrip().endswith("failed: between_quantity")
     code, out, _ = phasegate("-C", str(root), "branches", "--json")
-    document = __import__("json").loads(out)
+    from tests.test_json_documents import valid
+
+    document = valid("branches", json.loads(out))  # docs/schemas/branches.schema.json
     assert document["catalog"] == "retail-lake"
     assert [b["branch"] for b in document["branches"]] == [bad["branch"]]
+    assert document["branches"][0]["status"] == "failed" and document["branches"][0]["rows"] == 4
     code, _, err = phasegate("-C", str(root), "branches", "-p", "nope")
     assert (code, err) == (1, "phasegate: unknown pipeline(s) nope; the specs are: store_master\n")
     code, _, err = phasegate("-C", str(root), "branches", "drop", "audit-x")
