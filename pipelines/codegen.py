@@ -209,7 +209,8 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
 def solution_catalog(spec: PipelineSpec) -> str:
     """The catalog name the generated code loads: the solution's (pipelines.lake)."""
     try:
-        return catalog_name(spec.path.parents[1])  # the spec is <repository>/pipelines/<name>.yaml
+        # the spec is <repository>/pipelines/<name>.yaml
+        return catalog_name(spec.path.resolve().parents[1])
     except LakeError as exc:
         raise GenerationError(str(exc)) from None
 

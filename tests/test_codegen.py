@@ -120,8 +120,8 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     # incl. each job's write-audit-publish (a rerun of a date replaces it, a failed check leaves
-    # main untouched) and GX catching a planted bad row
-    assert "13 passed" in result.stdout
+    # main untouched, no --run-date is today's and logged) and GX catching a planted bad row
+    assert "15 passed" in result.stdout
 
 
 def test_ddl_and_data_flow(solution):
