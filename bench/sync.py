@@ -121,7 +121,7 @@ def bench_rebuild(folder: Path) -> None:
     from deliverables.view import store_ops
 
     with tracker._write():
-        store_ops(tracker._conn, ops, pushed=1)
+        store_ops(tracker._conn, ops, outbox=False)
     times, base = [], []
     for _ in range(3):
         started = time.perf_counter()

@@ -422,7 +422,12 @@ def verify(project) -> Verification:
     for op in tracker.ops():
         if op.content_id() != op.id:
             result.problems.append(f"op {op.short} in this clone's log does not match its content")
-    in_git = {row[0] for row in tracker.query("SELECT id FROM ops WHERE pushed = 1")}
+    in_git = {
+        row[0]
+        for row in tracker.query(
+            "SELECT id FROM ops WHERE (lamport, replica, id) NOT IN (SELECT * FROM outbox)"
+        )
+    }
     missing = in_git - seen
     for op_id in sorted(missing)[:20]:
         result.problems.append(f"op {op_id[:10]} was in git and is gone from every ref")
