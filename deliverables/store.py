@@ -561,25 +561,34 @@ class Tracker:
         """Ops written here and not yet in git, oldest first."""
         return read_ops(self._conn, "WHERE (lamport, replica, id) IN (SELECT * FROM outbox)")
 
-    @_reading
-    def outbox_lines(self) -> list[tuple[tuple, str]]:
-        """(key, pack line) of the ops not yet in git, in the total order: what a flush writes."""
-        return [
-            ((lamport, replica, op_id), line)
-            for lamport, replica, op_id, line in self._conn.execute(
-                "SELECT lamport, replica, id, line FROM outbox JOIN ops USING (lamport, replica, id) "
-                "ORDER BY lamport, replica, id"
-            )
-        ]
-
-    def mark_in_git(self, keys: list[tuple], heads: dict[str, str]) -> None:
-        """The ops are in git now (the outbox forgets them), and the refs' heads are recorded:
-        one transaction."""
+    def move_outbox(self, ref: str, commit: Callable[[bytes, int, str | None], str]) -> int:
+        """Moves the outbox into git: in one write transaction, the outbox's pack lines (in the
+        total order) go to `commit(pack, count, parent)`, with `parent` the head of `ref`
+        integrated here; it returns the new head, and the outbox is emptied and the head
+        recorded. Holding the write lock from reading the outbox to emptying it means no write
+        slips in between (it waits: the busy timeout), so the rows deleted are the ops
+        committed. Killed before the commit: nothing here changed; `commit` raising: the same.
+        Returns how many ops moved."""
         with self._write():
-            mark_in_git(self._conn, keys)
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", heads.items()
+            lines = [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT line FROM outbox JOIN ops USING (lamport, replica, id) "
+                    "ORDER BY lamport, replica, id"
+                )
+            ]
+            if not lines:
+                return 0
+            found = self._conn.execute(
+                "SELECT commit_id FROM heads WHERE ref = ?", (ref,)
+            ).fetchone()
+            pack = ("\n".join(lines) + "\n").encode()
+            head = commit(pack, len(lines), found[0] if found else None)
+            self._conn.execute("DELETE FROM outbox")
+            self._conn.execute(
+                "INSERT OR REPLACE INTO heads (ref, commit_id) VALUES (?, ?)", (ref, head)
             )
+            return len(lines)
 
     @_reading
     def heads(self) -> dict[str, str]:
