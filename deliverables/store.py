@@ -800,7 +800,7 @@ def op_text_problem(op: Op) -> str | None:
     """Why an op received from git could not have been written here (`note holds the
     control character U+001B (ESCAPE) at position 3`), or None: its author and subject, and
     every string of its payload, pass the same check as a local write (`record`, `update`)."""
-    if op.raw and _plain_line(op.raw):
+    if op.raw and plain_text(op.raw):
         return None  # every string of the op is a part of this line, which holds no control
     try:
         check_user_text({"author": op.author, "subject": op.subject})
@@ -823,16 +823,20 @@ def op_text_problem(op: Op) -> str | None:
     return None
 
 
-def _plain_line(line: str) -> bool:
-    """Whether a pack line holds no character `check_user_text` refuses, in any of its strings:
+def plain_text(text: str) -> bool:
+    """Whether JSON text (a pack line, or a pack: lines joined by `\\n`) holds no character
+    `check_user_text` refuses in any of its strings. True when, newlines between lines aside,
     it is printable (in C: every refused character is a control, a separator or a format
-    character, none of them printable) and escapes nothing but quotes and backslashes (a JSON
-    escape is how a control character is spelled inside a string: `\\n`, `\\u001b`). Removing the
-    escaped backslashes first, then the escaped quotes, leaves a backslash exactly where another
-    escape began (escapes are read in pairs from the left, as `str.replace` removes them). The
-    strings of the op decoded from the line are parts of it, so they pass too; an op whose line
-    says otherwise is checked string by string."""
-    return line.isprintable() and "\\" not in line.replace("\\\\", "").replace('\\"', "")
+    character, none of them printable) and escapes nothing but quotes and backslashes (an
+    escape is how JSON spells a control character inside a string: `\\n`, `\\u001b`; taking
+    out the escaped backslashes, then the escaped quotes, leaves a backslash exactly where
+    another escape began, as escapes pair from the left and a line begins with `{`). Every
+    string decoded from such text is made of its characters, so it passes too; otherwise each
+    string is checked (`op_text_problem`)."""
+    flat = text.replace("\n", "") if "\n" in text else text
+    if not flat.isprintable():
+        return False
+    return "\\" not in flat or "\\" not in flat.replace("\\\\", "").replace('\\"', "")
 
 
 def check_user_text(row: dict) -> None:

@@ -26,8 +26,8 @@ from pathlib import Path
 from deliverables.errors import TrackerError
 from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
 from deliverables.identity import display_name
-from deliverables.oplog import Op, OpError, from_line, unpack
-from deliverables.store import op_text_problem
+from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
+from deliverables.store import op_text_problem, plain_text
 
 PAUSE_ENV = "PHASEGATE_SYNC_PAUSE"  # tests: "<step>" makes a sync wait there (to be killed)
 
@@ -320,12 +320,15 @@ def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
     gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
     try:
         for _commit, blob in repo.read_packs(commits):
-            ops.extend(unpack(blob))
+            text = pack_text(blob)
+            start = len(ops)
+            ops.extend(unpack(blob, text=text))
+            if not plain_text(text):  # one look at the whole pack, else op by op
+                for op in ops[start:]:
+                    check_received(op)
     finally:
         if gc_was_on:
             gc.enable()
-    for op in ops:
-        check_received(op)
     return ops
 
 

@@ -64,6 +64,7 @@ _IMPORTED = (
     ("validation_results", None, None),
 )
 _EPOCH = "1970-01-01T00:00:00Z"
+ACTIVITY_COLUMNS = ("id", "at", "actor", "action", "subject", "field", "before", "after", "op")
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Fold:
         self.touched: set[tuple[str, str]] = set()
         self.next_ids: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.events: list[tuple] = []  # activity rows made by the ops (ACTIVITY_COLUMNS)
         self.by_op: dict[tuple[str, str], int] = {}
         self.batch_waivers: dict[str, dict] = {}  # op id -> row, waivers made in this batch
         self.approvals: list[tuple[str, str, str]] = []  # (approver, at, waiver op) of older rows
@@ -163,19 +165,9 @@ class Fold:
         before: str | None = None,
         after: str | None = None,
     ) -> tuple:
-        row = {
-            "id": self._next("activity"),
-            "at": op.at,
-            "actor": op.author,
-            "action": action,
-            "subject": subject,
-            "field": name,
-            "before": before,
-            "after": after,
-            "op": op.id,
-        }
-        self.rows["activity"].append(row)
-        return (row["id"], op.at, op.author, action, subject, name, before, after)
+        row_id = self._next("activity")
+        self.events.append((row_id, op.at, op.author, action, subject, name, before, after, op.id))
+        return (row_id, op.at, op.author, action, subject, name, before, after)
 
     def _insert(self, table: str, row: dict, op: Op, wanted: int | None = None) -> int:
         row_id = self._next(table, wanted)
@@ -434,6 +426,12 @@ class Fold:
                     f"ON CONFLICT (id) DO UPDATE SET {updates}",
                     values[0] if len(values) == 1 else values,
                 )
+        if self.events:  # one event per changed field: thousands in a sync, as tuples
+            many(
+                f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})",
+                self.events,
+            )
         for table, rows in self.rows.items():
             shapes: dict[tuple, list] = defaultdict(list)
             for row in rows:

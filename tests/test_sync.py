@@ -712,7 +712,7 @@ def test_the_text_check_of_a_received_op_reads_its_line_as_it_reads_its_strings(
     """The check decides on the pack line when it can (no escape but quotes and backslashes,
     every character printable): the verdict is the one the strings alone get."""
     from deliverables.oplog import from_line
-    from deliverables.store import op_text_problem
+    from deliverables.store import op_text_problem, plain_text
 
     if place == "comment":
         kind, subject, payload = "gate.decision", "gate:1", {"comment": text, "action": "gate"}
@@ -741,6 +741,23 @@ def test_the_text_check_of_a_received_op_reads_its_line_as_it_reads_its_strings(
         "",
     )
     assert op_text_problem(read) == op_text_problem(strings_alone)
+    # and a pack holding it, looked at whole (what a sync reads): plain only if its ops pass
+    text = pack([_op_like(op, 1), op, _op_like(op, 9)]).decode()
+    if plain_text(text):
+        assert op_text_problem(strings_alone) is None
+    assert plain_text(text) == plain_text(op.line())  # the other two ops are plain
+
+
+def _op_like(op: Op, lamport: int) -> Op:
+    return Op.create(
+        lamport=lamport,
+        replica=op.replica,
+        author=ANA,
+        at=op.at,
+        kind="item.set",
+        subject="1.1.2",
+        payload={"fields": [["note", 'a "quoted" C:\\path → ok', None]]},
+    )
 
 
 def test_a_multiline_note_from_a_teammate_is_taken(team):
