@@ -228,7 +228,10 @@ def sync(project, remote: str | None = None) -> SyncReport:
         )
         if done.returncode == 0:
             fetched = True
-            problems, refs = _fast_forward(repo, remote)
+            # our ref where this sync's flush left it and the remote's copy at the commit that
+            # flush continued: behind ours, without a git process to tell
+            known = {ops_ref(tracker.replica): flushed_on} if flushed_on else {}
+            problems, refs = _fast_forward(repo, remote, known)
             report.problems += problems
         else:
             report.problems.append(
@@ -253,16 +256,20 @@ def _under(refs: dict[str, str], prefix: str) -> dict[str, str]:
     return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix)}
 
 
-def _fast_forward(repo: Repo, remote: str) -> tuple[list[str], dict[str, str]]:
+def _fast_forward(
+    repo: Repo, remote: str, known: dict[str, tuple[str | None, str]] | None = None
+) -> tuple[list[str], dict[str, str]]:
     """Moves our copy of each replica's ref forward to the fetched one where that continues it
-    (all in one ref transaction); returns the problems and every phasegate ref afterwards."""
+    (all in one ref transaction); returns the problems and every phasegate ref afterwards.
+    `known`: per ref, (a commit, its child): with ours at the child and the fetched copy at the
+    commit, the copy is behind ours, nothing to check."""
     problems, updates = [], []
     refs = repo.refs("refs/phasegate/")
     staging = f"{STAGING}{remote}/"
     for staged, sha in _under(refs, staging).items():
         ref = ops_ref(staged[len(staging) :])
         ours = refs.get(ref)
-        if ours == sha:
+        if ours == sha or (known and (sha, ours) == known.get(ref)):
             continue
         if ours is None or repo.is_ancestor(ours, sha):
             updates.append((ref, sha, ours))
