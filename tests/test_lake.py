@@ -364,3 +364,13 @@ def test_the_branches_command_lists_and_drops(lake, solution):
     code, out, _ = phasegate("-C", str(root), "branches", "drop", bad["branch"])
     assert (code, out) == (0, f"dropped {bad['branch']} (store_master, sales.stores)\n")
     assert audit_branches(root, load_specs(root)) == []
+
+
+def test_an_unreachable_catalog_is_one_line_without_its_password(solution, monkeypatch):
+    root, job = solution
+    uri = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/lake?connect_timeout=5"
+    monkeypatch.setenv(env_prefix(job.CATALOG) + "URI", uri)
+    code, out, err = phasegate("-C", str(root), "branches")
+    assert code == 1 and out == ""
+    assert err.startswith("phasegate: catalog retail-lake: cannot open it: OperationalError: ")
+    assert "s3cret" not in err and len(err.strip().splitlines()) == 1
