@@ -52,9 +52,13 @@ class Lake:
             os.environ[prefix + "WAREHOUSE"] = warehouse
         self.catalog_uri = catalog_uri or configured.get("uri", "")
         self.warehouse = warehouse or configured.get("warehouse", "")
+        self._catalog = None
 
     def catalog(self):
-        return open_catalog(self.root, self.name)
+        """One catalog for the run (a SQL catalog holds a connection pool)."""
+        if self._catalog is None:
+            self._catalog = open_catalog(self.root, self.name)
+        return self._catalog
 
     def main(self, identifier: str) -> int | None:
         """The snapshot main points at (None: no table, or no snapshot)."""
