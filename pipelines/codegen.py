@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from phases.text import md_code, py_string
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.pyformat import format_python
+from pipelines.rejects import suite_meta
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
 from pipelines.templating import environment
 
@@ -235,6 +236,7 @@ def suite_json(spec: PipelineSpec) -> str:
                 "meta": {"rule": rule.id, "severity": rule.severity},
             }
         )
+    expectations.extend(constraint_expectations(spec))
     suite = {
         "name": spec.name,
         "expectations": expectations,
@@ -242,9 +244,39 @@ def suite_json(spec: PipelineSpec) -> str:
             "generated_by": "phasegate",
             "table": spec.target.identifier,
             "freshness_hours": freshness,
+            "max_rejected": rejected_limits(spec),
         },
     }
     return json.dumps(suite, indent=2) + "\n"
+
+
+def constraint_expectations(spec: PipelineSpec) -> list[dict]:
+    """`nullable: false` as a check of its own: an error-severity not-null expectation for every
+    NOT NULL column no error-severity `not_null` rule already checks. (The job keeps rows with
+    such a null out of the batch and counts them against `max_rejected`; this catches a batch
+    that reached the table another way.)"""
+    checked = {r.column for r in spec.quality if r.rule == "not_null" and r.severity == "error"}
+    ids = {r.id for r in spec.quality}
+    return [
+        {
+            "type": EXPECTATIONS["not_null"],
+            "kwargs": {"column": column},
+            "meta": {
+                "rule": f"not_null_{column}"
+                if f"not_null_{column}" not in ids
+                else f"nullable_{column}",
+                "severity": "error",
+                "from": "nullable: false",
+            },
+        }
+        for column in spec.not_null_columns
+        if column not in checked
+    ]
+
+
+def rejected_limits(spec: PipelineSpec) -> list[dict]:
+    """The spec's `max_rejected` limits for the quality runner (pipelines.rejects)."""
+    return suite_meta(spec)
 
 
 def checkpoint_json(spec: PipelineSpec, suite_path: str) -> str:

@@ -100,10 +100,21 @@ def test_suites_load_in_gx_with_every_expectation(solution):
     result = _run([sys.executable, "-m", "tests.helpers.gx_suite", str(suite)], ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["declared"] == report["loaded"] == 7
+    assert report["declared"] == report["loaded"] == 8
     assert report["types"][0] == "ExpectColumnValuesToNotBeNull"
     data = json.loads(suite.read_text())
-    freshness = data["expectations"][-1]
+    # ordered_at is `nullable: false` (renamed ordered_on): checked though no rule names it;
+    # order_id's own not_null rule already does
+    assert data["expectations"][-1] == {
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "ordered_on"},
+        "meta": {"rule": "not_null_ordered_on", "severity": "error", "from": "nullable: false"},
+    }
+    # the job's rejected rows, judged by the quality runner against the default limit
+    assert data["meta"]["max_rejected"] == [
+        {"rule": "max_rejected", "column": None, "max": 0, "max_percent": None, "severity": "error"}
+    ]
+    freshness = data["expectations"][-2]
     assert freshness["kwargs"]["min_value"] == {"$PARAMETER": "freshness_min_ordered_on"}
     assert data["meta"]["freshness_hours"] == {"freshness_min_ordered_on": 26.0}
     assert data["expectations"][3]["meta"] == {"rule": "in_set_status", "severity": "warning"}

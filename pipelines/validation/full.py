@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.codegen import pipeline_paths
+from pipelines.rejects import check_rejected
 from pipelines.spec import PipelineSpec
 from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
@@ -132,6 +133,7 @@ class FullTier:
         if batch is None:
             return
         self._quality(spec, batch)
+        self._rejected(spec, batch)
         self._dag_test(spec, source)
 
     # --- steps ---------------------------------------------------------------------------------
@@ -162,10 +164,13 @@ class FullTier:
             job = self._module(f"src.ingestion.{spec.name}")
             correlation_id = f"validation-{uuid.uuid4()}"
             before = self.lake.snapshots(spec.target.identifier)
+            parsed = None
             try:
-                df = job.validate_schema(job.read_source_data(self.spark, str(source)))
-                rows_read = df.count()
-                out = job.add_metadata(job.apply_transformations(df), correlation_id)
+                out, rejected, parsed = job.read_batch(self.spark, str(source), correlation_id)
+                rows_read = parsed.count()
+                counts, rejected_rows = job.quarantine(
+                    rejected, self.lake.catalog(), correlation_id, None
+                )
                 rows, snapshot = job.write_to_iceberg(
                     out, self.lake.catalog_uri, self.lake.warehouse
                 )
@@ -177,14 +182,55 @@ class FullTier:
                     "partial_write": after != before,
                 }
                 raise
+            finally:
+                if parsed is not None:
+                    parsed.unpersist()
             result.update(
-                detail=f"{rows_read} rows read, {rows} written to {spec.target.identifier}",
-                data={"rows_read": rows_read, "rows_written": rows, "snapshot_id": snapshot},
+                detail=f"{rows_read} rows read, {rows} written to {spec.target.identifier}"
+                + (f", {rejected_rows} rejected" if rejected_rows else ""),
+                data={
+                    "rows_read": rows_read,
+                    "rows_written": rows,
+                    "snapshot_id": snapshot,
+                    "rejected": counts,
+                    "rejected_rows": rejected_rows,
+                },
             )
-            batch = {"correlation_id": correlation_id, "rows": rows, "snapshot_id": snapshot}
+            batch = {
+                "correlation_id": correlation_id,
+                "rows": rows,
+                "snapshot_id": snapshot,
+                "rows_read": rows_read,
+                "rejected": counts,
+                "rejected_rows": rejected_rows,
+            }
         if batch is not None:
             self._iceberg(spec, batch)
         return batch
+
+    def _rejected(self, spec: PipelineSpec, batch: dict) -> None:
+        """The spec's `max_rejected` limits (default 0) against the rows the job rejected: a
+        quality check of their own, beside GX's (the rejected rows never reach the table)."""
+        for check in check_rejected(
+            spec, batch["rejected"], batch["rejected_rows"], batch["rows_read"]
+        ):
+            self.emit.check(
+                spec.name,
+                "quality",
+                check.name,
+                check.outcome,
+                check.detail(batch["rejected"]),
+                {
+                    "rule": "max_rejected",
+                    "severity": check.rule.severity,
+                    "column": check.rule.column,
+                    "rejected": check.rejected,
+                    "allowed": check.allowed,
+                    "rows_read": check.rows_read,
+                    "counts": batch["rejected"],
+                    "table": f"{spec.target.identifier}_rejected",
+                },
+            )
 
     def _iceberg(self, spec: PipelineSpec, batch: dict) -> None:
         with self.emit.timed(spec.name, "iceberg", "Iceberg table") as result:
