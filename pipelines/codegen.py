@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from phases.text import md_code, py_string
 from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.orchestration import groups, run_plans
 from pipelines.pyformat import format_python
 from pipelines.rejects import suite_meta
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
@@ -123,14 +124,12 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     for spec in specs:
         files.extend(_render_one(env, spec, spec.name in triggered))
     if triggered:
-        edges = [(up, spec.name) for spec in specs for up in spec.depends_on]
-        ordered = [s.name for s in _topological(specs) if s.name in triggered]
-        text = env.get_template("pipeline/orchestration.py.j2").render(
-            orchestrated=ordered, edges=edges
-        )
+        text = env.get_template("pipeline/orchestration.py.j2").render(groups=groups(specs))
         files.append(RenderedFile(ORCHESTRATION_DAG, text, PIPELINE_VERSION))
     if specs:
-        text = env.get_template("pipeline/data_flow.md.j2").render(specs=specs)
+        text = env.get_template("pipeline/data_flow.md.j2").render(
+            specs=specs, plans=run_plans(specs)
+        )
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
     return format_python(files)
 
@@ -154,10 +153,9 @@ def pipeline_paths(spec: PipelineSpec) -> dict[str, str]:
 
 
 def orchestrated(specs: list[PipelineSpec]) -> set[str]:
-    """The pipelines the orchestration DAG triggers: those with or behind a dependency."""
-    names = {s.name for s in specs if s.depends_on}
-    names.update(up for s in specs for up in s.depends_on)
-    return names
+    """The pipelines an orchestration DAG triggers: those with or behind a dependency (their
+    own DAGs have no schedule; pipelines.orchestration)."""
+    return {name for group in groups(specs) for name in group.pipelines}
 
 
 def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
@@ -353,21 +351,6 @@ def describe_step(step: Transformation) -> str:
         "filter": f"Keep rows where {md_code(step.expr)}",
         "dedupe": f"Drop duplicates on {', '.join(f'`{k}`' for k in step.keys)}",
     }[step.kind]
-
-
-def _topological(specs: list[PipelineSpec]) -> list[PipelineSpec]:
-    by_name = {s.name: s for s in specs}
-    done: dict[str, PipelineSpec] = {}
-
-    def visit(spec: PipelineSpec) -> None:
-        if spec.name not in done:
-            for up in spec.depends_on:
-                visit(by_name[up])
-            done[spec.name] = spec
-
-    for spec in specs:
-        visit(spec)
-    return list(done.values())
 
 
 def _py(value: object) -> str:

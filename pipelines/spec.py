@@ -160,6 +160,15 @@ class PipelineSpec:
         )
 
     @property
+    def renamed(self) -> dict[str, str]:
+        """The source columns the transformations rename: {name in the source: name in the table}."""
+        names = {c.name: c.name for c in self.schema}
+        for step in self.transformations:
+            if step.kind == "rename":
+                names = {s: (step.to if t == step.column else t) for s, t in names.items()}
+        return {s: t for s, t in names.items() if s != t}
+
+    @property
     def max_rejected(self) -> tuple[QualityRule, ...]:
         """The `max_rejected` limits: the spec's, and the pipeline-wide default of 0 when the
         spec sets none for the whole pipeline."""
@@ -787,3 +796,58 @@ def _check_together(specs: list[PipelineSpec]) -> None:
 
     for name in by_name:
         visit(name, [])
+    _check_schedules(specs)
+
+
+def dependency_groups(specs: list[PipelineSpec]) -> list[tuple[str, ...]]:
+    """The pipelines linked by depends_on (directly or through others), each group in dependency
+    order; pipelines that depend on none and that none depends on are in no group. The groups
+    run as orchestration DAGs (pipelines.orchestration)."""
+    by_name = {s.name: s for s in specs}
+    root = {s.name: s.name for s in specs}
+
+    def find(name: str) -> str:
+        while root[name] != name:
+            name = root[name]
+        return name
+
+    for spec in specs:
+        for upstream in spec.depends_on:
+            if upstream in root and find(upstream) != find(spec.name):
+                root[find(spec.name)] = find(upstream)
+    linked = {s.name for s in specs if s.depends_on} | {u for s in specs for u in s.depends_on}
+    members: dict[str, list[str]] = {}
+    done: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        done.add(name)
+        for upstream in by_name[name].depends_on:
+            if upstream in by_name:
+                visit(upstream)
+        if name in linked:
+            members.setdefault(find(name), []).append(name)
+
+    for spec in specs:
+        visit(spec.name)
+    return [tuple(names) for names in members.values()]
+
+
+def _check_schedules(specs: list[PipelineSpec]) -> None:
+    """A group of linked pipelines runs as one orchestration DAG with one schedule: the ones
+    they declare must agree (one that leaves it out takes the group's)."""
+    by_name = {s.name: s for s in specs}
+    for names in dependency_groups(specs):
+        declared = [by_name[n] for n in names if by_name[n].schedule]
+        for spec in declared[1:]:
+            first = declared[0]
+            if spec.schedule != first.schedule:
+                raise SpecError(
+                    spec.path,
+                    None,
+                    "schedule",
+                    f"{spec.schedule!r} differs from {first.name}'s {first.schedule!r}: "
+                    f"{', '.join(names)} depend on each other and run in one orchestration DAG, "
+                    "on one schedule; give them the same one, or leave it out of all but one",
+                )

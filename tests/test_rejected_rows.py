@@ -85,10 +85,29 @@ def _csv_line(row_id: str, column: str, text: str) -> str:
     return ",".join(f'"{values[c]}"' if "," in values[c] else values[c] for c in COLUMNS)
 
 
+LIMITED = CSV_SPEC.replace("name: events", "name: limited").replace("raw.events", "raw.limited") + (
+    "quality:\n"
+    "  - {rule: max_rejected, max_percent: 10}\n"
+    "  - {rule: max_rejected, column: n, max: 1}\n"
+    "  - {rule: max_rejected, column: at, max: 0, severity: warning}\n"
+)
+
+
+TEXT_ONLY = """\
+name: notes
+source: {path: landing/notes.csv, format: csv}
+schema:
+  - {name: a, type: string}
+  - {name: b, type: string}
+target: {table: raw.notes}
+"""
+
+
 @pytest.fixture(scope="module")
 def solution(tmp_path_factory):
     project = make_solution(
-        tmp_path_factory.mktemp("rejects") / "lakehouse", {"events": CSV_SPEC, "jevents": JSON_SPEC}
+        tmp_path_factory.mktemp("rejects") / "lakehouse",
+        {"events": CSV_SPEC, "jevents": JSON_SPEC, "limited": LIMITED, "notes": TEXT_ONLY},
     )
     sys.path.insert(0, str(project.root))
     yield project
@@ -308,3 +327,44 @@ def _load(path, name):
 def test_describe_names_the_innermost_spark_error_and_its_root_cause(text, expected):
     error = type("Py4JJavaError", (Exception,), {})
     assert describe(error(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "rejected", "rejected_rows", "rows_read"),
+    [
+        ("events", {}, 0, 10),
+        ("events", {"n": 1}, 1, 10),
+        ("limited", {"n": 1}, 1, 10),
+        ("limited", {"n": 2}, 2, 100),
+        ("limited", {"n": 1, "at": 5, "x": 6}, 11, 100),
+        ("limited", {"at": 3}, 3, 40),  # a warning's limit does not stop a publish
+    ],
+)
+def test_the_job_and_the_full_tier_judge_max_rejected_alike(
+    solution, name, rejected, rejected_rows, rows_read
+):
+    """The job's `rejected_failures` (what publish reads) and pipelines.rejects (the full
+    tier's checks) fail the same limits."""
+    from pipelines import load_specs
+    from pipelines.rejects import check_rejected
+
+    spec = next(s for s in load_specs(solution.root) if s.name == name)
+    batch = {"rejected": rejected, "rejected_rows": rejected_rows, "rows_read": rows_read}
+    failures = _job(name).rejected_failures(batch)
+    checks = check_rejected(spec, rejected, rejected_rows, rows_read)
+    assert [f.split(":")[0] for f in failures] == ["max_rejected"] * len(failures)
+    assert [f.partition(": ")[2] for f in failures] == [
+        c.detail({}) for c in checks if c.outcome == "failed"
+    ]
+
+
+def test_a_source_of_text_columns_still_rejects_a_broken_record(solution, spark, tmp_path):
+    source = tmp_path / "notes.csv"
+    source.write_text('x,y\n"unclosed,y\nz,w,extra\n')
+    batch, rejected, parsed = _job("notes").read_batch(spark, str(source), "cid")
+    try:
+        rows = rejected.collect()
+        assert [r["columns"] for r in rows] == [["(record)"]] * len(rows) and rows
+        assert batch.count() + len(rows) == 3
+    finally:
+        parsed.unpersist()
