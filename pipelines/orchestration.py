@@ -45,9 +45,9 @@ class RunPlan:
         return self.dag_id != self.pipeline
 
     def words(self) -> str:
-        """For the Pipelines screen: `At 05:00 · orchestration_store_master`."""
+        """For the Pipelines screen (a narrow column): `At 05:00 · orchestrated`."""
         text = describe_schedule(self.schedule) if self.schedule else "triggered"
-        return f"{text} · {self.dag_id}" if self.orchestrated else text
+        return f"{text} · orchestrated" if self.orchestrated else text
 
     def markdown(self) -> str:
         """For data-flow.md: `0 5 * * *` (by orchestration_store_master)."""

@@ -91,7 +91,7 @@ def test_groups_and_what_runs_when(tmp_path, pipelines, expected_groups, plans):
 def test_words_for_the_screen_and_the_data_flow_document(tmp_path):
     specs = _specs(tmp_path, {"up": (None, []), "down": ("0 5 * * *", ["up"]), "solo": (None, [])})
     plans = run_plans(specs)
-    assert plans["up"].words() == "At 05:00 · orchestration_up"
+    assert plans["up"].words() == "At 05:00 · orchestrated"
     assert plans["up"].markdown() == "`0 5 * * *` by orchestration_up"
     assert plans["down"].after == ("up",) and plans["up"].after == ()
     assert plans["solo"].words() == "triggered"

@@ -96,7 +96,7 @@ class PipelinesScreen(ProjectScreen):
             self.app.call_from_thread(self._show_error, str(exc))
             return
         states = pipeline_states(specs, result, rendered, root)
-        # when it really runs, in words ("At 05:00 · orchestration_x"), as data-flow.md says;
+        # when it really runs, in words ("At 05:00 · orchestrated"), as data-flow.md says;
         # worded here in the worker: cron-descriptor costs an import
         schedules = {name: plan.words() for name, plan in run_plans(specs).items()}
         self.app.call_from_thread(self._show, specs, result, states, schedules)
