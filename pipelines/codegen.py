@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phases.text import md_code, py_string
+from pipelines.errors import GenerationError, LakeError
 from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.lake import catalog_name, env_prefix
 from pipelines.orchestration import groups, run_plans
 from pipelines.pyformat import format_python
 from pipelines.rejects import suite_meta
@@ -160,20 +162,17 @@ def orchestrated(specs: list[PipelineSpec]) -> set[str]:
 
 def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
     paths = pipeline_paths(spec)
+    catalog = solution_catalog(spec)
     context = {
         "spec": spec,
+        "catalog": catalog,
+        "catalog_env": env_prefix(catalog).removeprefix("PYICEBERG_CATALOG__").rstrip("_"),
         "spark_types": {c.type: spark_type(c.type) for c in (*spec.schema, *spec.output)},
         "sql_types": {c.type: sql_type(c.type) for c in spec.output},
         "options": "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in spec.source.options) + "}",
         "schedule": None if orchestrated else spec.schedule,
         "output_columns": [c.name for c in spec.output],
-        "partition_fields": [
-            [
-                f"{p.column}_{p.transform}",
-                f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
-            ]
-            for p in spec.target.partition_by
-        ],
+        "partition_fields": partition_fields(spec),
         "fixture_ext": "json",
         "fixture_count": FIXTURE_ROWS,
         "not_null_column": next(
@@ -204,6 +203,25 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
     out.append(RenderedFile(paths["checkpoint"], checkpoint_json(spec, paths["suite"]), tag))
     out.append(RenderedFile(paths["fixture"], fixture_rows(spec), tag))
     return out
+
+
+def solution_catalog(spec: PipelineSpec) -> str:
+    """The catalog name the generated code loads: the solution's (pipelines.lake)."""
+    try:
+        return catalog_name(spec.path.parents[1])  # the spec is <repository>/pipelines/<name>.yaml
+    except LakeError as exc:
+        raise GenerationError(str(exc)) from None
+
+
+def partition_fields(spec: PipelineSpec) -> list[list[str]]:
+    """The Iceberg table's partition fields as [name, transform], as PyIceberg shows them."""
+    return [
+        [
+            f"{p.column}_{p.transform}",
+            f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
+        ]
+        for p in spec.table_partitions
+    ]
 
 
 def suite_json(spec: PipelineSpec) -> str:

@@ -53,10 +53,16 @@ RECORD = "(record)"
 PARSE_MODES = ("PERMISSIVE", "FAILFAST")
 SEVERITIES = ("error", "warning")
 URI_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
-# Columns the generated job adds to every row (ingestion time, source file, correlation id).
-METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
+# Columns the generated job adds to every row (ingestion time, source file, correlation id, the
+# run's logical date: a rerun of a date replaces the rows with that `_run_date`).
+METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id", "_run_date")
+RUN_DATE_COLUMN = "_run_date"
+METADATA_TYPES = {"_ingested_at": "timestamp", "_run_date": "date"}
 # The column the generated job reads a malformed record's raw text into (Spark's default name).
 CORRUPT_RECORD = "_corrupt_record"
+METADATA_DESCRIPTIONS = {
+    "_run_date": "the run's logical date (Airflow's ds); a rerun replaces its rows"
+}
 
 # `\Z`, not `$`: `$` also matches before a trailing newline ("sales\n" would pass).
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
@@ -176,6 +182,12 @@ class PipelineSpec:
             return self.rejected_limits
         return (QualityRule(REJECTED_RULE, max=0), *self.rejected_limits)
 
+    @property
+    def table_partitions(self) -> tuple[PartitionField, ...]:
+        """The Iceberg table's partition spec: the run's logical date first (a rerun of a date
+        drops whole files), then the spec's `target.partition_by`."""
+        return (PartitionField(RUN_DATE_COLUMN), *self.target.partition_by)
+
 
 def load_specs(repo_root: Path) -> list[PipelineSpec]:
     """Every `pipelines/*.yaml` of the repository, checked one by one and against each other."""
@@ -228,7 +240,10 @@ class _Reader:
             steps.append(self.transformation(step_node, f"transformations[{n}]", columns))
         output = tuple(columns.values()) + tuple(
             Column(
-                meta, "timestamp" if meta == "_ingested_at" else "string", False, "added by the job"
+                meta,
+                METADATA_TYPES.get(meta, "string"),
+                False,
+                METADATA_DESCRIPTIONS.get(meta, "added by the job"),
             )
             for meta in METADATA_COLUMNS
         )

@@ -82,7 +82,9 @@ def test_dags_load_with_no_errors_and_the_orchestration_follows_depends_on(solut
     dags = report["dags"]
     assert set(dags) == {"orchestration_store_master", "pos_orders", "store_master"}
     ingest = dags["pos_orders"]["tasks"]
-    assert ingest["ingest"]["downstream"] == ["check_quality"]
+    # write-audit-publish: publish reads the batch from ingest and the verdict from check_quality
+    assert ingest["ingest"]["downstream"] == ["check_quality", "publish"]
+    assert ingest["check_quality"]["downstream"] == ["publish"]
     assert ingest["ingest"]["operator"] == "_PythonDecoratedOperator"
     assert dags["pos_orders"]["params"] == {"source": "landing/pos/orders/*.csv"}
     orchestration = dags["orchestration_store_master"]["tasks"]
@@ -167,8 +169,9 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
         {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    # incl. each job writing its Iceberg table and GX catching a planted bad row
-    assert "11 passed" in result.stdout
+    # incl. each job's write-audit-publish (a rerun of a date replaces it, a failed check leaves
+    # main untouched) and GX catching a planted bad row
+    assert "13 passed" in result.stdout
 
 
 def test_ddl_and_data_flow(solution):
@@ -177,7 +180,8 @@ def test_ddl_and_data_flow(solution):
     assert "CREATE TABLE IF NOT EXISTS `sales`.`orders` (" in ddl
     assert "`order_id` STRING NOT NULL COMMENT 'Order number from the till'" in ddl
     assert "`amount` DECIMAL(12,2)" in ddl and "`_ingested_at` TIMESTAMP NOT NULL" in ddl
-    assert "PARTITIONED BY (days(`ordered_on`), bucket(16, `store_id`));" in ddl
+    assert "`_run_date` DATE NOT NULL COMMENT" in ddl  # the run's logical date, partitioned first
+    assert "PARTITIONED BY (`_run_date`, days(`ordered_on`), bucket(16, `store_id`));" in ddl
     flow = (project.root / "docs/architecture/data-flow.md").read_text()
     assert "```mermaid\nflowchart LR" in flow
     assert "store_master -. runs before .-> pos_orders" in flow

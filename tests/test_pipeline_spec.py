@@ -57,7 +57,14 @@ def test_the_documented_example_loads_with_every_section(tmp_path):
     output = {c.name: c.type for c in spec.output}
     assert "ordered_at" not in output and output["ordered_on"] == "timestamp"
     assert output["quantity"] == "long" and output["unit_price"] == "decimal(12,4)"
-    assert list(output)[-3:] == ["_ingested_at", "_source_file", "_correlation_id"]
+    assert list(output)[-4:] == ["_ingested_at", "_source_file", "_correlation_id", "_run_date"]
+    assert output["_run_date"] == "date" and not spec.column("_run_date").nullable
+    # the table's partition spec: the run's logical date first, then the spec's
+    assert [(p.column, p.transform) for p in spec.table_partitions] == [
+        ("_run_date", "identity"),
+        ("ordered_on", "day"),
+        ("store_id", "bucket"),
+    ]
     assert [r.id for r in spec.quality] == [
         "not_null_order_id",
         "unique_order_id",

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 STATIC_STEPS = ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl")
-FULL_STEPS = ("sample", "job", "iceberg", "quality", "dag_test")
+FULL_STEPS = ("sample", "job", "iceberg", "quality", "publish", "dag_test")
 STEPS = {"static": STATIC_STEPS, "full": FULL_STEPS}
 # The catalog URI reaches the child through its environment: argv is visible to every user
 # (`ps`), the environment only to the owner. It may hold a password.

@@ -30,10 +30,11 @@ from pipelines.codegen import (
 )
 from pipelines.generate import plan
 from pipelines.orchestration import Group, RunPlan, groups, run_plans
-from pipelines.spec import PipelineSpec
+from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import STATIC_STEPS, Emitter, describe
 
 PYTHON_KINDS = ("job", "quality", "dag", "test")
+DAG_TASKS = ("ingest", "check_quality", "publish")  # write-audit-publish
 
 
 def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit: Emitter) -> None:
@@ -236,10 +237,12 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
         return
     problems = []
     tasks = {t.task_id: t for t in dag.tasks}
-    if set(tasks) != {"ingest", "check_quality"}:
-        problems.append(f"tasks are {sorted(tasks)}, expected ['check_quality', 'ingest']")
-    elif tasks["ingest"].downstream_task_ids != {"check_quality"}:
+    if set(tasks) != set(DAG_TASKS):
+        problems.append(f"tasks are {sorted(tasks)}, expected {sorted(DAG_TASKS)}")
+    elif "check_quality" not in tasks["ingest"].downstream_task_ids:
         problems.append("check_quality does not run after ingest")
+    elif "publish" not in tasks["check_quality"].downstream_task_ids:
+        problems.append("publish does not run after check_quality (write-audit-publish)")
     if "source" not in (dag.params or {}):
         problems.append("the DAG has no 'source' param (validation triggers it with a sample)")
     emit.check(
@@ -247,7 +250,7 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
         "dag",
         "DAG structure",
         "failed" if problems else "passed",
-        "; ".join(problems) or "ingest >> check_quality",
+        "; ".join(problems) or "ingest >> check_quality >> publish",
         {"tasks": sorted(tasks), "schedule": str(getattr(dag, "schedule", None))},
     )
 
@@ -465,7 +468,7 @@ def _ddl(root: Path, spec: PipelineSpec, emit: Emitter) -> None:
             result.update(outcome="failed", detail=f"{path}: " + "; ".join(problems))
         else:
             result["detail"] = (
-                f"{len(spec.output)} columns, {len(spec.target.partition_by)} partition fields"
+                f"{len(spec.output)} columns, {len(spec.table_partitions)} partition fields"
             )
 
 
@@ -509,9 +512,10 @@ def ddl_problems(text: str, spec: PipelineSpec) -> list[str]:
             )
     partitioned = create.find(exp.PartitionedByProperty)
     partitions = len(partitioned.this.expressions) if partitioned is not None else 0
-    if partitions != len(spec.target.partition_by):
+    if partitions != len(spec.table_partitions):
         problems.append(
-            f"{partitions} partition field(s), the spec has {len(spec.target.partition_by)}"
+            f"{partitions} partition field(s), the table has {len(spec.table_partitions)} "
+            f"({RUN_DATE_COLUMN} and the spec's partition_by)"
         )
     return problems
 
