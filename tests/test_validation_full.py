@@ -78,9 +78,13 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
         "regex_email",
         "row_count",
         "freshness_ordered_on",
+        "not_null_ordered_on",  # nullable: false, though no rule names it
+        "max_rejected",  # the rows the job kept out (none: synthesized rows parse)
     ]
     assert quality[0].payload["unexpected_count"] == 0
     assert quality[5].payload["observed_value"] == job["rows_written"]
+    assert job["rejected"] == {} and job["rejected_rows"] == 0
+    assert quality[-1].payload["rejected"] == 0 and quality[-1].payload["allowed"] == 0
     # dag.test() ran both tasks of each ingestion DAG
     dag_test = checks[("store_master", "dag_test", "dag.test()")].payload
     assert dag_test["dag_run"].endswith("success")
@@ -91,8 +95,9 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     # evidence for the deliverables, and the phase 5 gate criterion
     assert validations_green(project, "5")[0]
     assert evidence(project, "D5.3") == [
-        f"pos_orders: 7/7 expectations met (run {outcome.run_id})",
-        f"store_master: no quality rules in its spec (run {outcome.run_id})",
+        f"pos_orders: 9/9 expectations met (run {outcome.run_id})",
+        # store_id is NOT NULL (checked though no rule names it), and max_rejected
+        f"store_master: 2/2 expectations met (run {outcome.run_id})",
     ]
     assert "rows/s" in evidence(project, "D4.5")[0]
     assert "| quality | freshness\\_ordered\\_on | passed |" in run_report(project, outcome.run_id)
@@ -119,11 +124,13 @@ def plant_failure(root, name: str) -> None:
 def _sample_with_planted_rows(now: datetime) -> str:
     at = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
     good = [f"o{n};s{n};{at};{n}.50;{n};paid;buyer{n}@example.com" for n in range(1, 7)]
-    # (a null order_id never reaches GX: the table's NOT NULL refuses the batch, see `nulls`)
     planted = [
+        f";s7;{at};3.00;1;paid;b7@example.com",  # null order_id: NOT NULL, rejected
         f"o8;s8;{at};9.00;5000;paid;b8@example.com",  # quantity out of range: between (error)
         f"o9;s9;{at};2.00;2;lost;b9@example.com",  # unknown status: in_set (warning)
         f"o10;s10;{at};2.00;2;void;not-an-email",  # bad e-mail: regex (warning)
+        f"o11;s11;{at};2.00;abc;paid;b11@example.com",  # not an int: rejected, not a null
+        "o12;s12;2013/01/01 10:00;2.00;2;paid;b12@example.com",  # not a timestamp: rejected
     ]
     header = "order_id;store_id;ordered_at;amount;quantity;status;email"
     return "\n".join([header, *good, *planted]) + "\n"
@@ -168,13 +175,15 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     assert boom.outcome == "error" and "planted failure" in boom.detail
     assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
     assert not _catalog(project).table_exists("ops.boom")
-    # a null in a NOT NULL column: the batch is refused before the catalog is touched
+    # a null in a NOT NULL column: the row is rejected (to ops.nulls_rejected), the run fails
+    # on max_rejected and nothing is published
     nulls = checks[("nulls", "job", "job on the sample")]
-    assert nulls.outcome == "error"
-    assert (
-        nulls.detail == "ConstraintViolation: ops.nulls: NOT NULL column(s) hold nulls: id (1 row)"
+    assert nulls.outcome == "passed" and nulls.payload["rejected"] == {"id": 1}
+    assert checks[("nulls", "quality", "max_rejected")].detail == (
+        "1 of 2 rows rejected in all, at most 0 allowed: id 1"
     )
-    assert not _catalog(project).table_exists("ops.nulls")
+    assert checks[("nulls", "publish", "write-audit-publish")].payload["main_untouched"] is True
+    assert _catalog(project).load_table("ops.nulls").scan().to_arrow().num_rows == 0
     # the planted rows break exactly these expectations; the others pass
     quality = {
         c.check_name: c
@@ -182,14 +191,35 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
         if c.pipeline == "pos_orders" and c.step == "quality"
     }
     assert {name: c.outcome for name, c in quality.items()} == {
-        "not_null_order_id": "passed",
+        "not_null_order_id": "passed",  # the row with a null order_id was kept out...
         "unique_order_id": "passed",
         "between_quantity": "failed",
         "in_set_status": "warning",
         "regex_email": "warning",
         "row_count": "passed",
         "freshness_ordered_on": "passed",
+        "not_null_ordered_on": "passed",
+        "max_rejected": "failed",  # ...and counts against max_rejected, as the malformed do
     }
+    job = checks[("pos_orders", "job", "job on the sample")].payload
+    assert job["rejected"] == {"order_id": 1, "quantity": 1, "ordered_on": 1}  # table names
+    assert job["rows_read"] == 12 and job["rejected_rows"] == 3
+    assert quality["max_rejected"].detail == (
+        "3 of 12 rows rejected in all, at most 0 allowed: order_id 1, ordered_on 1, quantity 1"
+    )
+    # in the quarantine table: the raw rows and why, once (dag.test()'s ingest of the same
+    # logical date replaced the job's)
+    rejected = _catalog(project).load_table("sales.orders_rejected").scan().to_arrow()
+    runs: dict[str, list[str]] = {}
+    for row in rejected.to_pylist():
+        runs.setdefault(row["correlation_id"], []).append(row["reason"])
+    assert len(runs) == 1
+    for reasons in runs.values():
+        assert sorted(reasons) == [
+            "order_id: null in a NOT NULL column",
+            "ordered_at: '2013/01/01 10:00' is not a valid timestamp",
+            "quantity: 'abc' is not a valid int",
+        ]
     assert quality["between_quantity"].payload["unexpected_count"] == 1
     assert quality["between_quantity"].payload["unexpected_samples"] == [5000]
     assert quality["in_set_status"].payload["unexpected_samples"] == ["lost"]

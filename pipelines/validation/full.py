@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pipelines.codegen import partition_fields, pipeline_paths
 from pipelines.lake import catalog_name, catalog_properties, env_prefix, open_catalog
+from pipelines.rejects import check_rejected
 from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
@@ -177,8 +178,10 @@ class FullTier:
         if batch is None:
             return
         verdict = self._quality(spec, batch)
+        refused = self._rejected(spec, batch)  # over max_rejected: not published either
         if verdict is not None:
-            self._publish(spec, batch, *verdict)
+            success, failed = verdict
+            self._publish(spec, batch, success and not refused, [*failed, *refused])
         self._dag_test(spec, source, batch)
 
     # --- steps ---------------------------------------------------------------------------------
@@ -210,10 +213,15 @@ class FullTier:
             correlation_id = f"validation-{uuid.uuid4()}"
             before = self.lake.snapshots(spec.target.identifier)
             main_before = self.lake.main_rows(spec.target.identifier)
+            parsed = None
             try:
-                df = job.validate_schema(job.read_source_data(self.spark, str(source)))
-                rows_read = df.count()
-                out = job.add_metadata(job.apply_transformations(df), correlation_id, self._date())
+                out, rejected, parsed = job.read_batch(
+                    self.spark, str(source), correlation_id, self._date()
+                )
+                rows_read = parsed.count()  # cached
+                counts, rejected_rows = job.quarantine(
+                    rejected, self.lake.catalog(), correlation_id, self._date()
+                )
                 written = job.write_to_iceberg(out, self._date(), correlation_id)
             except Exception:
                 after = self.lake.snapshots(spec.target.identifier)
@@ -224,22 +232,58 @@ class FullTier:
                     "partial_write": self.lake.main_rows(spec.target.identifier) != main_before,
                 }
                 raise
+            finally:
+                if parsed is not None:
+                    parsed.unpersist()
             rows = written["rows"]
             result.update(
                 detail=f"{rows_read} rows read, {rows} written to audit branch "
-                f"{written['branch']} of {spec.target.identifier}",
+                f"{written['branch']} of {spec.target.identifier}"
+                + (f", {rejected_rows} rejected" if rejected_rows else ""),
                 data={
                     "rows_read": rows_read,
                     "rows_written": rows,
                     "snapshot_id": written["snapshot_id"],
                     "branch": written["branch"],
                     "run_date": written["run_date"],
+                    "rejected": counts,
+                    "rejected_rows": rejected_rows,
                 },
             )
-            batch = written
+            batch = {
+                **written,
+                "rows_read": rows_read,
+                "rejected": counts,
+                "rejected_rows": rejected_rows,
+            }
         if batch is not None:
             self._iceberg(spec, batch)
         return batch
+
+    def _rejected(self, spec: PipelineSpec, batch: dict) -> list[str]:
+        """The spec's `max_rejected` limits (default 0) against the rows the job rejected: a
+        quality check of their own, beside GX's (the rejected rows never reach the table).
+        Returns the error-severity limits exceeded (the batch is then not published)."""
+        checks = check_rejected(spec, batch["rejected"], batch["rejected_rows"], batch["rows_read"])
+        for check in checks:
+            self.emit.check(
+                spec.name,
+                "quality",
+                check.name,
+                check.outcome,
+                check.detail(batch["rejected"]),
+                {
+                    "rule": "max_rejected",
+                    "severity": check.rule.severity,
+                    "column": check.rule.column,
+                    "rejected": check.rejected,
+                    "allowed": check.allowed,
+                    "rows_read": check.rows_read,
+                    "counts": batch["rejected"],
+                    "table": f"{spec.target.identifier}_rejected",
+                },
+            )
+        return [check.name for check in checks if check.outcome == "failed"]
 
     def _iceberg(self, spec: PipelineSpec, batch: dict) -> None:
         """The table is the spec's (as its DDL declares it) and the batch is on its audit branch,
