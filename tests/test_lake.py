@@ -390,3 +390,20 @@ def test_an_unreachable_catalog_is_one_line_without_its_password(solution, monke
     assert code == 1 and out == ""
     assert err.startswith("phasegate: catalog retail-lake: cannot open it: OperationalError: ")
     assert "s3cret" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("failed", ["between_x", ["between_x"], ("between_x", "regex_y")])
+def test_a_check_failure_and_rejected_rows_are_both_the_reason(lake, failed):
+    job = lake
+    batch = write(job, 3, DAY)
+    # the job's batch as main() returns it: one row rejected (over the default max_rejected 0)
+    batch.update(rows_read=4, rejected={"store_id": 1}, rejected_rows=1)
+    with pytest.raises(job.NotPublished) as caught:
+        job.publish(batch, {"success": False, "failed": failed})
+    reason = (
+        job.catalog()
+        .load_table(job.TARGET_TABLE)
+        .metadata.properties["phasegate.audit-failed." + batch["branch"]]
+    )
+    assert reason.startswith("max_rejected: ") and reason in str(caught.value)
+    assert reason.endswith(", between_x" if "regex_y" not in failed else ", between_x, regex_y")
