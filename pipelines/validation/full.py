@@ -181,7 +181,8 @@ class FullTier:
         refused = self._rejected(spec, batch)  # over max_rejected: not published either
         if verdict is not None:
             success, failed = verdict
-            self._publish(spec, batch, success and not refused, [*failed, *refused])
+            # publish names the max_rejected limits itself (the job's rejected_failures)
+            self._publish(spec, batch, success and not refused, failed)
         self._dag_test(spec, source, batch)
 
     # --- steps ---------------------------------------------------------------------------------
