@@ -2,10 +2,11 @@
 
 Per pipeline: sample data (the spec's sample file, or rows synthesized from its schema) → the
 generated job's own functions → an Iceberg table in the project's catalog (one append, one
-commit: a failed job leaves no snapshot) → the generated quality runner's GX validation of the
-rows that run wrote, read back from Iceberg, one result per expectation → `dag.test()` of the
-pipeline's ingestion DAG on the same sample, in a throwaway AIRFLOW_HOME whose metadata DB is
-copied from a pre-migrated one, with each task's state.
+commit: a failed job leaves no snapshot) → the generated quality runner running the pipeline's
+GX checkpoint on the rows that run wrote, read back from Iceberg at its snapshot (the sample
+environment's thresholds), one result per expectation → `dag.test()` of the pipeline's ingestion
+DAG on the same sample, in a throwaway AIRFLOW_HOME whose metadata DB is copied from a
+pre-migrated one, with each task's state.
 
 Runs inside the validation subprocess (`pipelines.validation.child`).
 """
@@ -28,6 +29,7 @@ from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
 
 SAMPLES_SHOWN = 5
+SAMPLE_ENVIRONMENT = "sample"  # whose thresholds the full tier's sample data is held to
 
 
 class Lake:
@@ -220,39 +222,50 @@ class FullTier:
                 )
 
     def _quality(self, spec: PipelineSpec, batch: dict) -> None:
+        """Runs the pipeline's GX checkpoint (great_expectations/checkpoints/) through its
+        generated quality runner, on the batch read back from Iceberg at the job's snapshot,
+        with the thresholds of the sample environment; one result per expectation."""
         self.emit.step(spec.name, "quality")
         start = time.perf_counter()
         try:
             quality = self._module(f"src.validation.{spec.name}_quality")
+            catalog = self.lake.catalog()
             df = quality.read_batch(
-                batch["correlation_id"], self.lake.catalog_uri, self.lake.warehouse
+                catalog.load_table(spec.target.identifier),
+                batch["snapshot_id"],
+                batch["correlation_id"],
             )
             try:
-                results = quality.run_validation(df, now=self._now())
+                report = quality.run_checkpoint(
+                    df,
+                    env=SAMPLE_ENVIRONMENT,
+                    now=self._now(),
+                    catalog=catalog,
+                    run_name=batch["correlation_id"],
+                )
             except quality.DataQualityException as exc:
-                results = exc.results
+                report = exc.report
         except Exception as exc:
             self.emit.check(
                 spec.name,
                 "quality",
-                "GX validation",
+                "GX checkpoint",
                 "error",
                 describe(exc),
                 duration=time.perf_counter() - start,
             )
             return
         elapsed = time.perf_counter() - start
-        for r in results.results:
-            config = r.expectation_config
-            meta = config.meta or {}
-            severity = meta.get("severity", "error")
-            outcome = "passed" if r.success else ("failed" if severity == "error" else "warning")
-            found = r.result or {}
+        for r in report["results"]:
+            severity = "error" if r["severity"] == "critical" else r["severity"]
+            outcome = "passed" if r["success"] else ("failed" if severity == "error" else "warning")
             data = {
-                "expectation": config.type,
+                "expectation": r["expectation"],
                 "severity": severity,
-                "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
-                "rows": len(df),
+                "kwargs": r["kwargs"],
+                "rows": report["rows"],
+                "environment": report["environment"],
+                "data_docs": report["data_docs"],
             }
             for key in (
                 "unexpected_count",
@@ -260,21 +273,21 @@ class FullTier:
                 "observed_value",
                 "missing_count",
             ):
-                if key in found:
-                    data[key] = found[key]
-            if found.get("partial_unexpected_list"):
-                data["unexpected_samples"] = found["partial_unexpected_list"][:SAMPLES_SHOWN]
-            if r.exception_info and r.exception_info.get("raised_exception"):
+                if key in r:
+                    data[key] = r[key]
+            if r.get("unexpected_samples"):
+                data["unexpected_samples"] = r["unexpected_samples"][:SAMPLES_SHOWN]
+            if "exception" in r:
                 outcome = "error"
-                data["exception"] = r.exception_info.get("exception_message")
+                data["exception"] = r["exception"]
             self.emit.check(
                 spec.name,
                 "quality",
-                meta.get("rule", config.type),
+                r["rule"],
                 outcome,
-                _expectation_detail(r.success, data),
+                _expectation_detail(r["success"], data),
                 data,
-                elapsed / max(1, len(results.results)),
+                elapsed / max(1, len(report["results"])),
             )
 
     def _dag_test(self, spec: PipelineSpec, source: Path) -> None:
@@ -335,6 +348,8 @@ class FullTier:
             shutil.copyfile(migrated_database(), database)
         os.environ["ICEBERG_CATALOG_URI"] = self.lake.catalog_uri
         os.environ["ICEBERG_WAREHOUSE"] = self.lake.warehouse
+        # the DAG's quality task holds the sample to the sample environment's thresholds
+        os.environ["PHASEGATE_ENV"] = SAMPLE_ENVIRONMENT
         from airflow import settings
 
         settings.configure_orm()

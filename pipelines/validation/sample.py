@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.codegen import SQL_TYPES
+from pipelines.spec import threshold
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 NULL_EVERY = 7  # every 7th row of an unprotected nullable column is null
 EDGE_NUMBERS = (0, 1, -1, 999_999)
 EDGE_TEXT = ("", "Zürich ✓", "x" * 200)
+SAMPLE = "sample"  # the environment whose thresholds synthesized rows keep to
 
 
 def sample_path(spec: PipelineSpec, root: Path) -> Path | None:
@@ -49,8 +51,9 @@ def synthesized_frame(
 
     rules: dict[str, list[QualityRule]] = {}
     for rule in spec.quality:
-        if rule.column:
-            rules.setdefault(rule.column, []).append(rule)
+        # unique together: each column unique on its own keeps the combination unique
+        for column in (rule.column,) if rule.column else rule.columns:
+            rules.setdefault(column, []).append(rule)
     # quality rules name columns after the transformations; follow renames back to the source
     renamed = {t.to: t.column for t in spec.transformations if t.kind == "rename"}
     by_source: dict[str, list[QualityRule]] = {}
@@ -90,8 +93,9 @@ def _value(column: Column, kinds: dict, n, now: datetime):
     if kind in ("int", "long", "float", "double") or kind.startswith("decimal"):
         between = kinds.get("between")
         if between is not None:
-            low = between.min if between.min is not None else between.max - 1000
-            high = between.max if between.max is not None else low + 1000
+            low, high = threshold(between.min, SAMPLE), threshold(between.max, SAMPLE)
+            low = low if low is not None else high - 1000
+            high = high if high is not None else low + 1000
             # the bounds themselves, then values spread between them
             spread = F.lit(low) + (n % max(1, int(high - low) + 1))
             return F.when(n % 5 == 0, F.lit(low)).when(n % 5 == 1, F.lit(high)).otherwise(spread)
@@ -105,7 +109,8 @@ def _value(column: Column, kinds: dict, n, now: datetime):
         return n % 2 == 0
     if kind in ("timestamp", "date"):
         freshness = kinds.get("freshness")
-        window = int(freshness.max_age_hours * 3600 / 2) if freshness else 30 * 86400
+        hours = threshold(freshness.max_age_hours, SAMPLE) if freshness else None
+        window = int(hours * 3600 / 2) if freshness else 30 * 86400
         if kind == "date" and freshness:
             window = 0  # today: a date counts from midnight
         epoch = int(now.timestamp())
