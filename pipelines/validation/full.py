@@ -94,6 +94,7 @@ class FullTier:
         self.root, self.emit, self.lake, self.workdir = root, emit, lake, workdir
         self.rows, self.now = rows, now
         self.spark = None
+        self.specs: dict[str, PipelineSpec] = {}
         self._airflow_ready = False
 
     def run(self, specs: list[PipelineSpec]) -> None:
@@ -110,7 +111,8 @@ class FullTier:
             return
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
-        for spec in specs:
+        self.specs = {spec.name: spec for spec in specs}
+        for spec in run_order(specs):
             self.pipeline(spec)
             self.emit.emit("pipeline", pipeline=spec.name)
 
@@ -150,7 +152,9 @@ class FullTier:
                     data={"source": spec.source.sample},
                 )
                 return given
-            path = synthesize(self.spark, spec, self.rows, self.workdir / "samples", self._now())
+            path = synthesize(
+                self.spark, spec, self.rows, self.workdir / "samples", self._now(), self.specs
+            )
             result.update(
                 detail=f"{self.rows} rows synthesized from the schema ({spec.source.format})",
                 data={"rows": self.rows, "synthesized": True},
@@ -280,6 +284,8 @@ class FullTier:
             if "exception" in r:
                 outcome = "error"
                 data["exception"] = r["exception"]
+            if "note" in r:
+                data["note"] = r["note"]
             self.emit.check(
                 spec.name,
                 "quality",
@@ -356,6 +362,28 @@ class FullTier:
         self._airflow_ready = True
 
 
+def run_order(specs: list[PipelineSpec]) -> list[PipelineSpec]:
+    """The specs with every pipeline after those it depends on or references (a references
+    rule reads the other pipeline's table), otherwise in the order given; a cycle of
+    references (depends_on has none) keeps the order given."""
+    by_name = {spec.name: spec for spec in specs}
+    done: dict[str, PipelineSpec] = {}
+    visiting: set[str] = set()
+
+    def visit(spec: PipelineSpec) -> None:
+        if spec.name in done or spec.name in visiting:
+            return
+        visiting.add(spec.name)
+        for name in [*spec.depends_on, *(r.references[0] for r in spec.quality if r.references)]:
+            if name in by_name:
+                visit(by_name[name])
+        done[spec.name] = spec
+
+    for spec in specs:
+        visit(spec)
+    return list(done.values())
+
+
 def migrated_database() -> Path:
     """`airflow db migrate` once per Airflow version (~3 s), into the user's cache."""
     from importlib.metadata import version
@@ -394,6 +422,8 @@ def _expectation_detail(success: bool, data: dict) -> str:
         text = f"{data['unexpected_count']} of {data['rows']} rows unexpected"
         if data.get("unexpected_samples"):
             text += ", e.g. " + ", ".join(repr(v) for v in data["unexpected_samples"][:3])
+        if data.get("note"):
+            text += f" ({data['note']})"
         return text
     if "observed_value" in data:
         return f"observed {data['observed_value']}"

@@ -389,11 +389,17 @@ def _check_suites(root: Path, names: list[str]) -> None:
     for spec in specs:
         if spec.name in names:
             path = root / pipeline_paths(spec)["suite"]
-            problems, loaded = _suite_problems(path, spec, ExpectationConfiguration, specs)
+            try:
+                problems, loaded = _suite_problems(path, spec, ExpectationConfiguration, specs)
+            except Exception as exc:  # a file shaped in a way no check foresaw
+                problems, loaded = [f"cannot be checked: {describe(exc)}"], 0
             if context_problem:
                 checkpoint = ([context_problem], {})
             else:
-                checkpoint = _checkpoint_problems(root, spec, context)
+                try:
+                    checkpoint = _checkpoint_problems(root, spec, context)
+                except Exception as exc:
+                    checkpoint = ([f"cannot be checked: {describe(exc)}"], {})
             print(json.dumps({spec.name: [[problems, loaded], list(checkpoint)]}), flush=True)
 
 
@@ -430,7 +436,7 @@ def _suite_problems(
             configuration(**expectation).to_domain_obj()
             loaded += 1
         except Exception as exc:  # GX raises many kinds for an unknown type or bad kwargs
-            problems.append(f"{where}: does not load in GX: {describe(exc)}")
+            problems.append(f"{where}: does not load in GX: {_gx_message(exc)}")
             continue
         kwargs = expectation.get("kwargs") or {}
         used = {
@@ -444,7 +450,7 @@ def _suite_problems(
                     f"{where}: {key} is the parameter {name!r}, which meta.parameters does not describe"
                 )
         low, high = _bounds(kwargs, parameters)
-        for env in sorted(set(low) | set(high)):
+        for env in sorted(set(low) | set(high), key=lambda env: env or ""):
             lo, hi = (
                 low.get(env, low.get(DEFAULT_ENVIRONMENT)),
                 high.get(env, high.get(DEFAULT_ENVIRONMENT)),
@@ -495,6 +501,13 @@ def _suite_problems(
     return problems, loaded
 
 
+def _gx_message(exc: Exception) -> str:
+    """GX's error on one line: pydantic puts the useful part (which field, which batch
+    definition is missing) below its first line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:400]}" if text else type(exc).__name__
+
+
 def _values(value, parameters: dict) -> dict:
     """A kwarg's value per environment ({None: value} when it is one value, {} when absent)."""
     if isinstance(value, dict) and "$PARAMETER" in value:
@@ -506,9 +519,10 @@ def _values(value, parameters: dict) -> dict:
 def _bounds(kwargs: dict, parameters: dict) -> tuple[dict, dict]:
     low = _values(kwargs.get("min_value"), parameters)
     high = _values(kwargs.get("max_value"), parameters)
-    if None in low and len(high) > 1:  # one value against several: compare in each environment
+    # one value against values per environment: compare it in each of them
+    if None in low and high and None not in high:
         low = {env: low[None] for env in high}
-    if None in high and len(low) > 1:
+    if None in high and low and None not in low:
         high = {env: high[None] for env in low}
     return low, high
 
@@ -570,7 +584,7 @@ def _checkpoint_problems(root: Path, spec: PipelineSpec, context) -> tuple[list[
                 f"{len(suite.get('expectations') or [])} expectations"
             )
     except Exception as exc:  # GX's own load: a name or id it cannot resolve, a bad action
-        problems.append(f"{paths['checkpoint']}: does not load in GX: {describe(exc)}")
+        problems.append(f"{paths['checkpoint']}: does not load in GX: {_gx_message(exc)}")
     return problems, facts
 
 
