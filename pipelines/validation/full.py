@@ -225,10 +225,11 @@ class FullTier:
                     ", ".join(f"{n} ({t})" for n, t in fields) or "nothing"
                 )
 
-    def _quality(self, spec: PipelineSpec, batch: dict) -> None:
+    def _quality(self, spec: PipelineSpec, batch: dict) -> tuple[bool, list[str]] | None:
         """Runs the pipeline's GX checkpoint (great_expectations/checkpoints/) through its
         generated quality runner, on the batch read back from Iceberg at the job's snapshot,
-        with the thresholds of the sample environment; one result per expectation."""
+        with the thresholds of the sample environment; one result per expectation. Returns
+        (every critical expectation passed, the failed ones), or None when it could not run."""
         self.emit.step(spec.name, "quality")
         start = time.perf_counter()
         try:
@@ -258,8 +259,9 @@ class FullTier:
                 describe(exc),
                 duration=time.perf_counter() - start,
             )
-            return
+            return None
         elapsed = time.perf_counter() - start
+        failing = []
         for r in report["results"]:
             severity = "error" if r["severity"] == "critical" else r["severity"]
             outcome = "passed" if r["success"] else ("failed" if severity == "error" else "warning")
@@ -286,6 +288,8 @@ class FullTier:
                 data["exception"] = r["exception"]
             if "note" in r:
                 data["note"] = r["note"]
+            if outcome in ("failed", "error"):
+                failing.append(r["rule"])
             self.emit.check(
                 spec.name,
                 "quality",
@@ -295,6 +299,7 @@ class FullTier:
                 data,
                 elapsed / max(1, len(report["results"])),
             )
+        return report["success"] and not failing, failing
 
     def _dag_test(self, spec: PipelineSpec, source: Path) -> None:
         with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
