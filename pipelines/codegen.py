@@ -227,6 +227,7 @@ GX_CONFIG = f"{GX_CONTEXT}/great_expectations.yml"
 GX_DATASOURCE = "lake"  # a pandas data source: the runner hands GX the batch read from Iceberg
 GX_BATCH = "batch"  # each asset's batch definition: the whole dataframe of one run
 GX_DOCS_SITE = "local_site"
+GX_DOCS_INDEX_LIMIT = 30  # validation results the Data Docs index lists (bench/gx_checkpoint.py)
 GX_SEVERITY = {"error": "critical", "warning": "warning"}  # spec severity -> GX 1.x severity
 _GX_IDS = uuid.UUID("6a1f0c1e-5b0e-4f5c-9a7e-0d3c2b1a9f80")  # namespace of the ids below
 
@@ -259,6 +260,7 @@ def gx_context_files(specs: list[PipelineSpec]) -> list[RenderedFile]:
             datasource=GX_DATASOURCE,
             batch=GX_BATCH,
             docs_site=GX_DOCS_SITE,
+            docs_index_limit=GX_DOCS_INDEX_LIMIT,
             ids={"datasource": gx_id("datasource", GX_DATASOURCE)},
         )
     )

@@ -147,7 +147,7 @@ def test_the_gx_file_context_loads_each_checkpoint_with_what_it_names(solution):
         "actions": ["update_data_docs"],
     }
     assert report["checkpoints"]["store_master"]["expectations"] == 0
-    assert report["analytics_enabled"] is False
+    assert report["analytics_enabled"] is False and report["progress_bars"] is False
     # opening the context wrote nothing: the generated files stay as generated
     assert report["written"] == []
 

@@ -44,6 +44,7 @@ print(
             "context": type(context).__name__,
             "checkpoints": checkpoints,
             "analytics_enabled": context.variables.analytics_enabled,
+            "progress_bars": dict(context.variables.progress_bars or {}).get("globally"),
             "written": sorted(p for p in after if before.get(p) != after[p]),
         }
     )
