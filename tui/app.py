@@ -25,15 +25,16 @@ from textual.worker import get_current_worker
 from deliverables import Project, TrackerError
 from tui import format
 from tui.config import Settings, load_settings, save_theme
-from tui.screens.dashboard import DashboardScreen
 from tui.widgets import shown
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 1.0  # a change made elsewhere shows within 2 s, with room to spare
 SYNC_SECONDS = 300.0  # the background sync with the team's git remote (and S, any time)
 
-# Screens other than the dashboard are imported when first shown: start-up stays light.
+# Screens are imported when first shown: start-up imports only the first one (a returning
+# user's day, or the dashboard).
 SCREENS = {
+    "dashboard": ("tui.screens.dashboard", "DashboardScreen"),
     "phase": ("tui.screens.phase", "PhaseScreen"),
     "deliverables": ("tui.screens.register", "DeliverablesScreen"),
     "report": ("tui.screens.report", "ReportScreen"),
@@ -134,10 +135,7 @@ def _screen(module: str, name: str) -> Screen:
 class PhasegateApp(App):
     CSS_PATH = Path(__file__).with_name("phasegate.tcss")  # absolute: subclasses live elsewhere
     TITLE = "phasegate"
-    MODES = {
-        "dashboard": DashboardScreen,
-        **{mode: partial(_screen, *where) for mode, where in SCREENS.items()},
-    }
+    MODES = {mode: partial(_screen, *where) for mode, where in SCREENS.items()}
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
         *(Binding(key, action, label, id=f"go.{name}") for key, name, action, label in GO_KEYS),
@@ -349,7 +347,7 @@ def binding_ids() -> set[str]:
     from tui.screens.help import HelpScreen
     from tui.widgets import VimTable
 
-    classes: list[type] = [PhasegateApp, DashboardScreen, VimTable, TextPrompt, ChoicePrompt]
+    classes: list[type] = [PhasegateApp, VimTable, TextPrompt, ChoicePrompt]
     classes += [HelpScreen] + [getattr(importlib.import_module(m), n) for m, n in SCREENS.values()]
     return {
         binding.id
