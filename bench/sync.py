@@ -7,6 +7,9 @@
    integrate 10,000 ops into its view). Baseline: `git push` + `git fetch` of the same refs alone
    (the same pack already committed), measured interleaved with ours (ours, git, ours, git, ...),
    medians. Goals: <= 1 s each direction, <= 1.5x the baseline.
+   `--only floor`: the parts any sync of those ops must add to the baseline, each done the
+   cheapest way (commit the pack, read it, hash and decode each line, store the lines and an
+   activity row per op), interleaved with the same baseline: the least ratio this design allows.
 2. Cold rebuild of the view from 100,000 ops. Baseline: reading the same 100,000 rows out of
    SQLite and decoding their lines, nothing applied. Goal: <= 2 s.
 3. 10,000 committed toggles through `Project.toggle_item` (each a transaction that appends an op
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sqlite3
 import statistics
@@ -97,6 +101,97 @@ def bench_sync(folder: Path, runs: int) -> None:
         )
 
 
+def bench_floor(folder: Path, runs: int) -> None:
+    """What any sync of these 10,000 ops must do beyond `git push` + `git fetch`, each part done
+    the cheapest way there is, interleaved with the baseline (git, parts, git, parts, ...): the
+    writer commits its pack (one `git fast-import`), the reader reads it (one `git cat-file
+    --batch`), hashes and decodes each line (hashlib, json: no Op, no check), and stores the
+    lines and one activity row per op in SQLite (one transaction of bare `executemany`, no fold,
+    no arrivals). The sum over the baseline is the ratio no store built like this one can beat."""
+    parts: dict[str, list[float]] = {"fast-import": [], "cat-file": [], "hash+decode": []}
+    parts["sqlite"] = []
+    git_times: list[float] = []
+    for run in range(runs):
+        ana, ben = _pair(folder / f"floor-{run}")
+        _write(ana, OPS_PER_SYNC, "floor")
+        blob = "".join(line + "\n" for line in _outbox_lines(ana)).encode()
+        flush(ana.tracker, Repo(ana.root))
+        started = time.perf_counter()
+        _git("push", "--quiet", "origin", f"{OPS}*:{OPS}*", cwd=ana.root)
+        _git("fetch", "--quiet", "origin", f"+{OPS}*:{STAGING}origin/*", cwd=ben.root)
+        git_times.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        commit = Repo(ana.root).append_pack(  # the same pack again, one line more: a new blob
+            f"{OPS}floor", blob + b"\n", None, "floor", ANA
+        )
+        parts["fast-import"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ((_, read),) = Repo(ana.root).read_packs([commit])
+        parts["cat-file"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rows = []
+        for line in read.split(b"\n"):
+            if line:
+                hashlib.sha256(line).hexdigest()
+                rows.append(json.loads(line))
+        parts["hash+decode"].append(time.perf_counter() - started)
+        conn = sqlite3.connect(folder / f"floor-{run}.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute(
+            "CREATE TABLE ops (lamport INTEGER, replica TEXT, id TEXT, author TEXT, at TEXT, "
+            "kind TEXT, subject TEXT, line TEXT, PRIMARY KEY (lamport, replica, id)) WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE TABLE activity (id INTEGER PRIMARY KEY, at TEXT, actor TEXT, action TEXT, "
+            "subject TEXT, field TEXT, before TEXT, after TEXT, op TEXT)"
+        )
+        conn.execute("CREATE INDEX activity_subject ON activity (subject)")
+        conn.execute("CREATE INDEX activity_at ON activity (at)")
+        lines = [line.decode() for line in read.split(b"\n") if line]
+        ops = [
+            (
+                r["lamport"],
+                r["replica"],
+                r["id"],
+                r["author"],
+                r["at"],
+                r["kind"],
+                r["subject"],
+                line,
+            )
+            for r, line in zip(rows, lines, strict=True)
+        ]
+        events = [
+            (n, r["at"], r["author"], "item.note", r["subject"], "note", None, "x", r["id"])
+            for n, r in enumerate(rows, 1)
+        ]
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ops)
+        conn.executemany("INSERT INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+        conn.execute("COMMIT")
+        parts["sqlite"].append(time.perf_counter() - started)
+        conn.close()
+        ana.close()
+        ben.close()
+    baseline = statistics.median(git_times)
+    medians = {name: statistics.median(times) for name, times in parts.items()}
+    floor = baseline + sum(medians.values())
+    print(
+        f"floor of a sync of {OPS_PER_SYNC:,} ops (medians of {runs}): git push + fetch "
+        f"{baseline:.3f} s + "
+        + " + ".join(f"{name} {value:.3f} s" for name, value in medians.items())
+        + f" = {floor:.3f} s: {floor / baseline:.1f}x the baseline at the least"
+    )
+
+
+def _outbox_lines(project: Project) -> list[str]:
+    return [op.line() for op in project.tracker.outbox()]
+
+
 def bench_rebuild(folder: Path) -> None:
     project, _ = Project.init(folder / "rebuild", actor=ANA)
     tracker = project.tracker
@@ -121,7 +216,7 @@ def bench_rebuild(folder: Path) -> None:
     from deliverables.view import store_ops
 
     with tracker._write():
-        store_ops(tracker._conn, ops, pushed=1)
+        store_ops(tracker._conn, ops, outbox=False)
     times, base = [], []
     for _ in range(3):
         started = time.perf_counter()
@@ -183,11 +278,15 @@ def bench_toggles(folder: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=("sync", "rebuild", "toggles"), help="one part alone")
+    parser.add_argument(
+        "--only", choices=("sync", "floor", "rebuild", "toggles"), help="one part alone"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "sync"):
             bench_sync(Path(tmp), args.runs)
+        if args.only in (None, "floor"):
+            bench_floor(Path(tmp), args.runs)
         if args.only in (None, "rebuild"):
             bench_rebuild(Path(tmp))
         if args.only in (None, "toggles"):

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import day, gates, generate, items, project, sync, validate
+from cli import branches, day, gates, generate, items, project, sync, validate
 from cli.common import (
     argument_problem,
     fail,
@@ -22,10 +22,10 @@ from cli.common import (
 )
 from deliverables import TrackerError
 from phases import ProcessError
-from pipelines.errors import GenerationError, SpecError, ValidationError
+from pipelines.errors import GenerationError, LakeError, SpecError, ValidationError
 
 # The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
-GROUPS = (project, items, generate, validate, gates, day, sync)
+GROUPS = (project, items, generate, validate, branches, gates, day, sync)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,7 +58,14 @@ def _run(parser: argparse.ArgumentParser, arguments: list[str]) -> int:
         return args.run(args) or 0
     except BrokenPipeError:
         raise  # the reader went away (`phasegate status | head -1`): not an error to report
-    except (TrackerError, ProcessError, GenerationError, SpecError, ValidationError) as exc:
+    except (
+        TrackerError,
+        ProcessError,
+        GenerationError,
+        SpecError,
+        ValidationError,
+        LakeError,
+    ) as exc:
         return fail(str(exc))
     except OSError as exc:
         target = f"{exc.filename}: " if exc.filename else ""

@@ -36,8 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument(
         "--catalog-uri",
-        help="Iceberg SQL catalog for the full tier (default: ICEBERG_CATALOG_URI, else SQLite "
-        "under .phasegate/lake/); with a password, prefer the variable: arguments show in `ps`",
+        help="Iceberg SQL catalog URI for the full tier (default: the solution's catalog as its "
+        "jobs load it: .pyiceberg.yaml, PYICEBERG_CATALOG__<NAME>__URI; SQLite under "
+        ".phasegate/lake/); with a password, prefer the variable: arguments show in `ps`",
     )
     cmd.add_argument(
         "--timeout", type=positive_float, help="seconds per pipeline (static 300, full 900)"

@@ -179,8 +179,10 @@ class Op:
 _new = object.__new__
 
 
-def from_line(text: str, *, verify: bool = True) -> Op:
-    """Reads one pack line; with `verify`, refuses an op whose id is not its content's hash."""
+def from_line(text: str, *, verify: bool = True, encoded: bytes | None = None) -> Op:
+    """Reads one pack line; with `verify`, refuses an op whose id is not its content's hash.
+    `encoded`: the line's UTF-8 bytes, when the caller has them (a pack), so they are hashed
+    without encoding the line again."""
     try:
         data = decode(text)
         op = Op.stored(
@@ -197,7 +199,7 @@ def from_line(text: str, *, verify: bool = True) -> Op:
     except (ValueError, KeyError, TypeError) as exc:
         raise OpError(f"not an op: {exc}: {text[:80]!r}") from None
     if verify:
-        canonical_line = _matches_line(op, text)
+        canonical_line = _matches_line(op, text, encoded)
         if canonical_line is None:
             if op.content_id() != op.id:
                 raise OpError(
@@ -212,17 +214,19 @@ def from_line(text: str, *, verify: bool = True) -> Op:
 _FIELDS = ("lamport", "replica", "author", "at", "kind", "subject", "payload", "id")
 
 
-def _matches_line(op: Op, text: str) -> bool | None:
+def _matches_line(op: Op, text: str, encoded: bytes | None = None) -> bool | None:
     """True when `text` is the canonical line of `op` and hashes to its id (None otherwise). A
     canonical line is the canonical body with `,"id":"…"` after the author (keys sorted; a quote
     inside a string is escaped, so the first such member is the top-level one): hashing the line
-    without it needs no re-encoding."""
-    member = f',"id":"{op.id}"'
-    cut = text.find(member)
+    around it needs no re-encoding of the op."""
+    data = text.encode() if encoded is None else encoded
+    member = f',"id":"{op.id}"'.encode()
+    cut = data.find(member)
     if cut == -1:
         return None
-    body = text[:cut] + text[cut + len(member) :]
-    return True if hashlib.sha256(body.encode()).hexdigest() == op.id else None
+    digest = hashlib.sha256(data[:cut])
+    digest.update(data[cut + len(member) :])
+    return True if digest.hexdigest() == op.id else None
 
 
 def pack(ops: Iterable[Op]) -> bytes:
@@ -230,17 +234,23 @@ def pack(ops: Iterable[Op]) -> bytes:
     return "".join(op.line() + "\n" for op in ops).encode()
 
 
-def unpack(blob: bytes, *, verify: bool = True) -> Iterator[Op]:
+def unpack(blob: bytes, *, verify: bool = True, text: str | None = None) -> Iterator[Op]:
     """The ops of a pack, one per line. Lines end at `\n` alone: canonical JSON escapes it
     inside strings but keeps U+2028, U+2029 and U+0085 as they are, which `splitlines` would
-    split at."""
+    split at. `text`: the pack decoded, when the caller has it (`pack_text`)."""
+    text = pack_text(blob) if text is None else text
+    # the byte 0x0A is "\n" in UTF-8 and in no other character: the same lines, as bytes
+    for line, encoded in zip(text.split("\n"), blob.split(b"\n"), strict=True):
+        if line.strip():
+            yield from_line(line, verify=verify, encoded=encoded)
+
+
+def pack_text(blob: bytes) -> str:
+    """A pack's text; a pack that is not UTF-8 is refused."""
     try:
-        text = blob.decode()
+        return blob.decode()
     except UnicodeDecodeError as exc:
         raise OpError(f"not an op: a pack that is not UTF-8 ({exc})") from None
-    for line in text.split("\n"):
-        if line.strip():
-            yield from_line(line, verify=verify)
 
 
 def ordered(ops: Iterable[Op]) -> list[Op]:

@@ -26,8 +26,8 @@ from pathlib import Path
 from deliverables.errors import TrackerError
 from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
 from deliverables.identity import display_name
-from deliverables.oplog import Op, OpError, from_line, unpack
-from deliverables.store import op_text_problem
+from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
+from deliverables.store import op_text_problem, plain_text
 
 PAUSE_ENV = "PHASEGATE_SYNC_PAUSE"  # tests: "<step>" makes a sync wait there (to be killed)
 
@@ -67,7 +67,7 @@ class SyncReport:
 
 @dataclass
 class _Clone:
-    """What one sync needs to know of the clone, read with two git processes."""
+    """What one sync needs to know of the clone, read with one git process."""
 
     remotes: list[str]
     config: list[str]  # "key value" lines of the settings phasegate reads
@@ -75,10 +75,12 @@ class _Clone:
 
 
 def _clone_facts(repo: Repo) -> _Clone:
-    done = repo.git("rev-parse", "--absolute-git-dir", check=False)
-    if done.returncode != 0:
-        raise TrackerError(f"{repo.root} is not in a git repository: nothing to sync with")
-    git_dir = Path(done.stdout.decode().strip())
+    git_dir = _git_dir(repo.root)
+    if git_dir is None:  # not found as git finds it in the common case: git says
+        done = repo.git("rev-parse", "--absolute-git-dir", check=False)
+        if done.returncode != 0:
+            raise TrackerError(f"{repo.root} is not in a git repository: nothing to sync with")
+        git_dir = Path(done.stdout.decode().strip())
     head = (git_dir / "HEAD").read_text().strip() if (git_dir / "HEAD").exists() else ""
     branch = head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else None
     found = repo.git(
@@ -94,6 +96,30 @@ def _clone_facts(repo: Repo) -> _Clone:
         if key.startswith("remote.") and key.endswith(".url"):
             remotes.append(key[len("remote.") : -len(".url")])
     return _Clone(remotes, lines, branch)
+
+
+_DISCOVERY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_COMMON_DIR")
+
+
+def _git_dir(root: Path) -> Path | None:
+    """The git directory of the work tree at `root`, read from the disk as git discovers it (a
+    `.git` folder, or a `.git` file naming one: a linked worktree, a submodule), saving a
+    process per sync; None when the environment steers git's discovery or nothing is found
+    (then `git rev-parse` says)."""
+    if any(name in os.environ for name in _DISCOVERY_ENV):
+        return None
+    for folder in (root, *root.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return dot
+        if dot.is_file():
+            text = dot.read_text(errors="replace").strip()
+            if not text.startswith("gitdir: "):
+                return None
+            found = Path(text.removeprefix("gitdir: "))
+            found = found if found.is_absolute() else folder / found
+            return found if found.is_dir() else None
+    return None
 
 
 def default_remote(facts: _Clone) -> str | None:
@@ -135,35 +161,44 @@ def fetch_refspec(remote: str) -> str:
     return f"+{OPS}*:{STAGING}{remote}/*"
 
 
-def flush(tracker, repo: Repo, head: str | None = None, *, known: bool = False) -> int:
+def flush(tracker, repo: Repo) -> int:
     """Moves the outbox into one new commit on this replica's ref; returns how many ops.
 
-    Killed after the ref moved but before the outbox was marked: the next flush finds the ref
-    ahead of the head it recorded and integrates those commits first (which marks their ops as
-    in git), so no op is written twice. Two flushes at once (the TUI's background sync and a
-    `phasegate sync`): the ref moves for one of them; the other finds it moved and starts over."""
+    The commit's parent is the head this clone recorded for its ref (no git process to ask);
+    `git fast-import` moves the ref only forward, so if the ref is elsewhere (a flush killed
+    after moving the ref but before emptying the outbox, or a second flush of this clone in
+    another process), nothing is written: the flush integrates the ref's commits first (which
+    takes their ops out of the outbox) and starts over, so no op is written twice. The outbox
+    is read, committed and emptied under one write lock (`Tracker.move_outbox`)."""
+    return _flush(tracker, repo)[0]
+
+
+def _flush(tracker, repo: Repo) -> tuple[int, tuple[str | None, str] | None]:
+    """`flush`, and (the commit the new one continues, the new one) when it made one."""
     ref = ops_ref(tracker.replica)
-    for attempt in range(2):
-        actual = head if known and attempt == 0 else repo.head_of(ref)
-        if actual and actual != tracker.heads().get(ref):
-            _, problems = _integrate_refs(tracker, repo, {ref: actual})
-            if problems:
-                raise TrackerError(problems[0])
-        pending = tracker.outbox_lines()
-        if not pending:
-            return 0
-        blob = "".join(line + "\n" for _, line in pending).encode()
-        message = f"phasegate: {len(pending)} op(s)"
-        try:
-            commit = repo.append_pack(ref, blob, actual, message, tracker.actor)
-        except GitError:
-            if attempt == 0 and repo.head_of(ref) != actual:
-                continue  # another flush of this clone moved the ref first
-            raise
+    used: list[tuple[str | None, str]] = []
+
+    def commit(blob: bytes, count: int, parent: str | None) -> str:
+        head = repo.append_pack(ref, blob, parent, f"phasegate: {count} op(s)", tracker.actor)
         _pause("flush")
-        tracker.mark_in_git([key for key, _ in pending], {ref: commit})
-        return len(pending)
-    return 0
+        used.append((parent, head))
+        return head
+
+    for attempt in range(2):
+        if attempt:
+            actual = repo.head_of(ref)
+            if actual and actual != tracker.heads().get(ref):
+                _, problems = _integrate_refs(tracker, repo, {ref: actual})
+                if problems:
+                    raise TrackerError(problems[0])
+        try:
+            count = tracker.move_outbox(ref, commit)
+            return count, (used[-1] if count else None)
+        except GitError:
+            if attempt == 0 and repo.head_of(ref) != tracker.heads().get(ref):
+                continue  # the ref is not where this clone recorded it: see above
+            raise
+    return 0, None
 
 
 def sync(project, remote: str | None = None) -> SyncReport:
@@ -178,8 +213,7 @@ def sync(project, remote: str | None = None) -> SyncReport:
         )
     report = SyncReport(remote)
     configure(repo, facts, remote, tracker.replica)
-    refs = repo.refs("refs/phasegate/")
-    report.flushed = flush(tracker, repo, refs.get(ops_ref(tracker.replica)), known=True)
+    report.flushed, flushed_on = _flush(tracker, repo)
     fetched = False
     if remote is not None:
         _pause("fetch")
@@ -194,7 +228,10 @@ def sync(project, remote: str | None = None) -> SyncReport:
         )
         if done.returncode == 0:
             fetched = True
-            problems, refs = _fast_forward(repo, remote)
+            # our ref where this sync's flush left it and the remote's copy at the commit that
+            # flush continued: behind ours, without a git process to tell
+            known = {ops_ref(tracker.replica): flushed_on} if flushed_on else {}
+            problems, refs = _fast_forward(repo, remote, known)
             report.problems += problems
         else:
             report.problems.append(
@@ -209,7 +246,8 @@ def sync(project, remote: str | None = None) -> SyncReport:
     report.problems += refused
     if fetched:
         _pause("push")
-        report.sent, refused = _push(repo, remote, refs)
+        own = (ops_ref(tracker.replica), *flushed_on) if flushed_on else None
+        report.sent, refused = _push(repo, remote, refs, own, report.flushed)
         report.problems += refused
     return report
 
@@ -218,16 +256,20 @@ def _under(refs: dict[str, str], prefix: str) -> dict[str, str]:
     return {ref: sha for ref, sha in refs.items() if ref.startswith(prefix)}
 
 
-def _fast_forward(repo: Repo, remote: str) -> tuple[list[str], dict[str, str]]:
+def _fast_forward(
+    repo: Repo, remote: str, known: dict[str, tuple[str | None, str]] | None = None
+) -> tuple[list[str], dict[str, str]]:
     """Moves our copy of each replica's ref forward to the fetched one where that continues it
-    (all in one ref transaction); returns the problems and every phasegate ref afterwards."""
+    (all in one ref transaction); returns the problems and every phasegate ref afterwards.
+    `known`: per ref, (a commit, its child): with ours at the child and the fetched copy at the
+    commit, the copy is behind ours, nothing to check."""
     problems, updates = [], []
     refs = repo.refs("refs/phasegate/")
     staging = f"{STAGING}{remote}/"
     for staged, sha in _under(refs, staging).items():
         ref = ops_ref(staged[len(staging) :])
         ours = refs.get(ref)
-        if ours == sha:
+        if ours == sha or (known and (sha, ours) == known.get(ref)):
             continue
         if ours is None or repo.is_ancestor(ours, sha):
             updates.append((ref, sha, ours))
@@ -285,12 +327,15 @@ def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
     gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
     try:
         for _commit, blob in repo.read_packs(commits):
-            ops.extend(unpack(blob))
+            text = pack_text(blob)
+            start = len(ops)
+            ops.extend(unpack(blob, text=text))
+            if not plain_text(text):  # one look at the whole pack, else op by op
+                for op in ops[start:]:
+                    check_received(op)
     finally:
         if gc_was_on:
             gc.enable()
-    for op in ops:
-        check_received(op)
     return ops
 
 
@@ -306,8 +351,17 @@ def check_received(op: Op) -> None:
         raise UnwritableOp(f"an op ({op.short}, {op.kind}) that no phasegate writes: its {problem}")
 
 
-def _push(repo: Repo, remote: str, refs: dict[str, str]) -> tuple[int, list[str]]:
-    """Pushes every ops ref (no force); returns the ops sent and a line per refusal."""
+def _push(
+    repo: Repo,
+    remote: str,
+    refs: dict[str, str],
+    flushed_on: tuple[str, str | None, str] | None = None,
+    flushed: int = 0,
+) -> tuple[int, list[str]]:
+    """Pushes every ops ref (no force); returns the ops sent and a line per refusal.
+    `flushed_on`: (this replica's ref, the commit this sync's flush continued, the one it
+    made): when that ref alone went out, at that commit, and the remote had the one before,
+    what went out is the `flushed` ops, with no git process to count them."""
     staging = f"{STAGING}{remote}/"
     local = _under(refs, OPS)
     before = {staging + ref[len(OPS) :]: refs.get(staging + ref[len(OPS) :]) for ref in local}
@@ -330,6 +384,10 @@ def _push(repo: Repo, remote: str, refs: dict[str, str]) -> tuple[int, list[str]
         problems.append(f"cannot push to {remote}: {_reason(GitError(done.stderr.decode()))}")
     if not pushed:
         return 0, problems
+    if flushed_on and pushed == [flushed_on[0]]:
+        ref, parent, head = flushed_on
+        if ahead[ref] == head and before[staging + ref[len(OPS) :]] == parent:
+            return flushed, problems
     olds = [sha for ref in pushed if (sha := before[staging + ref[len(OPS) :]])]
     sent = 0
     for subject in repo.subjects([ahead[ref] for ref in pushed], olds):
@@ -422,7 +480,12 @@ def verify(project) -> Verification:
     for op in tracker.ops():
         if op.content_id() != op.id:
             result.problems.append(f"op {op.short} in this clone's log does not match its content")
-    in_git = {row[0] for row in tracker.query("SELECT id FROM ops WHERE pushed = 1")}
+    in_git = {
+        row[0]
+        for row in tracker.query(
+            "SELECT id FROM ops WHERE (lamport, replica, id) NOT IN (SELECT * FROM outbox)"
+        )
+    }
     missing = in_git - seen
     for op_id in sorted(missing)[:20]:
         result.problems.append(f"op {op_id[:10]} was in git and is gone from every ref")

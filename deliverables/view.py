@@ -64,6 +64,7 @@ _IMPORTED = (
     ("validation_results", None, None),
 )
 _EPOCH = "1970-01-01T00:00:00Z"
+ACTIVITY_COLUMNS = ("id", "at", "actor", "action", "subject", "field", "before", "after", "op")
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Fold:
         self.touched: set[tuple[str, str]] = set()
         self.next_ids: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.events: list[tuple] = []  # activity rows made by the ops (ACTIVITY_COLUMNS)
         self.by_op: dict[tuple[str, str], int] = {}
         self.batch_waivers: dict[str, dict] = {}  # op id -> row, waivers made in this batch
         self.approvals: list[tuple[str, str, str]] = []  # (approver, at, waiver op) of older rows
@@ -163,19 +165,9 @@ class Fold:
         before: str | None = None,
         after: str | None = None,
     ) -> tuple:
-        row = {
-            "id": self._next("activity"),
-            "at": op.at,
-            "actor": op.author,
-            "action": action,
-            "subject": subject,
-            "field": name,
-            "before": before,
-            "after": after,
-            "op": op.id,
-        }
-        self.rows["activity"].append(row)
-        return (row["id"], op.at, op.author, action, subject, name, before, after)
+        row_id = self._next("activity")
+        self.events.append((row_id, op.at, op.author, action, subject, name, before, after, op.id))
+        return (row_id, op.at, op.author, action, subject, name, before, after)
 
     def _insert(self, table: str, row: dict, op: Op, wanted: int | None = None) -> int:
         row_id = self._next(table, wanted)
@@ -434,6 +426,12 @@ class Fold:
                     f"ON CONFLICT (id) DO UPDATE SET {updates}",
                     values[0] if len(values) == 1 else values,
                 )
+        if self.events:  # one event per changed field: thousands in a sync, as tuples
+            many(
+                f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})",
+                self.events,
+            )
         for table, rows in self.rows.items():
             shapes: dict[tuple, list] = defaultdict(list)
             for row in rows:
@@ -529,17 +527,26 @@ def drop_append_only_triggers(conn: sqlite3.Connection) -> None:
 # --- the log in SQLite ------------------------------------------------------------------------------
 
 
-def op_row(op: Op, pushed: int) -> tuple:
-    return (op.id, op.lamport, op.replica, op.author, op.at, op.kind, op.subject, op.line(), pushed)
+def op_row(op: Op) -> tuple:
+    return (op.lamport, op.replica, op.id, op.author, op.at, op.kind, op.subject, op.line())
 
 
-def store_ops(conn: sqlite3.Connection, ops: Iterable[Op], pushed: int) -> None:
-    """Adds ops to the log as their pack lines (the columns beside them are for queries)."""
+def store_ops(conn: sqlite3.Connection, ops: Iterable[Op], *, outbox: bool) -> None:
+    """Adds ops to the log as their pack lines (the columns beside them are for queries), notes
+    their arrival here, and with `outbox` puts them in the outbox (not in git yet). The one
+    place that adds ops to a log."""
+    rows = [op_row(op) for op in ops]
     conn.executemany(
-        "INSERT INTO ops (id, lamport, replica, author, at, kind, subject, line, pushed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [op_row(op, pushed) for op in ops],
+        "INSERT INTO ops (lamport, replica, id, author, at, kind, subject, line) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
+    conn.executemany("INSERT INTO arrivals (id) VALUES (?)", [(row[2],) for row in rows])
+    if outbox:
+        conn.executemany(
+            "INSERT INTO outbox (lamport, replica, id) VALUES (?, ?, ?)",
+            [row[:3] for row in rows],
+        )
 
 
 def read_ops(conn: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Op]:
@@ -578,23 +585,10 @@ def known_keys(conn: sqlite3.Connection, keys: list[tuple]) -> list[tuple]:
 
 
 def mark_in_git(conn: sqlite3.Connection, keys: list[tuple]) -> None:
-    """The ops of these (lamport, replica, id) keys, all in the log, are in git now: the outbox
-    forgets them. Inside the caller's write transaction."""
-    if not keys:
-        return
-    low, high = min(keys), max(keys)
-    span = "lamport BETWEEN ? AND ? AND (lamport, replica, id) BETWEEN (?, ?, ?) AND (?, ?, ?)"
-    args = (low[0], high[0], *low, *high)
-    # A flush marks the whole outbox, most often a contiguous range of the clustered log: when
-    # the range holds these ops and no other (counted in the same transaction; every key is in
-    # the log), one range update instead of a primary-key search per op; else key by key.
-    if conn.execute(f"SELECT count(*) FROM ops WHERE {span}", args).fetchone()[0] == len(set(keys)):
-        conn.execute(f"UPDATE ops SET pushed = 1 WHERE {span} AND pushed = 0", args)
-        return
-    conn.executemany(
-        "UPDATE ops SET pushed = 1 WHERE lamport = ? AND replica = ? AND id = ? AND pushed = 0",
-        keys,
-    )
+    """The ops of these (lamport, replica, id) keys are in git now: the outbox forgets them
+    (those it holds). Inside the caller's write transaction."""
+    if keys:
+        conn.executemany("DELETE FROM outbox WHERE lamport = ? AND replica = ? AND id = ?", keys)
 
 
 def last_key(conn: sqlite3.Connection) -> tuple | None:
@@ -668,14 +662,21 @@ def integrate(conn: sqlite3.Connection, ops: list[Op]) -> tuple[list[Op], list[t
         fresh: dict[tuple, Op] = {}
         for op in ops:
             fresh.setdefault(op.key, op)
-        known = known_keys(conn, list(fresh))
-        for key in known:
-            fresh.pop(key, None)
+        if not fresh:
+            return [], []
+        newest = last_key(conn)
+        # the log holds no key above its newest: a batch that sorts after it (most syncs) is new
+        # without a look-up
+        if newest is None or min(fresh) > newest:
+            known = []
+        else:
+            known = known_keys(conn, list(fresh))
+            for key in known:
+                fresh.pop(key, None)
         if not fresh:
             return [], known
         new = sorted(fresh.values(), key=lambda op: op.key)
-        newest = last_key(conn)
-        store_ops(conn, new, pushed=1)
+        store_ops(conn, new, outbox=False)
         if newest is None or new[0].key > newest:
             fold = Fold(conn)
             for op in new:
@@ -716,5 +717,11 @@ def import_existing(conn: sqlite3.Connection) -> int:
             )
     if not ops:
         return 0
-    store_ops(conn, ops, pushed=0)
+    # the log as schema 5 made it (migration 5 runs this): the later steps move the ops with
+    # `pushed = 0` into the outbox table and note their arrival
+    conn.executemany(
+        "INSERT INTO ops (lamport, replica, id, author, at, kind, subject, line, pushed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        [op_row(op) for op in ops],
+    )
     return rebuild(conn, keep_live=False)  # every run, running or not, is an import op now

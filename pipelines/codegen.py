@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phases.text import md_code, py_string
+from pipelines.errors import GenerationError, LakeError
 from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.lake import catalog_name, env_prefix
+from pipelines.orchestration import groups, run_plans
 from pipelines.pyformat import format_python
+from pipelines.rejects import suite_meta
 from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
 from pipelines.templating import environment
 
@@ -122,14 +126,12 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     for spec in specs:
         files.extend(_render_one(env, spec, spec.name in triggered))
     if triggered:
-        edges = [(up, spec.name) for spec in specs for up in spec.depends_on]
-        ordered = [s.name for s in _topological(specs) if s.name in triggered]
-        text = env.get_template("pipeline/orchestration.py.j2").render(
-            orchestrated=ordered, edges=edges
-        )
+        text = env.get_template("pipeline/orchestration.py.j2").render(groups=groups(specs))
         files.append(RenderedFile(ORCHESTRATION_DAG, text, PIPELINE_VERSION))
     if specs:
-        text = env.get_template("pipeline/data_flow.md.j2").render(specs=specs)
+        text = env.get_template("pipeline/data_flow.md.j2").render(
+            specs=specs, plans=run_plans(specs)
+        )
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
     return format_python(files)
 
@@ -153,28 +155,24 @@ def pipeline_paths(spec: PipelineSpec) -> dict[str, str]:
 
 
 def orchestrated(specs: list[PipelineSpec]) -> set[str]:
-    """The pipelines the orchestration DAG triggers: those with or behind a dependency."""
-    names = {s.name for s in specs if s.depends_on}
-    names.update(up for s in specs for up in s.depends_on)
-    return names
+    """The pipelines an orchestration DAG triggers: those with or behind a dependency (their
+    own DAGs have no schedule; pipelines.orchestration)."""
+    return {name for group in groups(specs) for name in group.pipelines}
 
 
 def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
     paths = pipeline_paths(spec)
+    catalog = solution_catalog(spec)
     context = {
         "spec": spec,
+        "catalog": catalog,
+        "catalog_env": env_prefix(catalog).removeprefix("PYICEBERG_CATALOG__").rstrip("_"),
         "spark_types": {c.type: spark_type(c.type) for c in (*spec.schema, *spec.output)},
         "sql_types": {c.type: sql_type(c.type) for c in spec.output},
         "options": "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in spec.source.options) + "}",
         "schedule": None if orchestrated else spec.schedule,
         "output_columns": [c.name for c in spec.output],
-        "partition_fields": [
-            [
-                f"{p.column}_{p.transform}",
-                f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
-            ]
-            for p in spec.target.partition_by
-        ],
+        "partition_fields": partition_fields(spec),
         "fixture_ext": "json",
         "fixture_count": FIXTURE_ROWS,
         "not_null_column": next(
@@ -207,6 +205,26 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
     return out
 
 
+def solution_catalog(spec: PipelineSpec) -> str:
+    """The catalog name the generated code loads: the solution's (pipelines.lake)."""
+    try:
+        # the spec is <repository>/pipelines/<name>.yaml
+        return catalog_name(spec.path.resolve().parents[1])
+    except LakeError as exc:
+        raise GenerationError(str(exc)) from None
+
+
+def partition_fields(spec: PipelineSpec) -> list[list[str]]:
+    """The Iceberg table's partition fields as [name, transform], as PyIceberg shows them."""
+    return [
+        [
+            f"{p.column}_{p.transform}",
+            f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
+        ]
+        for p in spec.table_partitions
+    ]
+
+
 def suite_json(spec: PipelineSpec) -> str:
     """The GX 1.x expectation suite of a spec's quality rules; freshness bounds are parameters
     the runner fills in at validation time."""
@@ -235,6 +253,7 @@ def suite_json(spec: PipelineSpec) -> str:
                 "meta": {"rule": rule.id, "severity": rule.severity},
             }
         )
+    expectations.extend(constraint_expectations(spec))
     suite = {
         "name": spec.name,
         "expectations": expectations,
@@ -242,9 +261,39 @@ def suite_json(spec: PipelineSpec) -> str:
             "generated_by": "phasegate",
             "table": spec.target.identifier,
             "freshness_hours": freshness,
+            "max_rejected": rejected_limits(spec),
         },
     }
     return json.dumps(suite, indent=2) + "\n"
+
+
+def constraint_expectations(spec: PipelineSpec) -> list[dict]:
+    """`nullable: false` as a check of its own: an error-severity not-null expectation for every
+    NOT NULL column no error-severity `not_null` rule already checks. (The job keeps rows with
+    such a null out of the batch and counts them against `max_rejected`; this catches a batch
+    that reached the table another way.)"""
+    checked = {r.column for r in spec.quality if r.rule == "not_null" and r.severity == "error"}
+    ids = {r.id for r in spec.quality}
+    return [
+        {
+            "type": EXPECTATIONS["not_null"],
+            "kwargs": {"column": column},
+            "meta": {
+                "rule": f"not_null_{column}"
+                if f"not_null_{column}" not in ids
+                else f"nullable_{column}",
+                "severity": "error",
+                "from": "nullable: false",
+            },
+        }
+        for column in spec.not_null_columns
+        if column not in checked
+    ]
+
+
+def rejected_limits(spec: PipelineSpec) -> list[dict]:
+    """The spec's `max_rejected` limits for the quality runner (pipelines.rejects)."""
+    return suite_meta(spec)
 
 
 def checkpoint_json(spec: PipelineSpec, suite_path: str) -> str:
@@ -321,21 +370,6 @@ def describe_step(step: Transformation) -> str:
         "filter": f"Keep rows where {md_code(step.expr)}",
         "dedupe": f"Drop duplicates on {', '.join(f'`{k}`' for k in step.keys)}",
     }[step.kind]
-
-
-def _topological(specs: list[PipelineSpec]) -> list[PipelineSpec]:
-    by_name = {s.name: s for s in specs}
-    done: dict[str, PipelineSpec] = {}
-
-    def visit(spec: PipelineSpec) -> None:
-        if spec.name not in done:
-            for up in spec.depends_on:
-                visit(by_name[up])
-            done[spec.name] = spec
-
-    for spec in specs:
-        visit(spec)
-    return list(done.values())
 
 
 def _py(value: object) -> str:

@@ -15,3 +15,7 @@ class GenerationError(Exception):
 
 class ValidationError(Exception):
     """A validation could not start (bad arguments, no specs); nothing was stored."""
+
+
+class LakeError(Exception):
+    """The solution's Iceberg catalog could not be configured or read, or a branch is unknown."""

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from pipelines.generate import Plan, RenderedFile, apply, plan
+from pipelines.lake import default_catalog_name, env_prefix
 from pipelines.pyformat import format_python
 from pipelines.templating import TEMPLATES, environment
 
@@ -50,8 +51,11 @@ def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
 
     env = environment()
     folders: dict[str, str] = yaml.safe_load((TEMPLATES / "scaffold_folders.yaml").read_text())
+    catalog = default_catalog_name(project_name)
     context = {
         "project": project_name,
+        "catalog": catalog,
+        "catalog_env": env_prefix(catalog).removeprefix("PYICEBERG_CATALOG__").rstrip("_"),
         "today": today.isoformat(),
         "top_folders": [(f, p) for f, p in folders.items() if "/" not in f]
         + [("docs", folders["docs"])],

@@ -42,10 +42,27 @@ SIMPLE_TYPES = (
 )
 TRANSFORMS = ("identity", "day", "month", "bucket")
 RULES = ("not_null", "unique", "between", "in_set", "regex", "row_count", "freshness")
+# Checked from the job's count of rejected values (malformed, or null in a NOT NULL column), not
+# by GX: the rejected rows never reach the table GX validates.
+REJECTED_RULE = "max_rejected"
+# The column a malformed record is counted under when no single column is at fault.
+RECORD = "(record)"
+# Spark's parse modes the generated job supports: PERMISSIVE (the default) routes malformed
+# records to the quarantine table; FAILFAST stops at the first. DROPMALFORMED is refused: it
+# drops rows silently.
+PARSE_MODES = ("PERMISSIVE", "FAILFAST")
 SEVERITIES = ("error", "warning")
 URI_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
-# Columns the generated job adds to every row (ingestion time, source file, correlation id).
-METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id")
+# Columns the generated job adds to every row (ingestion time, source file, correlation id, the
+# run's logical date: a rerun of a date replaces the rows with that `_run_date`).
+METADATA_COLUMNS = ("_ingested_at", "_source_file", "_correlation_id", "_run_date")
+RUN_DATE_COLUMN = "_run_date"
+METADATA_TYPES = {"_ingested_at": "timestamp", "_run_date": "date"}
+# The column the generated job reads a malformed record's raw text into (Spark's default name).
+CORRUPT_RECORD = "_corrupt_record"
+METADATA_DESCRIPTIONS = {
+    "_run_date": "the run's logical date (Airflow's ds); a rerun replaces its rows"
+}
 
 # `\Z`, not `$`: `$` also matches before a trailing newline ("sales\n" would pass).
 _PIPELINE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
@@ -53,6 +70,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 _OPTION_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}\Z")
 # Reader options that name what to read: they would bypass source.path's checks.
 _PATH_OPTIONS = frozenset(("path", "paths", "basepath"))
+# Reader options the generated job sets itself.
+_JOB_OPTIONS = frozenset(("columnnameofcorruptrecord",))
 _DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
 
 
@@ -110,6 +129,7 @@ class QualityRule:
     severity: str = "error"
     min: int | float | None = None
     max: int | float | None = None
+    max_percent: float | None = None
     values: tuple[str | int | float | bool, ...] = ()
     pattern: str | None = None
     max_age_hours: float | None = None
@@ -133,8 +153,40 @@ class PipelineSpec:
     description: str = ""
     output: tuple[Column, ...] = field(default=())
 
+    rejected_limits: tuple[QualityRule, ...] = ()
+
     def column(self, name: str) -> Column | None:
         return next((c for c in self.output if c.name == name), None)
+
+    @property
+    def not_null_columns(self) -> tuple[str, ...]:
+        """The table's NOT NULL columns the data fills (the job's metadata columns excepted)."""
+        return tuple(
+            c.name for c in self.output if not c.nullable and c.name not in METADATA_COLUMNS
+        )
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """The source columns the transformations rename: {name in the source: name in the table}."""
+        names = {c.name: c.name for c in self.schema}
+        for step in self.transformations:
+            if step.kind == "rename":
+                names = {s: (step.to if t == step.column else t) for s, t in names.items()}
+        return {s: t for s, t in names.items() if s != t}
+
+    @property
+    def max_rejected(self) -> tuple[QualityRule, ...]:
+        """The `max_rejected` limits: the spec's, and the pipeline-wide default of 0 when the
+        spec sets none for the whole pipeline."""
+        if any(r.column is None for r in self.rejected_limits):
+            return self.rejected_limits
+        return (QualityRule(REJECTED_RULE, max=0), *self.rejected_limits)
+
+    @property
+    def table_partitions(self) -> tuple[PartitionField, ...]:
+        """The Iceberg table's partition spec: the run's logical date first (a rerun of a date
+        drops whole files), then the spec's `target.partition_by`."""
+        return (PartitionField(RUN_DATE_COLUMN), *self.target.partition_by)
 
 
 def load_specs(repo_root: Path) -> list[PipelineSpec]:
@@ -188,17 +240,20 @@ class _Reader:
             steps.append(self.transformation(step_node, f"transformations[{n}]", columns))
         output = tuple(columns.values()) + tuple(
             Column(
-                meta, "timestamp" if meta == "_ingested_at" else "string", False, "added by the job"
+                meta,
+                METADATA_TYPES.get(meta, "string"),
+                False,
+                METADATA_DESCRIPTIONS.get(meta, "added by the job"),
             )
             for meta in METADATA_COLUMNS
         )
         target = self.target(top["target"], {c.name: c for c in output})
-        quality = tuple(
+        rules = tuple(
             self.rule(node, f"quality[{n}]", {c.name: c for c in output})
             for n, node in enumerate(doc.sequence(top.get("quality"), "quality"))
         )
         seen_rules: dict[str, str] = {}
-        for n, rule in enumerate(quality):
+        for n, rule in enumerate(rules):
             if rule.id in seen_rules:
                 raise doc.fail(
                     doc.sequence(top["quality"], "quality")[n],
@@ -206,6 +261,8 @@ class _Reader:
                     f"repeats {seen_rules[rule.id]} ({rule.id})",
                 )
             seen_rules[rule.id] = f"quality[{n}]"
+        quality = tuple(r for r in rules if r.rule != REJECTED_RULE)
+        rejected_limits = tuple(r for r in rules if r.rule == REJECTED_RULE)
         schedule = self.schedule(top["schedule"]) if "schedule" in top else None
         depends = []
         for n, node in enumerate(doc.sequence(top.get("depends_on"), "depends_on")):
@@ -223,6 +280,7 @@ class _Reader:
             target=target,
             transformations=tuple(steps),
             quality=quality,
+            rejected_limits=rejected_limits,
             schedule=schedule,
             depends_on=tuple(depends),
             description=description,
@@ -256,7 +314,21 @@ class _Reader:
                         f"source.options.{key}",
                         "names files to read; put the location in source.path",
                     )
+                if key.lower() in _JOB_OPTIONS:
+                    raise doc.fail(
+                        key_node,
+                        f"source.options.{key}",
+                        f"set by the generated job (malformed records are read into {CORRUPT_RECORD})",
+                    )
                 value = self.plain_scalar(value_node, f"source.options.{key}")
+                if key.lower() == "mode" and str(value).upper() not in PARSE_MODES:
+                    raise doc.fail(
+                        value_node,
+                        f"source.options.{key}",
+                        f"{value!r} is not one of: {', '.join(PARSE_MODES)} (PERMISSIVE keeps "
+                        "malformed rows out of the table in <table>_rejected; DROPMALFORMED "
+                        "would drop them silently)",
+                    )
                 options.append((key, value))
         sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None
         return Source(path, fmt, tuple(options), sample)
@@ -268,7 +340,7 @@ class _Reader:
             where = f"schema[{n}]"
             col = doc.mapping(col_node, where, ("name", "type"), ("nullable", "description"))
             name = self.identifier(col["name"], f"{where}.name", "column")
-            if name in METADATA_COLUMNS:
+            if name in (*METADATA_COLUMNS, CORRUPT_RECORD):
                 raise doc.fail(
                     col["name"],
                     f"{where}.name",
@@ -409,14 +481,25 @@ class _Reader:
             node,
             where,
             ("rule",),
-            ("column", "severity", "min", "max", "values", "pattern", "max_age_hours"),
+            (
+                "column",
+                "severity",
+                "min",
+                "max",
+                "max_percent",
+                "values",
+                "pattern",
+                "max_age_hours",
+            ),
         )
         rule = doc.text(head["rule"], f"{where}.rule")
+        if rule == REJECTED_RULE:
+            return self.rejected_rule(node, where, columns)
         if rule not in RULES:
             raise doc.fail(
                 head["rule"],
                 f"{where}.rule",
-                f"unknown rule {rule!r} (expected one of: {', '.join(RULES)})",
+                f"unknown rule {rule!r} (expected one of: {', '.join((*RULES, REJECTED_RULE))})",
             )
         needs = {
             "not_null": (("column",), ()),
@@ -486,6 +569,31 @@ class _Reader:
                 self.number(r["max_age_hours"], f"{where}.max_age_hours", minimum=0)
             )
         return QualityRule(rule, column, severity, **values)
+
+    def rejected_rule(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> QualityRule:
+        """`max_rejected`: how many rows (`max`) or what share of the rows read (`max_percent`)
+        may be rejected, for the whole pipeline or for one `column`."""
+        doc = self.doc
+        r = doc.mapping(node, where, ("rule",), ("column", "severity", "max", "max_percent"))
+        if ("max" in r) == ("max_percent" in r):
+            raise doc.fail(node, f"{where}.max", "give max (rows) or max_percent, one of them")
+        severity = doc.text(r["severity"], f"{where}.severity") if "severity" in r else "error"
+        if severity not in SEVERITIES:
+            raise doc.fail(
+                r["severity"],
+                f"{where}.severity",
+                f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
+            )
+        column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
+        if column in METADATA_COLUMNS:
+            raise doc.fail(r["column"], f"{where}.column", f"{column!r} is added by the job")
+        if "max" in r:
+            limit = self.number(r["max"], f"{where}.max", integer=True, minimum=0)
+            return QualityRule(REJECTED_RULE, column, severity, max=limit)
+        percent = float(self.number(r["max_percent"], f"{where}.max_percent", minimum=0))
+        if percent > 100:
+            raise doc.fail(r["max_percent"], f"{where}.max_percent", "must be at most 100")
+        return QualityRule(REJECTED_RULE, column, severity, max_percent=percent)
 
     def schedule(self, node: yaml.Node) -> str | None:
         doc = self.doc
@@ -703,3 +811,58 @@ def _check_together(specs: list[PipelineSpec]) -> None:
 
     for name in by_name:
         visit(name, [])
+    _check_schedules(specs)
+
+
+def dependency_groups(specs: list[PipelineSpec]) -> list[tuple[str, ...]]:
+    """The pipelines linked by depends_on (directly or through others), each group in dependency
+    order; pipelines that depend on none and that none depends on are in no group. The groups
+    run as orchestration DAGs (pipelines.orchestration)."""
+    by_name = {s.name: s for s in specs}
+    root = {s.name: s.name for s in specs}
+
+    def find(name: str) -> str:
+        while root[name] != name:
+            name = root[name]
+        return name
+
+    for spec in specs:
+        for upstream in spec.depends_on:
+            if upstream in root and find(upstream) != find(spec.name):
+                root[find(spec.name)] = find(upstream)
+    linked = {s.name for s in specs if s.depends_on} | {u for s in specs for u in s.depends_on}
+    members: dict[str, list[str]] = {}
+    done: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        done.add(name)
+        for upstream in by_name[name].depends_on:
+            if upstream in by_name:
+                visit(upstream)
+        if name in linked:
+            members.setdefault(find(name), []).append(name)
+
+    for spec in specs:
+        visit(spec.name)
+    return [tuple(names) for names in members.values()]
+
+
+def _check_schedules(specs: list[PipelineSpec]) -> None:
+    """A group of linked pipelines runs as one orchestration DAG with one schedule: the ones
+    they declare must agree (one that leaves it out takes the group's)."""
+    by_name = {s.name: s for s in specs}
+    for names in dependency_groups(specs):
+        declared = [by_name[n] for n in names if by_name[n].schedule]
+        for spec in declared[1:]:
+            first = declared[0]
+            if spec.schedule != first.schedule:
+                raise SpecError(
+                    spec.path,
+                    None,
+                    "schedule",
+                    f"{spec.schedule!r} differs from {first.name}'s {first.schedule!r}: "
+                    f"{', '.join(names)} depend on each other and run in one orchestration DAG, "
+                    "on one schedule; give them the same one, or leave it out of all but one",
+                )

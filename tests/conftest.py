@@ -63,3 +63,15 @@ def demo(tmp_path: Path):
     created = create_demo(tmp_path / "retail-events", clock=fixed_clock)
     yield created
     created.close()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the tests that run generated jobs in this process, with the
+    settings of the full tier's (pipelines.validation.full.spark_session)."""
+    from pipelines.validation.full import spark_session
+
+    session = spark_session()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -1,5 +1,6 @@
 """`phasegate validate` from the shell, the CI contract: the full tier on the real engines with its
-options (`--tier full`, `--rows`, `--timeout`, `--catalog-uri`, ICEBERG_CATALOG_URI), exit 1 on a
+options (`--tier full`, `--rows`, `--timeout`, `--catalog-uri`, PyIceberg's
+PYICEBERG_CATALOG__<NAME>__URI for the solution's catalog), exit 1 on a
 failing run, and what a run leaves behind (its log, the cached Airflow metadata DB, the stored
 results read back by `runs`, `status --json`, `export`).
 
@@ -55,11 +56,12 @@ def databases():
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def iceberg_tables(database: str) -> list[tuple[str, str, str]]:
+def iceberg_tables(database: str) -> list[tuple[str, str, str, str]]:
     with psycopg.connect(POSTGRES + database) as conn:
         try:
             rows = conn.execute(
-                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables"
+                "SELECT catalog_name, table_namespace, table_name, metadata_location "
+                "FROM iceberg_tables"
             ).fetchall()
         except psycopg.errors.UndefinedTable:
             return []
@@ -91,8 +93,10 @@ def test_the_full_tier_from_the_shell(tmp_path, databases):
     assert "no result within 3 s: the subprocess was ended" in timed.stderr
     first = int(timed.stdout.split("run ")[1].split(":")[0])
 
-    # 2. ICEBERG_CATALOG_URI from the environment: the table lands in that PostgreSQL database
-    env = {"ICEBERG_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{from_env}"}
+    # 2. the solution's catalog ("retail", from context.yaml) set the way PyIceberg reads it from
+    # the environment: the table lands in that PostgreSQL database, in the catalog's own name
+    uri = f"postgresql+psycopg://postgres@127.0.0.1:5432/{from_env}"
+    env = {"PYICEBERG_CATALOG__RETAIL__URI": uri}
     passed = phasegate(
         "validate", "store_master", "--tier", "full", "--rows", "60", "--json", cwd=root, env=env
     )
@@ -101,8 +105,8 @@ def test_the_full_tier_from_the_shell(tmp_path, databases):
     assert document["status"] == "passed" and document["tier"] == "full"
     assert document["pipelines"] == ["store_master"]
     iceberg = next(c for c in document["checks"] if c["step"] == "iceberg")
-    [(namespace, table, location)] = iceberg_tables(from_env)
-    assert (namespace, table) == ("sales", "stores")
+    [(catalog, namespace, table, location)] = iceberg_tables(from_env)
+    assert (catalog, namespace, table) == ("retail", "sales", "stores")
     assert location.startswith(iceberg["data"]["location"])
     second = document["id"]
     migrated = sorted(cache.glob("airflow-*.db"))
@@ -129,7 +133,9 @@ def test_the_full_tier_from_the_shell(tmp_path, databases):
     assert "planted failure" in failed.stderr
     third = second + 1
     assert f"run {third}: failed" in failed.stdout
-    assert [row[:2] for row in iceberg_tables(from_flag)] == [("sales", "stores")]  # not boom
+    assert [row[:3] for row in iceberg_tables(from_flag)] == [
+        ("retail", "sales", "stores")
+    ]  # not boom
     assert len(iceberg_tables(from_env)) == 1  # untouched by the run that named its own
     assert migrated[0].stat().st_mtime_ns == stamp  # reused from the cache, not migrated again
 

@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -79,19 +80,59 @@ def test_dags_load_with_no_errors_and_the_orchestration_follows_depends_on(solut
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {} and report["warnings"] == {}
     dags = report["dags"]
-    assert set(dags) == {"orchestration", "pos_orders", "store_master"}
+    assert set(dags) == {"orchestration_store_master", "pos_orders", "store_master"}
     ingest = dags["pos_orders"]["tasks"]
-    assert ingest["ingest"]["downstream"] == ["check_quality"]
+    # write-audit-publish: publish reads the batch from ingest and the verdict from check_quality
+    assert ingest["ingest"]["downstream"] == ["check_quality", "publish"]
+    assert ingest["check_quality"]["downstream"] == ["publish"]
     assert ingest["ingest"]["operator"] == "_PythonDecoratedOperator"
     assert dags["pos_orders"]["params"] == {"source": "landing/pos/orders/*.csv"}
-    orchestration = dags["orchestration"]["tasks"]
+    orchestration = dags["orchestration_store_master"]["tasks"]
     assert orchestration["trigger_store_master"]["downstream"] == ["trigger_pos_orders"]
     for task in orchestration.values():
         assert task["operator"] == "TriggerDagRunOperator" and task["wait"] is True
-        assert task["conf"] == {"date": "{{ ds }}"}
+        # the triggered run's logical date (its ds, the job's --run-date) is the orchestration's
+        assert task["logical_date"] == "{{ logical_date }}" and task["conf"] is None
+        assert task["reset_dag_run"] is True  # a rerun of a date reruns it
     assert {t["trigger_dag_id"] for t in orchestration.values()} == {"store_master", "pos_orders"}
-    # orchestrated pipelines run when triggered, not on their own schedule
-    assert dags["pos_orders"]["schedule"] == "None"
+    # the group runs on the schedule pos_orders declares; its pipelines only when triggered
+    assert dags["orchestration_store_master"]["schedule"] == "0 5 * * *"
+    assert dags["pos_orders"]["schedule"] == dags["store_master"]["schedule"] == "None"
+
+
+def test_the_orchestration_triggers_each_pipeline_for_its_own_logical_date(solution, tmp_path):
+    """dag.test() of the orchestration for a past date (a backfill), with a real metadata DB:
+    each pipeline's triggered run is for that date, not for "now"."""
+    from pipelines.validation.full import migrated_database
+
+    project, _ = solution
+    home = tmp_path / "airflow"
+    home.mkdir()
+    shutil.copyfile(migrated_database(), home / "airflow.db")
+    dags = project.root / "airflow" / "dags"
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.orchestration_run",
+            str(dags),
+            "orchestration_store_master",
+            "2026-11-20T05:00:00+00:00",
+        ],
+        ROOT,
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["state"].endswith("success"), report
+    assert report["triggered"] == {
+        name: {"logical_date": "2026-11-20T05:00:00+00:00", "conf": {}}
+        for name in ("store_master", "pos_orders")
+    }
 
 
 def test_suites_load_in_gx_with_every_expectation(solution):
@@ -100,10 +141,21 @@ def test_suites_load_in_gx_with_every_expectation(solution):
     result = _run([sys.executable, "-m", "tests.helpers.gx_suite", str(suite)], ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["declared"] == report["loaded"] == 7
+    assert report["declared"] == report["loaded"] == 8
     assert report["types"][0] == "ExpectColumnValuesToNotBeNull"
     data = json.loads(suite.read_text())
-    freshness = data["expectations"][-1]
+    # ordered_at is `nullable: false` (renamed ordered_on): checked though no rule names it;
+    # order_id's own not_null rule already does
+    assert data["expectations"][-1] == {
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "ordered_on"},
+        "meta": {"rule": "not_null_ordered_on", "severity": "error", "from": "nullable: false"},
+    }
+    # the job's rejected rows, judged by the quality runner against the default limit
+    assert data["meta"]["max_rejected"] == [
+        {"rule": "max_rejected", "column": None, "max": 0, "max_percent": None, "severity": "error"}
+    ]
+    freshness = data["expectations"][-2]
     assert freshness["kwargs"]["min_value"] == {"$PARAMETER": "freshness_min_ordered_on"}
     assert data["meta"]["freshness_hours"] == {"freshness_min_ordered_on": 26.0}
     assert data["expectations"][3]["meta"] == {"rule": "in_set_status", "severity": "warning"}
@@ -117,8 +169,9 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
         {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    # incl. each job writing its Iceberg table and GX catching a planted bad row
-    assert "11 passed" in result.stdout
+    # incl. each job's write-audit-publish (a rerun of a date replaces it, a failed check leaves
+    # main untouched, no --run-date is today's and logged) and GX catching a planted bad row
+    assert "15 passed" in result.stdout
 
 
 def test_ddl_and_data_flow(solution):
@@ -127,11 +180,18 @@ def test_ddl_and_data_flow(solution):
     assert "CREATE TABLE IF NOT EXISTS `sales`.`orders` (" in ddl
     assert "`order_id` STRING NOT NULL COMMENT 'Order number from the till'" in ddl
     assert "`amount` DECIMAL(12,2)" in ddl and "`_ingested_at` TIMESTAMP NOT NULL" in ddl
-    assert "PARTITIONED BY (days(`ordered_on`), bucket(16, `store_id`));" in ddl
+    assert "`_run_date` DATE NOT NULL COMMENT" in ddl  # the run's logical date, partitioned first
+    assert "PARTITIONED BY (`_run_date`, days(`ordered_on`), bucket(16, `store_id`));" in ddl
     flow = (project.root / "docs/architecture/data-flow.md").read_text()
     assert "```mermaid\nflowchart LR" in flow
     assert "store_master -. runs before .-> pos_orders" in flow
     assert 'pos_orders --> tbl_pos_orders[("sales.orders")]' in flow
+    # what really runs when: the same words as the orchestration DAG and the Pipelines screen
+    assert (
+        "| pos_orders | landing/pos/orders/\\*.csv (csv) | sales.orders | "
+        "`0 5 * * *` by orchestration_store_master | store_master |"
+    ) in flow
+    assert "| store_master | landing/stores.parquet (parquet) | sales.stores | " in flow
 
 
 def test_a_rerun_changes_nothing(solution):

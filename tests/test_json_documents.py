@@ -127,6 +127,7 @@ def test_the_schemas_are_strict_and_each_is_described():
                 "deliverable_facts",
                 "day",
                 "generation",
+                "branches",
             ]
         )
         == NAMES

@@ -192,3 +192,31 @@ def test_status_json_reads_an_old_tracker(tmp_path, version):
     assert {v["pipeline"]: v["run"] for v in doc["validations"]} == latest
     if version >= 4:
         assert doc["phases"][0]["status"] == "passed"
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v >= 5])
+def test_the_outbox_of_an_old_tracker_keeps_exactly_the_ops_not_yet_in_git(tmp_path, version):
+    """Schemas 5 and 6 flagged each op of the log (`pushed`); 7 keeps the outbox as a table of
+    its own. The ops waiting to go into git are the same ones after the migration, and the
+    log keeps every op."""
+    rows = fixture_rows(version)
+    root = open_old(tmp_path, version)
+    if version < 7:  # their fixtures were flushed: the two newest ops wait, as after a write
+        newest = sorted(rows["ops"], key=lambda r: (r["lamport"], r["replica"], r["id"]))[-2:]
+        conn = sqlite3.connect(root / ".phasegate" / "tracker.db")
+        with conn:
+            conn.executemany(
+                "UPDATE ops SET pushed = 0 WHERE id = ?", [(row["id"],) for row in newest]
+            )
+        conn.close()
+        waiting = {row["id"] for row in newest}
+    else:
+        waiting = {row["id"] for row in rows["outbox"]}
+    assert waiting and len(waiting) < len(rows["ops"])  # both kinds
+    project = Project.open(root, clock=fixed_clock)
+    assert {op.id for op in project.tracker.outbox()} == waiting
+    assert {op.id for op in project.tracker.ops()} == {row["id"] for row in rows["ops"]}
+    # and a new write waits in the outbox with them
+    project.set_item("1.1.4", note="after the upgrade")
+    assert len(project.tracker.outbox()) == len(waiting) + 1
+    project.close()

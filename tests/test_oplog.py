@@ -170,35 +170,37 @@ def test_a_line_spelled_otherwise_is_accepted_and_kept_in_its_canonical_spelling
 @pytest.mark.parametrize(
     ("log", "marked"),
     [
-        # (lamport, replica, pushed) of every op in the log; which of them a flush marks
-        ([(1, "a", 0), (2, "a", 0), (3, "a", 0)], [0, 1, 2]),  # the whole outbox: one range
-        ([(1, "a", 0), (2, "b", 0), (3, "a", 0)], [0, 2]),  # another op waits between them
-        ([(1, "a", 0), (2, "b", 1), (3, "a", 0)], [0, 2]),  # one in git already between them
-        ([(1, "a", 0), (1, "b", 0), (2, "a", 0)], [0, 2]),  # a concurrent op, same Lamport clock
-        ([(1, "a", 1), (2, "a", 0), (3, "b", 0)], [0, 1]),  # one of them in git already
-        ([(1, "a", 1), (2, "b", 0), (3, "a", 0)], [0, 2]),  # as many waiting as named, not them
-        ([(5, "a", 0)], [0]),
+        # (lamport, replica, in the outbox) of every op in the log; which of them a flush marks
+        ([(1, "a", 1), (2, "a", 1), (3, "a", 1)], [0, 1, 2]),  # the whole outbox
+        ([(1, "a", 1), (2, "b", 1), (3, "a", 1)], [0, 2]),  # another op waits between them
+        ([(1, "a", 1), (2, "b", 0), (3, "a", 1)], [0, 2]),  # one in git already between them
+        ([(1, "a", 1), (1, "b", 1), (2, "a", 1)], [0, 2]),  # a concurrent op, same Lamport clock
+        ([(1, "a", 0), (2, "a", 1), (3, "b", 1)], [0, 1]),  # one of them in git already
+        ([(1, "a", 0), (2, "b", 1), (3, "a", 1)], [0, 2]),  # as many waiting as named, not them
+        ([(5, "a", 1)], [0]),
     ],
 )
-def test_marking_ops_as_in_git_marks_exactly_those_ops(log, marked):
+def test_marking_ops_as_in_git_takes_exactly_those_out_of_the_outbox(log, marked):
     import sqlite3
 
+    from deliverables.migrations import migrate
     from deliverables.view import mark_in_git, store_ops
 
-    conn = sqlite3.connect(":memory:")
-    conn.execute(
-        "CREATE TABLE ops (lamport INTEGER NOT NULL, replica TEXT NOT NULL, id TEXT NOT NULL, "
-        "author TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, "
-        "line TEXT NOT NULL, pushed INTEGER NOT NULL DEFAULT 0, "
-        "PRIMARY KEY (lamport, replica, id)) WITHOUT ROWID"
-    )
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn)  # the schema every tracker has
     ops = [_op(lamport, replica) for lamport, replica, _ in log]
-    for op, (_, _, pushed) in zip(ops, log, strict=True):
-        store_ops(conn, [op], pushed=pushed)
+    for op, (_, _, waiting) in zip(ops, log, strict=True):
+        store_ops(conn, [op], outbox=bool(waiting))
     mark_in_git(conn, [ops[n].key for n in marked])
-    pushed = {row[0]: row[1] for row in conn.execute("SELECT id, pushed FROM ops")}
-    expected = {op.id: int(n in marked or log[n][2]) for n, op in enumerate(ops)}
-    assert pushed == expected
+    waiting = {row[0] for row in conn.execute("SELECT id FROM outbox")}
+    assert waiting == {op.id for n, op in enumerate(ops) if log[n][2] and n not in marked}
+    # the log keeps every op, each noted once as arrived, in the order they were stored
+    assert [row[0] for row in conn.execute("SELECT id FROM ops ORDER BY lamport, replica, id")] == [
+        op.id for op in sorted(ops, key=lambda op: op.key)
+    ]
+    assert [row[0] for row in conn.execute("SELECT id FROM arrivals ORDER BY seq")] == [
+        op.id for op in ops
+    ]
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x1c", "\n"])

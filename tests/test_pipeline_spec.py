@@ -20,8 +20,8 @@ source: {path: landing/stores.parquet, format: parquet}
 schema:
   - {name: store_id, type: string, nullable: false}
 target: {table: sales.stores}
-schedule: "@daily"
 """
+# pos_orders depends on store_master: one orchestration runs both, on pos_orders' schedule
 
 
 def _write(root: Path, name: str, text: str) -> Path:
@@ -57,7 +57,14 @@ def test_the_documented_example_loads_with_every_section(tmp_path):
     output = {c.name: c.type for c in spec.output}
     assert "ordered_at" not in output and output["ordered_on"] == "timestamp"
     assert output["quantity"] == "long" and output["unit_price"] == "decimal(12,4)"
-    assert list(output)[-3:] == ["_ingested_at", "_source_file", "_correlation_id"]
+    assert list(output)[-4:] == ["_ingested_at", "_source_file", "_correlation_id", "_run_date"]
+    assert output["_run_date"] == "date" and not spec.column("_run_date").nullable
+    # the table's partition spec: the run's logical date first, then the spec's
+    assert [(p.column, p.transform) for p in spec.table_partitions] == [
+        ("_run_date", "identity"),
+        ("ordered_on", "day"),
+        ("store_id", "bucket"),
+    ]
     assert [r.id for r in spec.quality] == [
         "not_null_order_id",
         "unique_order_id",
@@ -182,6 +189,45 @@ target: {table: sales.orders}
         ("schedule: '@reboot'\n", 8, "schedule", "'@reboot' is not a schedule preset"),
         ("schedule: 'every day'\n", 8, "schedule", "expected 5 fields"),
         ("depends_on: [orders]\n", 8, "depends_on[0]", "cannot depend on itself"),
+        ("quality:\n  - {rule: max_rejected}\n", 9, "quality[0].max", "give max (rows) or"),
+        (
+            "quality:\n  - {rule: max_rejected, max: 1, max_percent: 2}\n",
+            9,
+            "quality[0].max",
+            "one of them",
+        ),
+        ("quality:\n  - {rule: max_rejected, max: -1}\n", 9, "quality[0].max", "at least 0"),
+        ("quality:\n  - {rule: max_rejected, max: 2.5}\n", 9, "quality[0].max", "whole number"),
+        (
+            "quality:\n  - {rule: max_rejected, max_percent: 101}\n",
+            9,
+            "quality[0].max_percent",
+            "at most 100",
+        ),
+        (
+            "quality:\n  - {rule: max_rejected, column: nope, max: 1}\n",
+            9,
+            "quality[0].column",
+            "no column 'nope'",
+        ),
+        (
+            "quality:\n  - {rule: max_rejected, column: _source_file, max: 1}\n",
+            9,
+            "quality[0].column",
+            "added by the job",
+        ),
+        (
+            "quality:\n  - {rule: max_rejected, max: 1, min: 0}\n",
+            9,
+            "quality[0].min",
+            "unknown key",
+        ),
+        (
+            "quality:\n  - {rule: max_rejected, max: 1}\n  - {rule: max_rejected, max: 2}\n",
+            10,
+            "quality[1]",
+            "repeats quality[0]",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(tmp_path, extra, line, field, problem):
@@ -384,3 +430,70 @@ def test_a_schedule_in_words(schedule, words):
 def test_airflow_presets_are_accepted(tmp_path, preset):
     path = _write(tmp_path, "orders", BASE + f"schedule: '{preset}'\n")
     assert load_spec(path, tmp_path).schedule == preset
+
+
+@pytest.mark.parametrize(
+    ("quality", "limits"),
+    [
+        ("", [("max_rejected", None, 0, None, "error")]),
+        (
+            "quality:\n  - {rule: max_rejected, max: 5}\n",
+            [("max_rejected", None, 5, None, "error")],
+        ),
+        (
+            "quality:\n  - {rule: max_rejected, max_percent: 0.5, severity: warning}\n",
+            [("max_rejected", None, None, 0.5, "warning")],
+        ),
+        (  # a column's limit comes on top of the pipeline-wide default of 0
+            "quality:\n  - {rule: max_rejected, column: qty, max: 3}\n",
+            [
+                ("max_rejected", None, 0, None, "error"),
+                ("max_rejected_qty", "qty", 3, None, "error"),
+            ],
+        ),
+    ],
+)
+def test_max_rejected_limits_and_the_default_of_zero(tmp_path, quality, limits):
+    spec = load_spec(_write(tmp_path, "orders", BASE + quality), tmp_path)
+    found = [(r.id, r.column, r.max, r.max_percent, r.severity) for r in spec.max_rejected]
+    assert found == limits
+    assert all(r.rule != "max_rejected" for r in spec.quality)  # checked from the job's counts
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ("{mode: DROPMALFORMED}", "would drop them silently"),
+        ("{mode: lenient}", "'lenient' is not one of: PERMISSIVE, FAILFAST"),
+        ("{columnNameOfCorruptRecord: bad}", "set by the generated job"),
+    ],
+)
+def test_reader_options_that_would_hide_malformed_rows_are_refused(tmp_path, options, problem):
+    text = BASE.replace("format: csv}", f"format: csv, options: {options}}}")
+    with pytest.raises(SpecError) as caught:
+        load_spec(_write(tmp_path, "orders", text), tmp_path)
+    assert caught.value.field.startswith("source.options.") and problem in caught.value.problem
+
+
+@pytest.mark.parametrize("mode", ["FAILFAST", "failfast", "PERMISSIVE"])
+def test_the_parse_modes_the_job_supports_load(tmp_path, mode):
+    text = BASE.replace("format: csv}", f"format: csv, options: {{mode: {mode}}}}}")
+    assert dict(load_spec(_write(tmp_path, "orders", text), tmp_path).source.options) == {
+        "mode": mode
+    }
+
+
+def test_not_null_columns_follow_renames_and_leave_out_the_jobs_columns(tmp_path):
+    spec = load_spec(_write(tmp_path, "pos_orders", EXAMPLE), tmp_path)
+    assert spec.not_null_columns == ("order_id", "ordered_on")
+
+
+def test_renamed_follows_a_chain_of_renames(tmp_path):
+    text = BASE + (
+        "transformations:\n"
+        "  - rename: {column: qty, to: quantity}\n"
+        "  - rename: {column: quantity, to: units}\n"
+        "  - rename: {column: ordered_at, to: ordered_on}\n"
+    )
+    spec = load_spec(_write(tmp_path, "orders", text), tmp_path)
+    assert spec.renamed == {"qty": "units", "ordered_at": "ordered_on"}

@@ -524,22 +524,36 @@ def test_a_teammates_finished_run_counts_for_validations_green_on_the_leads_clon
     assert run.id == ben.tracker.runs()[0].id  # the same number on both clones
 
 
-def test_two_flushes_of_one_clone_at_once_write_every_op_once(team):
+@pytest.mark.parametrize("moved_by", ["a killed flush", "another process's flush"])
+def test_a_flush_that_finds_its_ref_moved_writes_every_op_once(team, moved_by):
+    from deliverables.oplog import pack
     from deliverables.sync import flush
 
     remote, (ana, _ben) = team
     ana.set_item("1.1.1", status="done")
     repo = Repo(ana.root)
-    stale = repo.head_of(OPS + ana.tracker.replica)  # None: nothing flushed yet
-    other = Project.open(ana.root, actor=ANA, clock=fixed_clock)  # a second process, say
-    assert flush(other.tracker, repo) == 1
+    ref = OPS + ana.tracker.replica
+    assert flush(ana.tracker, repo) == 1
     ana.set_item("1.1.2", status="done")
-    # this flush still believes the ref is where it was: it finds it moved and starts over
-    assert flush(ana.tracker, repo, stale, known=True) == 1
-    other.close()
-    assert sync(ana).ok
+    if moved_by == "a killed flush":  # the ref moved; the outbox and the recorded head did not
+        outbox = ana.tracker.outbox()
+        repo.append_pack(ref, pack(outbox), repo.head_of(ref), "phasegate: 1 op(s)", ANA)
+    else:  # a second process flushed and recorded it; this one's head record is then stale
+        other = Project.open(ana.root, actor=ANA, clock=fixed_clock)
+        stale = ana.tracker.heads()[ref]
+        assert flush(other.tracker, repo) == 1
+        other.close()
+        ana.tracker._conn.execute("UPDATE heads SET commit_id = ? WHERE ref = ?", (stale, ref))
+    ana.set_item("1.1.3", status="done")
+    # the flush commits on the head it recorded: fast-import refuses to move the ref back, the
+    # flush integrates what moved it and starts over
+    assert flush(ana.tracker, repo) == 1  # 1.1.3 alone: 1.1.2 is in the ref already
+    assert ana.tracker.outbox() == []
+    report = sync(ana)
+    assert report.ok and report.sent == 3, report
     counts = _ops_in_refs(Repo(remote))
-    assert len(counts) == 2 and set(counts.values()) == {1}
+    assert len(counts) == 3 and set(counts.values()) == {1}
+    assert verify(ana).ok
 
 
 def test_what_a_sync_brings_in_is_news_however_old_and_same_second_changes_count(tmp_path):
@@ -671,6 +685,79 @@ def test_a_forged_op_with_a_control_character_is_refused_like_an_edited_one(team
     # the ref stays left out, sync after sync, until someone repairs it
     again = sync(ben)
     assert len(again.problems) == 1 and ref in again.problems[0]
+
+
+# text whose JSON spelling has escapes, or none, around the characters the check refuses
+LINE_TEXTS = {
+    "plain": "Ana → Ben, 100 % done",
+    "quote": 'say "done"',
+    "backslash": "C:\\temp\\new",  # a backslash then n: text, not a newline
+    "backslash before a quote": 'a\\"b',
+    "newline": "one\ntwo",
+    "tab": "one\ttwo",
+    "escaped control": "a\x1bb",
+    "raw C1 control": "a\x9bb",
+    "DEL": "a\x7fb",
+    "line separator": "a\u2028b",
+    "bidi override": "a\u202eb",
+    "zero-width joiner": "a\u200db",
+    "no-break space": "a\u00a0b",
+    "backslash then escape": "\\\x1b",
+}
+
+
+@pytest.mark.parametrize("text", list(LINE_TEXTS.values()), ids=list(LINE_TEXTS))
+@pytest.mark.parametrize("place", ["note", "owner", "comment", "subject", "author"])
+def test_the_text_check_of_a_received_op_reads_its_line_as_it_reads_its_strings(place, text):
+    """The check decides on the pack line when it can (no escape but quotes and backslashes,
+    every character printable): the verdict is the one the strings alone get."""
+    from deliverables.oplog import from_line
+    from deliverables.store import op_text_problem, plain_text
+
+    if place == "comment":
+        kind, subject, payload = "gate.decision", "gate:1", {"comment": text, "action": "gate"}
+    elif place == "subject":
+        kind, subject, payload = "item.set", f"1.1.1{text}", {"fields": []}
+    else:
+        kind, subject, payload = "item.set", "1.1.1", {"fields": [[place, text, None]]}
+    author = f"Ana{text} <ana@example.com>" if place == "author" else ANA
+    op = Op.create(
+        lamport=3,
+        replica="a" * 32,
+        author=author,
+        at="2026-03-02T10:00:00Z",
+        kind=kind,
+        subject=subject,
+        payload=payload,
+    )
+    read = from_line(op.line())
+    assert read.raw == op.line()  # read from its canonical line: the line decides
+    strings_alone = Op(
+        *(getattr(op, name) for name in ("lamport", "replica", "author", "at")),
+        kind,
+        subject,
+        payload,
+        op.id,
+        "",
+    )
+    assert op_text_problem(read) == op_text_problem(strings_alone)
+    # and a pack holding it, looked at whole (what a sync reads): plain only if its ops pass
+    text = pack([_op_like(op, 1), op, _op_like(op, 9)]).decode()
+    if plain_text(text):
+        assert op_text_problem(strings_alone) is None
+    assert plain_text(text) == plain_text(op.line())  # the other two ops are plain
+
+
+def _op_like(op: Op, lamport: int) -> Op:
+    return Op.create(
+        lamport=lamport,
+        replica=op.replica,
+        author=ANA,
+        at=op.at,
+        kind="item.set",
+        subject="1.1.2",
+        payload={"fields": [["note", 'a "quoted" C:\\path → ok', None]]},
+    )
 
 
 def test_a_multiline_note_from_a_teammate_is_taken(team):

@@ -28,6 +28,8 @@ from pipelines.spec import cron_problem
 from tests.conftest import fixed_clock
 from tests.test_pipeline_spec import STORE_MASTER
 
+SCHEDULED = STORE_MASTER + 'schedule: "@daily"\n'  # store_master on its own, on a schedule
+
 CONTROLS = [
     "\x1b[31mred",  # ESC: colours, cursor moves, screen clearing
     "\x1b]52;c;aGVsbG8=\x07",  # OSC 52: writes the clipboard
@@ -158,7 +160,7 @@ def _spec(root: Path, text: str) -> Path:
     ],
 )
 def test_control_characters_in_a_spec_name_file_line_and_field(tmp_path, old, new, line, field):
-    path = _spec(tmp_path, STORE_MASTER.replace(old, new))
+    path = _spec(tmp_path, SCHEDULED.replace(old, new))
     with pytest.raises(SpecError) as caught:
         load_spec(path, tmp_path)
     assert (caught.value.line, caught.value.field) == (line, field), str(caught.value)
@@ -168,7 +170,7 @@ def test_control_characters_in_a_spec_name_file_line_and_field(tmp_path, old, ne
 
 @pytest.mark.parametrize("raw", ["\x1b[31m", "\x07", "\x00", "\x9b", "\u202e"])
 def test_raw_control_bytes_in_a_spec_file_are_refused_with_their_line(tmp_path, raw):
-    path = _spec(tmp_path, STORE_MASTER.replace("sales.stores", f"sales.stores{raw}"))
+    path = _spec(tmp_path, SCHEDULED.replace("sales.stores", f"sales.stores{raw}"))
     with pytest.raises(SpecError) as caught:
         load_spec(path, tmp_path)
     assert caught.value.line == 5 and "control character" in caught.value.problem
@@ -187,7 +189,7 @@ def test_raw_control_bytes_in_a_spec_file_are_refused_with_their_line(tmp_path, 
     ],
 )
 def test_names_never_accept_a_newline_and_messages_stay_on_one_line(tmp_path, old, new, field):
-    path = _spec(tmp_path, STORE_MASTER.replace(old, new))
+    path = _spec(tmp_path, SCHEDULED.replace(old, new))
     with pytest.raises(SpecError) as caught:
         load_spec(path, tmp_path)
     assert caught.value.field.startswith(field), str(caught.value)
@@ -204,7 +206,7 @@ def test_names_never_accept_a_newline_and_messages_stay_on_one_line(tmp_path, ol
     ],
 )
 def test_a_trailing_newline_around_a_value_is_trimmed_never_kept(tmp_path, old, new):
-    spec = load_spec(_spec(tmp_path, STORE_MASTER.replace(old, new)), tmp_path)
+    spec = load_spec(_spec(tmp_path, SCHEDULED.replace(old, new)), tmp_path)
     values = (spec.name, spec.target.identifier, spec.schema[0].name, spec.schedule)
     assert values == ("store_master", "sales.stores", "store_id", "@daily")
 

@@ -18,12 +18,17 @@ from tests.test_validation_static import PLAIN, by_check, make_solution
 
 
 def _catalog(project):
-    from pyiceberg.catalog.sql import SqlCatalog
+    """The solution's catalog, as its generated jobs load it (.pyiceberg.yaml: SQLite under
+    .phasegate/lake/)."""
+    from pipelines.lake import open_catalog
 
-    lake = project.root / ".phasegate" / "lake"
-    return SqlCatalog(
-        "phasegate", uri=f"sqlite:///{lake / 'catalog.db'}", warehouse=(lake / "warehouse").as_uri()
-    )
+    return open_catalog(project.root)
+
+
+def _rows(table, run_date: str) -> int:
+    from pyiceberg.expressions import EqualTo
+
+    return table.scan(row_filter=EqualTo("_run_date", run_date)).to_arrow().num_rows
 
 
 def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
@@ -44,11 +49,25 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     checks = by_check(outcome)
     job = checks[("pos_orders", "job", "job on the sample")].payload
     assert job["rows_read"] == 400 and 0 < job["rows_written"] <= 400  # filter: quantity > 0
-    # the Iceberg table holds the commit the job made, partitioned as the spec says
+    # the job wrote to an audit branch of the table the spec declares (the run's logical date
+    # partitioned first), main untouched until the check passed; then publish fast-forwarded
     table = _catalog(project).load_table("sales.orders")
-    snapshot = checks[("pos_orders", "iceberg", "Iceberg table")].payload["snapshot_id"]
+    iceberg = checks[("pos_orders", "iceberg", "Iceberg table")].payload
+    snapshot = iceberg["snapshot_id"]
+    assert iceberg["branch"] == job["branch"] and job["branch"].startswith("audit-")
     assert snapshot in [s.snapshot_id for s in table.snapshots()]
-    assert [str(f.transform) for f in table.spec().fields] == ["day", "bucket[16]"]
+    assert [str(f.transform) for f in table.spec().fields] == ["identity", "day", "bucket[16]"]
+    assert ["order_id", "string", True, "Order number from the till"] in iceberg["columns"]
+    published = checks[("pos_orders", "publish", "write-audit-publish")].payload
+    assert published["published"] is True and published["how"] == "fast-forward"
+    assert published["main_snapshot_id"] == snapshot
+    # dag.test() ran the same logical date again: the date's rows were replaced, not added
+    run_date = job["run_date"]
+    rerun = checks[("pos_orders", "dag_test", "rerun of the date")]
+    assert rerun.outcome == "passed", rerun.detail
+    table = table.refresh()
+    assert _rows(table, run_date) == job["rows_written"] == table.scan().to_arrow().num_rows
+    assert set(table.refs()) == {"main"}  # published branches are removed
     # one result per expectation, with GX's counts
     quality = [c for c in outcome.checks if c.pipeline == "pos_orders" and c.step == "quality"]
     assert [c.check_name for c in quality] == [
@@ -59,21 +78,26 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
         "regex_email",
         "row_count",
         "freshness_ordered_on",
+        "not_null_ordered_on",  # nullable: false, though no rule names it
+        "max_rejected",  # the rows the job kept out (none: synthesized rows parse)
     ]
     assert quality[0].payload["unexpected_count"] == 0
     assert quality[5].payload["observed_value"] == job["rows_written"]
+    assert job["rejected"] == {} and job["rejected_rows"] == 0
+    assert quality[-1].payload["rejected"] == 0 and quality[-1].payload["allowed"] == 0
     # dag.test() ran both tasks of each ingestion DAG
     dag_test = checks[("store_master", "dag_test", "dag.test()")].payload
     assert dag_test["dag_run"].endswith("success")
-    assert set(dag_test["tasks"]) == {"ingest", "check_quality"}
+    assert set(dag_test["tasks"]) == {"ingest", "check_quality", "publish"}
     assert all(state.endswith("success") for state in dag_test["tasks"].values())
     run = project.tracker.run(outcome.run_id)
     assert run.version_map["pyspark"] and run.version_map["java"] != "missing"
     # evidence for the deliverables, and the phase 5 gate criterion
     assert validations_green(project, "5")[0]
     assert evidence(project, "D5.3") == [
-        f"pos_orders: 7/7 expectations met (run {outcome.run_id})",
-        f"store_master: no quality rules in its spec (run {outcome.run_id})",
+        f"pos_orders: 9/9 expectations met (run {outcome.run_id})",
+        # store_id is NOT NULL (checked though no rule names it), and max_rejected
+        f"store_master: 2/2 expectations met (run {outcome.run_id})",
     ]
     assert "rows/s" in evidence(project, "D4.5")[0]
     assert "| quality | freshness\\_ordered\\_on | passed |" in run_report(project, outcome.run_id)
@@ -101,10 +125,12 @@ def _sample_with_planted_rows(now: datetime) -> str:
     at = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
     good = [f"o{n};s{n};{at};{n}.50;{n};paid;buyer{n}@example.com" for n in range(1, 7)]
     planted = [
-        f";s7;{at};3.00;1;paid;b7@example.com",  # null order_id: not_null (error)
+        f";s7;{at};3.00;1;paid;b7@example.com",  # null order_id: NOT NULL, rejected
         f"o8;s8;{at};9.00;5000;paid;b8@example.com",  # quantity out of range: between (error)
         f"o9;s9;{at};2.00;2;lost;b9@example.com",  # unknown status: in_set (warning)
         f"o10;s10;{at};2.00;2;void;not-an-email",  # bad e-mail: regex (warning)
+        f"o11;s11;{at};2.00;abc;paid;b11@example.com",  # not an int: rejected, not a null
+        "o12;s12;2013/01/01 10:00;2.00;2;paid;b12@example.com",  # not a timestamp: rejected
     ]
     header = "order_id;store_id;ordered_at;amount;quantity;status;email"
     return "\n".join([header, *good, *planted]) + "\n"
@@ -112,12 +138,18 @@ def _sample_with_planted_rows(now: datetime) -> str:
 
 def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(tmp_path):
     specs = {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
-    for name in ("crashy", "boom"):
+    for name in ("crashy", "boom", "nulls"):
         specs[name] = PLAIN.format(name=name)
+    specs["nulls"] = specs["nulls"].replace(
+        "format: json}", "format: json, sample: samples/nulls.json}"
+    )
     project = make_solution(tmp_path / "retail", specs)
     root = project.root
     (root / "samples").mkdir()
     (root / "samples/pos_orders.csv").write_text(_sample_with_planted_rows(datetime.now(UTC)))
+    (root / "samples/nulls.json").write_text(
+        '{"id": 1, "label": "a"}\n{"id": null, "label": "b"}\n'
+    )
     plant_failure(root, "boom")
     crashy = root / "src/ingestion/crashy.py"
     crashy.write_text(
@@ -128,11 +160,12 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     )
     # the default per-pipeline timeout (900 s) only stops a hang here; the timeout itself is
     # driven from the shell with a pipeline that never answers (tests/test_cli_validate.py)
-    outcome = validate(project, ["crashy", "boom", "pos_orders"], tier="full", rows=50)
+    outcome = validate(project, ["crashy", "boom", "nulls", "pos_orders"], tier="full", rows=50)
     assert outcome.status == "failed"
     assert outcome.pipelines == {
         "crashy": "failed",
         "boom": "failed",
+        "nulls": "failed",
         "pos_orders": "failed",
     }
     checks = by_check(outcome)
@@ -142,6 +175,15 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     assert boom.outcome == "error" and "planted failure" in boom.detail
     assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
     assert not _catalog(project).table_exists("ops.boom")
+    # a null in a NOT NULL column: the row is rejected (to ops.nulls_rejected), the run fails
+    # on max_rejected and nothing is published
+    nulls = checks[("nulls", "job", "job on the sample")]
+    assert nulls.outcome == "passed" and nulls.payload["rejected"] == {"id": 1}
+    assert checks[("nulls", "quality", "max_rejected")].detail == (
+        "1 of 2 rows rejected in all, at most 0 allowed: id 1"
+    )
+    assert checks[("nulls", "publish", "write-audit-publish")].payload["main_untouched"] is True
+    assert _catalog(project).load_table("ops.nulls").scan().to_arrow().num_rows == 0
     # the planted rows break exactly these expectations; the others pass
     quality = {
         c.check_name: c
@@ -149,23 +191,62 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
         if c.pipeline == "pos_orders" and c.step == "quality"
     }
     assert {name: c.outcome for name, c in quality.items()} == {
-        "not_null_order_id": "failed",
+        "not_null_order_id": "passed",  # the row with a null order_id was kept out...
         "unique_order_id": "passed",
         "between_quantity": "failed",
         "in_set_status": "warning",
         "regex_email": "warning",
         "row_count": "passed",
         "freshness_ordered_on": "passed",
+        "not_null_ordered_on": "passed",
+        "max_rejected": "failed",  # ...and counts against max_rejected, as the malformed do
     }
+    job = checks[("pos_orders", "job", "job on the sample")].payload
+    assert job["rejected"] == {"order_id": 1, "quantity": 1, "ordered_on": 1}  # table names
+    assert job["rows_read"] == 12 and job["rejected_rows"] == 3
+    assert quality["max_rejected"].detail == (
+        "3 of 12 rows rejected in all, at most 0 allowed: order_id 1, ordered_on 1, quantity 1"
+    )
+    # in the quarantine table: the raw rows and why, once (dag.test()'s ingest of the same
+    # logical date replaced the job's)
+    rejected = _catalog(project).load_table("sales.orders_rejected").scan().to_arrow()
+    runs: dict[str, list[str]] = {}
+    for row in rejected.to_pylist():
+        runs.setdefault(row["correlation_id"], []).append(row["reason"])
+    assert len(runs) == 1
+    for reasons in runs.values():
+        assert sorted(reasons) == [
+            "order_id: null in a NOT NULL column",
+            "ordered_at: '2013/01/01 10:00' is not a valid timestamp",
+            "quantity: 'abc' is not a valid int",
+        ]
     assert quality["between_quantity"].payload["unexpected_count"] == 1
     assert quality["between_quantity"].payload["unexpected_samples"] == [5000]
     assert quality["in_set_status"].payload["unexpected_samples"] == ["lost"]
-    assert quality["row_count"].payload["observed_value"] == 10
-    # the DAG ran the same sample: ingest succeeded, the quality task failed the run
+    assert quality["row_count"].payload["observed_value"] == 9
+    # write-audit-publish held: not published, main untouched, the audit branch kept
+    publish = checks[("pos_orders", "publish", "write-audit-publish")]
+    assert publish.outcome == "passed", publish.detail
+    assert publish.payload["main_untouched"] is True and publish.payload["branch_kept"] is True
+    job = checks[("pos_orders", "job", "job on the sample")].payload
+    table = _catalog(project).load_table("sales.orders")
+    assert table.scan().to_arrow().num_rows == 0  # main: the empty snapshot the table began with
+    assert table.snapshot_by_name(job["branch"]).snapshot_id == job["snapshot_id"]
+    # the DAG ran the same sample: ingest succeeded, the quality task failed the run, nothing
+    # was published; both failed runs' branches are there to inspect, and say why they failed
     dag_test = checks[("pos_orders", "dag_test", "dag.test()")]
     assert dag_test.outcome == "failed"
     assert dag_test.payload["tasks"]["ingest"].endswith("success")
     assert dag_test.payload["tasks"]["check_quality"].endswith("failed")
+    assert not dag_test.payload["tasks"]["publish"].endswith("success")
+    rerun = checks[("pos_orders", "dag_test", "rerun of the date")]
+    assert rerun.outcome == "passed" and "main untouched" in rerun.detail
+    from pipelines.lake import audit_branches
+    from pipelines.spec import load_specs
+
+    branches = audit_branches(root, [s for s in load_specs(root) if s.name == "pos_orders"])
+    assert len(branches) == 2 and all(b.status == "failed" for b in branches)
+    assert "between_quantity" in branches[0].failed and job["branch"] == branches[0].name
     report = run_report(project, outcome.run_id)
     assert "| run | subprocess | error |" in report and "samples: 5000" in report
     project.close()

@@ -76,7 +76,7 @@ def test_a_generated_solution_passes_every_static_check_and_the_run_is_stored(tm
     for name in ("pos_orders", "store_master"):
         for step in ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl"):
             assert (name, step) in steps
-    assert checks[("pos_orders", "suite", "GX suite loads")].payload == {"loaded": 7}
+    assert checks[("pos_orders", "suite", "GX suite loads")].payload == {"loaded": 8}
     assert checks[("pos_orders", "dag", "orchestration")].detail == "triggered after store_master"
     # stored: the run, its checks, the versions, the commit, one activity event
     run = project.tracker.run(outcome.run_id)
@@ -173,6 +173,47 @@ def test_each_breakage_is_found_and_named(tmp_path):
     assert checks[("delta", "suite", "GX suite loads")].outcome == "passed"
     met, lines = validations_green(project, "4")
     assert not met and any(line.startswith("alpha: failed") for line in lines)
+    project.close()
+
+
+def test_schedules_and_triggers_that_differ_from_what_the_specs_say_are_named(tmp_path):
+    specs = {
+        "alpha": PLAIN.format(name="alpha") + "schedule: '@daily'\n",
+        "epsilon": PLAIN.format(name="epsilon") + "depends_on: [alpha]\n",
+        "solo": PLAIN.format(name="solo") + "schedule: '@hourly'\n",
+    }
+    project = make_solution(tmp_path / "ops", specs)
+    root = project.root
+    clean = validate(project, tier="static")
+    checks = by_check(clean)
+    assert checks[("alpha", "dag", "schedule")].detail == "@daily by orchestration_alpha"
+    assert checks[("epsilon", "dag", "orchestration")].outcome == "passed"
+    assert checks[("solo", "dag", "schedule")].detail == "@hourly"
+    # the old orchestration: a conf nothing reads, the run's date left to "now", a fixed @daily
+    orchestration = root / "airflow/dags/orchestration/orchestration.py"
+    text = orchestration.read_text()
+    text = text.replace(
+        "logical_date=\"{{ logical_date }}\",  # the triggered run's ds is this run's",
+        'conf={"date": "{{ ds }}"},',
+    ).replace('schedule="@daily"', 'schedule="@weekly"')
+    orchestration.write_text(text)
+    # epsilon's own DAG scheduled as well: it would run twice
+    dag = root / "airflow/dags/ingestion/epsilon_dag.py"
+    dag.write_text(dag.read_text().replace("schedule=None", 'schedule="@daily"'))
+    outcome = validate(project, tier="static")
+    checks = by_check(outcome)
+    epsilon = checks[("epsilon", "dag", "orchestration")]
+    assert epsilon.outcome == "failed"
+    assert "triggers with logical_date" in epsilon.detail and "another date" in epsilon.detail
+    assert "passes conf {'date': '{{ ds }}'}, which the pipeline's DAG does not read" in (
+        epsilon.detail
+    )
+    assert checks[("epsilon", "dag", "schedule")].detail == (
+        "its DAG's schedule is '@daily', expected None (it runs when orchestration_alpha "
+        "triggers it); orchestration_alpha runs on '@weekly', the specs say '@daily'"
+    )
+    assert checks[("alpha", "dag", "schedule")].outcome == "failed"
+    assert checks[("solo", "dag", "schedule")].outcome == "passed"
     project.close()
 
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from pipelines.validation.full import FullTier, Lake
 
-            lake = Lake(os.environ.get(CATALOG_ENV, ""), args.warehouse)
+            lake = Lake(args.root, os.environ.get(CATALOG_ENV, ""), args.warehouse)
             chosen = [s for s in specs if s.name in args.pipelines]
             chosen.sort(key=lambda s: args.pipelines.index(s.name))
             FullTier(args.root, emit, lake, workdir, args.rows).run(chosen)

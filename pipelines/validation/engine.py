@@ -28,7 +28,7 @@ from deliverables.git import head
 from deliverables.store import CheckRecord
 from deliverables.validations import pipeline_outcome, run_log_path
 from phases.text import mask_secrets, uri_secrets
-from pipelines.errors import ValidationError
+from pipelines.errors import LakeError, ValidationError
 from pipelines.validation.protocol import CATALOG_ENV, STEPS
 
 if TYPE_CHECKING:
@@ -58,12 +58,17 @@ class RunOutcome:
 
 
 def lake_location(project: Project, catalog_uri: str | None = None) -> tuple[str, str]:
-    """The Iceberg catalog the full tier writes to: `catalog_uri` (or ICEBERG_CATALOG_URI, e.g.
-    postgresql+psycopg://postgres@127.0.0.1:5432/lake), else SQLite under .phasegate/lake/."""
-    lake = project.root / ".phasegate" / "lake"
-    uri = catalog_uri or os.environ.get("ICEBERG_CATALOG_URI") or f"sqlite:///{lake / 'catalog.db'}"
-    warehouse = os.environ.get("ICEBERG_WAREHOUSE") or (lake / "warehouse").as_uri()
-    return uri, warehouse
+    """The Iceberg catalog the full tier writes to: the solution's, as its generated jobs load
+    it (pipelines.lake: .pyiceberg.yaml, PYICEBERG_CATALOG__<NAME>__URI, ...; by default SQLite
+    under .phasegate/lake/), its URI replaced by `catalog_uri` (--catalog-uri, e.g.
+    postgresql+psycopg://postgres@127.0.0.1:5432/lake)."""
+    from pipelines.lake import catalog_properties
+
+    try:
+        properties = catalog_properties(project.root)
+    except LakeError as exc:
+        raise ValidationError(str(exc)) from None
+    return catalog_uri or properties.get("uri", ""), properties.get("warehouse", "")
 
 
 def validate(

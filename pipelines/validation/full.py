@@ -1,11 +1,14 @@
 """The full tier: each pipeline really runs, with one warm local Spark session for all of them.
 
-Per pipeline: sample data (the spec's sample file, or rows synthesized from its schema) → the
-generated job's own functions → an Iceberg table in the project's catalog (one append, one
-commit: a failed job leaves no snapshot) → the generated quality runner's GX validation of the
-rows that run wrote, read back from Iceberg, one result per expectation → `dag.test()` of the
-pipeline's ingestion DAG on the same sample, in a throwaway AIRFLOW_HOME whose metadata DB is
-copied from a pre-migrated one, with each task's state.
+Per pipeline, write-audit-publish as the generated DAG runs it: sample data (the spec's sample
+file, or rows synthesized from its schema) → the generated job's own functions → an audit branch
+of the Iceberg table (created from the spec) in the solution's catalog, main untouched → the
+generated quality runner's GX validation of that audit snapshot, one result per expectation →
+`publish`: main gets the snapshot when no error-severity expectation failed; otherwise main is
+checked untouched and the audit branch kept → `dag.test()` of the pipeline's ingestion DAG on the
+same sample and the same logical date, in a throwaway AIRFLOW_HOME whose metadata DB is copied
+from a pre-migrated one, with each task's state; that rerun of the date must replace its rows,
+not add to them.
 
 Runs inside the validation subprocess (`pipelines.validation.child`).
 """
@@ -19,11 +22,14 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as midnight
 from pathlib import Path
 
-from pipelines.codegen import pipeline_paths
-from pipelines.spec import PipelineSpec
+from pipelines.codegen import partition_fields, pipeline_paths
+from pipelines.lake import catalog_name, catalog_properties, env_prefix, open_catalog
+from pipelines.rejects import check_rejected
+from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
 
@@ -31,15 +37,51 @@ SAMPLES_SHOWN = 5
 
 
 class Lake:
-    """Where the full tier writes: the project's Iceberg catalog."""
+    """Where the full tier writes: the solution's catalog (`load_catalog(<its name>)`, see
+    pipelines.lake). A URI or warehouse other than the configured ones (--catalog-uri) is set
+    for this process, and so for the generated code it runs, the way PyIceberg reads it:
+    PYICEBERG_CATALOG__<NAME>__URI / __WAREHOUSE (a given URI is a SQL catalog's)."""
 
-    def __init__(self, catalog_uri: str, warehouse: str) -> None:
-        self.catalog_uri, self.warehouse = catalog_uri, warehouse
+    def __init__(self, root: Path, catalog_uri: str = "", warehouse: str | None = None) -> None:
+        self.root, self.name = root, catalog_name(root)
+        configured = catalog_properties(root, self.name)
+        prefix = env_prefix(self.name)
+        if catalog_uri and catalog_uri != configured.get("uri"):
+            os.environ[prefix + "URI"] = catalog_uri
+            os.environ[prefix + "TYPE"] = "sql"
+        if warehouse and warehouse != configured.get("warehouse"):
+            os.environ[prefix + "WAREHOUSE"] = warehouse
+        self.catalog_uri = catalog_uri or configured.get("uri", "")
+        self.warehouse = warehouse or configured.get("warehouse", "")
 
     def catalog(self):
-        from pyiceberg.catalog.sql import SqlCatalog
+        return open_catalog(self.root, self.name)
 
-        return SqlCatalog("phasegate", uri=self.catalog_uri, warehouse=self.warehouse)
+    def main(self, identifier: str) -> int | None:
+        """The snapshot main points at (None: no table, or no snapshot)."""
+        current = self._current(identifier)
+        return current.snapshot_id if current is not None else None
+
+    def main_rows(self, identifier: str) -> int:
+        """The rows main holds (its snapshot's total-records; 0 without a table)."""
+        current = self._current(identifier)
+        summary = current.summary if current is not None else None
+        return int(summary.get("total-records", 0)) if summary is not None else 0
+
+    def _current(self, identifier: str):
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+        try:
+            return self.catalog().load_table(identifier).current_snapshot()
+        except (NoSuchTableError, NoSuchNamespaceError):
+            return None
+
+    def rows_on_main(self, identifier: str, run_date: str) -> int:
+        """How many rows of logical date `run_date` main holds."""
+        from pyiceberg.expressions import EqualTo
+
+        table = self.catalog().load_table(identifier)
+        return table.scan(row_filter=EqualTo(RUN_DATE_COLUMN, run_date)).to_arrow().num_rows
 
     def snapshots(self, identifier: str) -> list[int]:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
@@ -131,8 +173,12 @@ class FullTier:
         batch = self._job(spec, source)
         if batch is None:
             return
-        self._quality(spec, batch)
-        self._dag_test(spec, source)
+        verdict = self._quality(spec, batch)
+        refused = self._rejected(spec, batch)  # over max_rejected: not published either
+        if verdict is not None:
+            success, failed = verdict
+            self._publish(spec, batch, success and not refused, [*failed, *refused])
+        self._dag_test(spec, source, batch)
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -162,71 +208,137 @@ class FullTier:
             job = self._module(f"src.ingestion.{spec.name}")
             correlation_id = f"validation-{uuid.uuid4()}"
             before = self.lake.snapshots(spec.target.identifier)
+            main_before = self.lake.main_rows(spec.target.identifier)
+            parsed = None
             try:
-                df = job.validate_schema(job.read_source_data(self.spark, str(source)))
-                rows_read = df.count()
-                out = job.add_metadata(job.apply_transformations(df), correlation_id)
-                rows, snapshot = job.write_to_iceberg(
-                    out, self.lake.catalog_uri, self.lake.warehouse
+                out, rejected, parsed = job.read_batch(
+                    self.spark, str(source), correlation_id, self._date()
                 )
+                rows_read = parsed.count()  # cached
+                counts, rejected_rows = job.quarantine(
+                    rejected, self.lake.catalog(), correlation_id, self._date()
+                )
+                written = job.write_to_iceberg(out, self._date(), correlation_id)
             except Exception:
                 after = self.lake.snapshots(spec.target.identifier)
                 result["data"] = {
                     "snapshots_before": len(before),
                     "snapshots_after": len(after),
-                    "partial_write": after != before,
+                    # main's rows changed: the failed job's rows would be visible
+                    "partial_write": self.lake.main_rows(spec.target.identifier) != main_before,
                 }
                 raise
+            finally:
+                if parsed is not None:
+                    parsed.unpersist()
+            rows = written["rows"]
             result.update(
-                detail=f"{rows_read} rows read, {rows} written to {spec.target.identifier}",
-                data={"rows_read": rows_read, "rows_written": rows, "snapshot_id": snapshot},
+                detail=f"{rows_read} rows read, {rows} written to audit branch "
+                f"{written['branch']} of {spec.target.identifier}"
+                + (f", {rejected_rows} rejected" if rejected_rows else ""),
+                data={
+                    "rows_read": rows_read,
+                    "rows_written": rows,
+                    "snapshot_id": written["snapshot_id"],
+                    "branch": written["branch"],
+                    "run_date": written["run_date"],
+                    "rejected": counts,
+                    "rejected_rows": rejected_rows,
+                },
             )
-            batch = {"correlation_id": correlation_id, "rows": rows, "snapshot_id": snapshot}
+            batch = {
+                **written,
+                "rows_read": rows_read,
+                "rejected": counts,
+                "rejected_rows": rejected_rows,
+            }
         if batch is not None:
             self._iceberg(spec, batch)
         return batch
 
+    def _rejected(self, spec: PipelineSpec, batch: dict) -> list[str]:
+        """The spec's `max_rejected` limits (default 0) against the rows the job rejected: a
+        quality check of their own, beside GX's (the rejected rows never reach the table).
+        Returns the error-severity limits exceeded (the batch is then not published)."""
+        checks = check_rejected(spec, batch["rejected"], batch["rejected_rows"], batch["rows_read"])
+        for check in checks:
+            self.emit.check(
+                spec.name,
+                "quality",
+                check.name,
+                check.outcome,
+                check.detail(batch["rejected"]),
+                {
+                    "rule": "max_rejected",
+                    "severity": check.rule.severity,
+                    "column": check.rule.column,
+                    "rejected": check.rejected,
+                    "allowed": check.allowed,
+                    "rows_read": check.rows_read,
+                    "counts": batch["rejected"],
+                    "table": f"{spec.target.identifier}_rejected",
+                },
+            )
+        return [check.name for check in checks if check.outcome == "failed"]
+
     def _iceberg(self, spec: PipelineSpec, batch: dict) -> None:
+        """The table is the spec's (as its DDL declares it) and the batch is on its audit branch,
+        main untouched."""
         with self.emit.timed(spec.name, "iceberg", "Iceberg table") as result:
             table = self.lake.catalog().load_table(spec.target.identifier)
-            current = table.current_snapshot()
             fields = [[f.name, str(f.transform)] for f in table.spec().fields]
-            expected = [
-                [
-                    f"{p.column}_{p.transform}",
-                    f"bucket[{p.buckets}]" if p.transform == "bucket" else p.transform,
-                ]
-                for p in spec.target.partition_by
+            expected_fields = partition_fields(spec)
+            columns = [
+                [f.name, str(f.field_type), f.required, f.doc or ""] for f in table.schema().fields
             ]
-            columns = [f.name for f in table.schema().fields]
+            expected = [
+                [c.name, iceberg_type_name(c.type), not c.nullable, c.description]
+                for c in spec.output
+            ]
+            audit = table.snapshot_by_name(batch["branch"])
+            main = table.current_snapshot()
             problems = []
-            if current is None or current.snapshot_id != batch["snapshot_id"]:
-                problems.append("the job's commit is not the table's current snapshot")
-            if columns != [c.name for c in spec.output]:
-                problems.append(f"columns {columns}, expected {[c.name for c in spec.output]}")
-            if fields != expected:
-                problems.append(f"partition spec {fields}, expected {expected}")
+            if audit is None or audit.snapshot_id != batch["snapshot_id"]:
+                problems.append(f"the job's commit is not the head of {batch['branch']}")
+            if main is None or main.snapshot_id != batch["base_snapshot_id"]:
+                problems.append("main moved: the job did not write to its audit branch only")
+            for got, want in zip(columns, expected, strict=False):
+                if got != want:
+                    problems.append(
+                        f"column {got[0]}: {_column_text(got)}, the DDL says {_column_text(want)}"
+                    )
+            if [c[0] for c in columns] != [c[0] for c in expected]:
+                problems.append(
+                    f"columns {[c[0] for c in columns]}, the DDL's {[c[0] for c in expected]}"
+                )
+            if fields != expected_fields:
+                problems.append(f"partition spec {fields}, expected {expected_fields}")
             result["data"] = {
                 "snapshot_id": batch["snapshot_id"],
+                "branch": batch["branch"],
+                "main_snapshot_id": main.snapshot_id if main else None,
                 "snapshots": len(table.snapshots()),
                 "partition_spec": fields,
+                "columns": columns,
                 "location": table.location(),
             }
             if problems:
                 result.update(outcome="failed", detail="; ".join(problems))
             else:
-                result["detail"] = f"snapshot {batch['snapshot_id']} committed; partitioned by " + (
-                    ", ".join(f"{n} ({t})" for n, t in fields) or "nothing"
+                result["detail"] = (
+                    f"snapshot {batch['snapshot_id']} on {batch['branch']}, main untouched; "
+                    f"{len(columns)} columns as the DDL declares them; partitioned by "
+                    + ", ".join(f"{n} ({t})" for n, t in fields)
                 )
 
-    def _quality(self, spec: PipelineSpec, batch: dict) -> None:
+    def _quality(self, spec: PipelineSpec, batch: dict) -> tuple[bool, list[str]] | None:
+        """GX on the audit snapshot; returns (no error-severity expectation failed, the failed
+        ones), or None when the validation itself could not run."""
         self.emit.step(spec.name, "quality")
         start = time.perf_counter()
         try:
             quality = self._module(f"src.validation.{spec.name}_quality")
-            df = quality.read_batch(
-                batch["correlation_id"], self.lake.catalog_uri, self.lake.warehouse
-            )
+            df = quality.read_batch(batch["correlation_id"], batch["snapshot_id"])
             try:
                 results = quality.run_validation(df, now=self._now())
             except quality.DataQualityException as exc:
@@ -240,8 +352,9 @@ class FullTier:
                 describe(exc),
                 duration=time.perf_counter() - start,
             )
-            return
+            return None
         elapsed = time.perf_counter() - start
+        failing = []
         for r in results.results:
             config = r.expectation_config
             meta = config.meta or {}
@@ -267,6 +380,8 @@ class FullTier:
             if r.exception_info and r.exception_info.get("raised_exception"):
                 outcome = "error"
                 data["exception"] = r.exception_info.get("exception_message")
+            if outcome in ("failed", "error"):
+                failing.append(meta.get("rule", config.type))
             self.emit.check(
                 spec.name,
                 "quality",
@@ -276,8 +391,74 @@ class FullTier:
                 data,
                 elapsed / max(1, len(results.results)),
             )
+        return not failing, failing
 
-    def _dag_test(self, spec: PipelineSpec, source: Path) -> None:
+    def _publish(self, spec: PipelineSpec, batch: dict, success: bool, failed: list[str]) -> None:
+        """Publishes when the check succeeded; otherwise checks that main is untouched and the
+        audit branch kept."""
+        with self.emit.timed(spec.name, "publish", "write-audit-publish") as result:
+            job = sys.modules.get(f"src.ingestion.{spec.name}") or self._module(
+                f"src.ingestion.{spec.name}"
+            )
+            identifier, branch = spec.target.identifier, batch["branch"]
+            problems = []
+            if success:
+                published = job.publish(batch, {"success": True})
+                table = self.lake.catalog().load_table(identifier)
+                main = table.current_snapshot()
+                rows = self.lake.rows_on_main(identifier, batch["run_date"])
+                if main is None or main.snapshot_id != published["published"]:
+                    problems.append("main is not the published snapshot")
+                if table.snapshot_by_name(branch) is not None:
+                    problems.append(f"audit branch {branch} was not removed")
+                if rows != batch["rows"]:
+                    problems.append(
+                        f"main holds {rows} rows of {batch['run_date']}, the batch had {batch['rows']}"
+                    )
+                result["data"] = {
+                    "published": True,
+                    "how": published["how"],
+                    "main_snapshot_id": main.snapshot_id if main else None,
+                    "rows_on_main": rows,
+                }
+                detail = (
+                    f"published to main ({published['how']}): snapshot "
+                    f"{published['published']}, {rows} rows of {batch['run_date']}"
+                )
+            else:
+                try:
+                    job.publish(batch, {"success": False, "failed": ", ".join(failed)})
+                    problems.append("published although the check failed")
+                except job.NotPublished:
+                    pass
+                table = self.lake.catalog().load_table(identifier)
+                main = table.current_snapshot()
+                audit = table.snapshot_by_name(branch)
+                untouched = main is not None and main.snapshot_id == batch["base_snapshot_id"]
+                kept = audit is not None and audit.snapshot_id == batch["snapshot_id"]
+                if not untouched:
+                    problems.append("main moved although the check failed")
+                if not kept:
+                    problems.append(f"audit branch {branch} is gone")
+                result["data"] = {
+                    "published": False,
+                    "main_untouched": untouched,
+                    "branch_kept": kept,
+                    "branch": branch,
+                    "main_snapshot_id": main.snapshot_id if main else None,
+                }
+                detail = (
+                    f"not published ({', '.join(failed)} failed): main untouched at snapshot "
+                    f"{batch['base_snapshot_id']}, the rows kept on audit branch {branch}"
+                )
+            if problems:
+                result.update(outcome="failed", detail="; ".join(problems))
+            else:
+                result["detail"] = detail
+
+    def _dag_test(self, spec: PipelineSpec, source: Path, batch: dict) -> None:
+        ran = False
+        main_before = self.lake.main(spec.target.identifier)
         with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
             self._airflow()
             from airflow.dag_processing.dagbag import DagBag
@@ -299,7 +480,10 @@ class FullTier:
                 return
             for task in dag.tasks:
                 task.retries = 0  # a failure shows now, not after the production retry delay
-            run = dag.test(run_conf={"source": str(source)})
+            # the same logical date as the job's run: the DAG's ingest is a rerun of it
+            logical = datetime.combine(self._date(), midnight(), UTC)
+            run = dag.test(logical_date=logical, run_conf={"source": str(source)})
+            ran = True
             tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
             durations = {ti.task_id: round(ti.duration or 0, 3) for ti in run.get_task_instances()}
             state = str(run.state)
@@ -311,11 +495,49 @@ class FullTier:
                     outcome="failed",
                     detail=f"dag run {state}: " + ", ".join(f"{t} {s}" for t, s in tasks.items()),
                 )
+        if ran:
+            self._rerun(spec, batch, main_before, state.endswith("success"))
+
+    def _rerun(self, spec: PipelineSpec, batch: dict, main_before, succeeded: bool) -> None:
+        """dag.test() ran the job's logical date again: its rows are replaced, not added to
+        (when it published), or main is as it was (when its check failed)."""
+        day = batch["run_date"]
+        with self.emit.timed(spec.name, "dag_test", "rerun of the date") as result:
+            rows = self.lake.rows_on_main(spec.target.identifier, day)
+            main_after = self.lake.main(spec.target.identifier)
+            result["data"] = {
+                "run_date": day,
+                "rows_on_main": rows,
+                "rows_expected": batch["rows"],
+                "dag_run_published": succeeded,
+                "main_before": main_before,
+                "main_after": main_after,
+            }
+            if succeeded:
+                if rows == batch["rows"]:
+                    result["detail"] = f"{rows} rows of {day} on main after the rerun: replaced"
+                else:
+                    result.update(
+                        outcome="failed",
+                        detail=f"{rows} rows of {day} on main after the rerun, the sample gives "
+                        f"{batch['rows']}: the rerun did not replace the date",
+                    )
+            elif main_after == main_before:
+                result["detail"] = "the DAG run did not publish: main untouched"
+            else:
+                result.update(
+                    outcome="failed",
+                    detail="the DAG run failed, yet main moved: not write-audit-publish",
+                )
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
         return self.now or datetime.now(UTC)
+
+    def _date(self) -> date:
+        """The logical date of this validation's runs (the job's, then the DAG's rerun)."""
+        return self._now().astimezone(UTC).date()
 
     def _module(self, name: str):
         """The project's generated module, freshly imported (the files may have changed)."""
@@ -333,8 +555,6 @@ class FullTier:
         database = home / "airflow.db"
         if not database.exists():
             shutil.copyfile(migrated_database(), database)
-        os.environ["ICEBERG_CATALOG_URI"] = self.lake.catalog_uri
-        os.environ["ICEBERG_WAREHOUSE"] = self.lake.warehouse
         from airflow import settings
 
         settings.configure_orm()
@@ -372,6 +592,22 @@ def migrated_database() -> Path:
     os.replace(scratch / "airflow.db", target)  # atomic: a concurrent run sees all or nothing
     shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+ICEBERG_TYPES = {"timestamp": "timestamptz"}  # a Spark TIMESTAMP is an instant
+
+
+def iceberg_type_name(kind: str) -> str:
+    """A spec type as PyIceberg prints the Iceberg type the generated job makes of it."""
+    if kind.startswith("decimal("):
+        precision, scale = kind.removeprefix("decimal(").removesuffix(")").split(",")
+        return f"decimal({int(precision)}, {int(scale)})"
+    return ICEBERG_TYPES.get(kind, kind)
+
+
+def _column_text(column: list) -> str:
+    _, kind, required, doc = column
+    return f"{kind}{' NOT NULL' if required else ''}" + (f" COMMENT {doc!r}" if doc else "")
 
 
 def _expectation_detail(success: bool, data: dict) -> str:

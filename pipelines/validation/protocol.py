@@ -8,6 +8,7 @@ Events: `versions` (the engines' versions), `step` (a pipeline enters a step: pr
 from __future__ import annotations
 
 import json
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 STATIC_STEPS = ("sync", "parse", "lint", "dagbag", "dag", "suite", "ddl")
-FULL_STEPS = ("sample", "job", "iceberg", "quality", "dag_test")
+FULL_STEPS = ("sample", "job", "iceberg", "quality", "publish", "dag_test")
 STEPS = {"static": STATIC_STEPS, "full": FULL_STEPS}
 # The catalog URI reaches the child through its environment: argv is visible to every user
 # (`ps`), the environment only to the owner. It may hold a password.
@@ -80,13 +81,36 @@ class Emitter:
 
 
 def describe(exc: BaseException) -> str:
-    """One line: the exception's type and its first meaningful line (Spark errors are long)."""
+    """One line: the exception's type and what it says. For an error from the JVM (Py4J's
+    `An error occurred while calling o108.getResult`, then a Java stack trace) the line is
+    Spark's innermost error class and the root cause, e.g. `[MALFORMED_RECORD_IN_PARSING...]
+    Malformed records are detected... (cause: NumberFormatException: For input string: "abc")`."""
     text = str(exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = lines[0] if lines else ""
+    first = java_cause(text) or (lines[0] if lines else "")
     if len(first) > 400:
         first = first[:400] + "…"
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# "org.apache.spark.SparkException: message", at a line's start (after Py4J's ": " or "Caused by: ")
+_JAVA_EXCEPTION = re.compile(r"^(?:: |Caused by: )?([\w.$]+(?:Exception|Error)): (.+)$", re.M)
+_ERROR_CLASS = re.compile(r"\[[A-Z_.]+\]")
+
+
+def java_cause(text: str) -> str | None:
+    """The innermost Spark error class of a Java exception chain in `text` and its root cause,
+    or None when `text` holds no Java exception (the generated jobs' `spark_cause` does the same
+    for their own log line)."""
+    chain = _JAVA_EXCEPTION.findall(text)
+    if not chain:
+        return None
+    classed = [message for _, message in chain if _ERROR_CLASS.match(message)]
+    line = classed[-1] if classed else f"{chain[0][0].rsplit('.', 1)[-1]}: {chain[0][1]}"
+    kind, root = chain[-1]
+    if root not in line:
+        line += f" (cause: {kind.rsplit('.', 1)[-1]}: {root})"
+    return line.strip()
 
 
 def _line_writer(stream: IO[str]) -> Callable[[dict], None]:

@@ -23,17 +23,18 @@ from pathlib import Path
 from pipelines.codegen import (
     EXPECTATIONS,
     ORCHESTRATION_DAG,
-    orchestrated,
     pipeline_paths,
     pipeline_states,
     render_pipelines,
     sql_type,
 )
 from pipelines.generate import plan
-from pipelines.spec import PipelineSpec
+from pipelines.orchestration import Group, RunPlan, groups, run_plans
+from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import STATIC_STEPS, Emitter, describe
 
 PYTHON_KINDS = ("job", "quality", "dag", "test")
+DAG_TASKS = ("ingest", "check_quality", "publish")  # write-audit-publish
 
 
 def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit: Emitter) -> None:
@@ -180,8 +181,8 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
             emit.check(spec.name, "dagbag", "DagBag import", "error", describe(exc))
         return
     elapsed = time.perf_counter() - start
-    triggered = orchestrated(specs)
-    orchestration = dags.get("orchestration")
+    plans = run_plans(specs)
+    by_dag = {group.dag_id: group for group in groups(specs)}
     for spec in ready:
         path = pipeline_paths(spec)["dag"]
         if path in errors:
@@ -215,7 +216,9 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
             )
         emit.step(spec.name, "dag")
         _structure(spec, dags.get(spec.name), emit)
-        if spec.name in triggered:
+        plan = plans[spec.name]
+        _schedule(spec, plan, dags, emit)
+        if plan.orchestrated:
             if ORCHESTRATION_DAG in errors:
                 emit.check(
                     spec.name,
@@ -225,7 +228,7 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
                     "orchestration DAG: " + _last_line(errors[ORCHESTRATION_DAG]),
                 )
             else:
-                _orchestration(spec, orchestration, set(dags), emit)
+                _orchestration(spec, by_dag[plan.dag_id], dags.get(plan.dag_id), set(dags), emit)
 
 
 def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
@@ -234,10 +237,12 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
         return
     problems = []
     tasks = {t.task_id: t for t in dag.tasks}
-    if set(tasks) != {"ingest", "check_quality"}:
-        problems.append(f"tasks are {sorted(tasks)}, expected ['check_quality', 'ingest']")
-    elif tasks["ingest"].downstream_task_ids != {"check_quality"}:
+    if set(tasks) != set(DAG_TASKS):
+        problems.append(f"tasks are {sorted(tasks)}, expected {sorted(DAG_TASKS)}")
+    elif "check_quality" not in tasks["ingest"].downstream_task_ids:
         problems.append("check_quality does not run after ingest")
+    elif "publish" not in tasks["check_quality"].downstream_task_ids:
+        problems.append("publish does not run after check_quality (write-audit-publish)")
     if "source" not in (dag.params or {}):
         problems.append("the DAG has no 'source' param (validation triggers it with a sample)")
     emit.check(
@@ -245,19 +250,55 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
         "dag",
         "DAG structure",
         "failed" if problems else "passed",
-        "; ".join(problems) or "ingest >> check_quality",
+        "; ".join(problems) or "ingest >> check_quality >> publish",
         {"tasks": sorted(tasks), "schedule": str(getattr(dag, "schedule", None))},
     )
 
 
-def _orchestration(spec: PipelineSpec, dag, dag_ids: set[str], emit: Emitter) -> None:
+def _schedule(spec: PipelineSpec, plan: RunPlan, dags: dict, emit: Emitter) -> None:
+    """The pipeline runs where and when pipelines.orchestration says (what data-flow.md and the
+    Pipelines screen show): on its own DAG's schedule, or, in a group, only when its
+    orchestration triggers it (its own DAG unscheduled: nothing runs twice)."""
+    own, carrier = dags.get(spec.name), dags.get(plan.dag_id)
+    problems = []
+    if own is not None:
+        expected = None if plan.orchestrated else plan.schedule
+        if _schedule_of(own) != expected:
+            problems.append(
+                f"its DAG's schedule is {_schedule_of(own)!r}, expected {expected!r}"
+                + (f" (it runs when {plan.dag_id} triggers it)" if plan.orchestrated else "")
+            )
+    if plan.orchestrated and carrier is not None and _schedule_of(carrier) != plan.schedule:
+        problems.append(
+            f"{plan.dag_id} runs on {_schedule_of(carrier)!r}, the specs say {plan.schedule!r}"
+        )
+    emit.check(
+        spec.name,
+        "dag",
+        "schedule",
+        "failed" if problems else "passed",
+        "; ".join(problems) or plan.markdown().replace("`", ""),
+        {"schedule": plan.schedule, "dag_id": plan.dag_id},
+    )
+
+
+def _schedule_of(dag) -> str | None:
+    schedule = getattr(dag, "schedule", None)
+    return None if schedule is None else str(schedule)
+
+
+# the template the orchestration passes as the triggered run's logical date
+LOGICAL_DATE = "{{ logical_date }}"
+
+
+def _orchestration(spec: PipelineSpec, group: Group, dag, dag_ids: set[str], emit: Emitter) -> None:
     if dag is None:
         emit.check(
             spec.name,
             "dag",
             "orchestration",
             "failed",
-            "the orchestration DAG is missing, and this pipeline depends on others",
+            f"the orchestration DAG {group.dag_id} is missing, and this pipeline is in its group",
         )
         return
     task = next((t for t in dag.tasks if t.task_id == f"trigger_{spec.name}"), None)
@@ -282,6 +323,15 @@ def _orchestration(spec: PipelineSpec, dag, dag_ids: set[str], emit: Emitter) ->
         )
     if not getattr(task, "wait_for_completion", False):
         problems.append("does not wait for the triggered DAG")
+    if getattr(task, "logical_date", None) != LOGICAL_DATE:
+        problems.append(
+            f"triggers with logical_date {getattr(task, 'logical_date', None)!r}, not "
+            f"{LOGICAL_DATE!r}: the triggered run would ingest another date than this run's"
+        )
+    if not getattr(task, "reset_dag_run", False):
+        problems.append("a rerun of a date would fail (reset_dag_run is off)")
+    if getattr(task, "conf", None):
+        problems.append(f"passes conf {task.conf!r}, which the pipeline's DAG does not read")
     emit.check(
         spec.name,
         "dag",
@@ -418,7 +468,7 @@ def _ddl(root: Path, spec: PipelineSpec, emit: Emitter) -> None:
             result.update(outcome="failed", detail=f"{path}: " + "; ".join(problems))
         else:
             result["detail"] = (
-                f"{len(spec.output)} columns, {len(spec.target.partition_by)} partition fields"
+                f"{len(spec.output)} columns, {len(spec.table_partitions)} partition fields"
             )
 
 
@@ -462,9 +512,10 @@ def ddl_problems(text: str, spec: PipelineSpec) -> list[str]:
             )
     partitioned = create.find(exp.PartitionedByProperty)
     partitions = len(partitioned.this.expressions) if partitioned is not None else 0
-    if partitions != len(spec.target.partition_by):
+    if partitions != len(spec.table_partitions):
         problems.append(
-            f"{partitions} partition field(s), the spec has {len(spec.target.partition_by)}"
+            f"{partitions} partition field(s), the table has {len(spec.table_partitions)} "
+            f"({RUN_DATE_COLUMN} and the spec's partition_by)"
         )
     return problems
 

@@ -21,7 +21,11 @@ for dag_id, dag in sorted(bag.dags.items()):
         info = {"downstream": sorted(task.downstream_task_ids), "operator": type(task).__name__}
         if info["operator"] == "TriggerDagRunOperator":
             info.update(
-                trigger_dag_id=task.trigger_dag_id, wait=task.wait_for_completion, conf=task.conf
+                trigger_dag_id=task.trigger_dag_id,
+                wait=task.wait_for_completion,
+                conf=task.conf,
+                logical_date=str(task.logical_date),
+                reset_dag_run=task.reset_dag_run,
             )
         tasks[task.task_id] = info
     out["dags"][dag_id] = {

@@ -84,7 +84,8 @@ class PipelinesScreen(ProjectScreen):
         from pipelines.codegen import pipeline_states, render_pipelines
         from pipelines.errors import GenerationError, SpecError
         from pipelines.generate import plan
-        from pipelines.spec import describe_schedule, load_specs
+        from pipelines.orchestration import run_plans
+        from pipelines.spec import load_specs
 
         root, today = self.project.root, self.project.today()
         try:
@@ -95,8 +96,9 @@ class PipelinesScreen(ProjectScreen):
             self.app.call_from_thread(self._show_error, str(exc))
             return
         states = pipeline_states(specs, result, rendered, root)
-        # in words ("At 05:00"), worded here in the worker: cron-descriptor costs an import
-        schedules = {s.name: describe_schedule(s.schedule) for s in specs if s.schedule}
+        # when it really runs, in words ("At 05:00 · orchestrated"), as data-flow.md says;
+        # worded here in the worker: cron-descriptor costs an import
+        schedules = {name: plan.words() for name, plan in run_plans(specs).items()}
         self.app.call_from_thread(self._show, specs, result, states, schedules)
 
     def _show_error(self, message: str) -> None:
@@ -116,11 +118,7 @@ class PipelinesScreen(ProjectScreen):
             table.add_row(
                 spec.name,
                 spec.target.identifier,
-                schedules[spec.name]
-                if spec.schedule
-                else "orchestrated"
-                if spec.depends_on
-                else "triggered",
+                schedules[spec.name],
                 ", ".join(spec.depends_on) or "—",
                 Text(state, style=tone(STATE_STYLES.get(state, ""))),
                 key=spec.name,
