@@ -67,10 +67,14 @@ gx_batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
 )
 suite = context.suites.add(gx.ExpectationSuite(**suite_json))
 now = datetime.now(UTC).replace(tzinfo=None)
-parameters = {
-    name: (now - timedelta(hours=hours)).isoformat()
-    for name, hours in suite_json["meta"].get("freshness_hours", {}).items()
-}
+parameters = {}
+for name, how in suite_json["meta"].get("parameters", {}).items():  # as the full tier: sample
+    if how["kind"] == "freshness":
+        hours = how["hours"]
+        hours = hours.get("sample", hours["production"]) if isinstance(hours, dict) else hours
+        parameters[name] = (now - timedelta(hours=hours)).isoformat()
+    elif how["kind"] == "environment":
+        parameters[name] = how["values"].get("sample", how["values"]["production"])
 results = gx_batch.validate(suite, expectation_parameters=parameters)
 assert results.success, [r.expectation_config.type for r in results.results if not r.success]
 spark.stop()

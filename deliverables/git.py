@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from deliverables.errors import TrackerError
 
@@ -22,8 +22,7 @@ class GitError(TrackerError):
     """git could not do what was asked (or is not installed)."""
 
 
-@dataclass(frozen=True)
-class PathFacts:
+class PathFacts(NamedTuple):
     """What git knows of one file or folder of the repository."""
 
     path: str

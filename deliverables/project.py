@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from deliverables import git
 from deliverables.errors import TrackerError
@@ -54,8 +54,7 @@ def parse_due(text: str) -> str | None:
     return parse_date(text, "due date").isoformat()
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     """Completion of a phase: required items done or N/A, required deliverables approved or N/A."""
 
     items_done: int
@@ -76,8 +75,7 @@ class Progress:
         return self.done / self.total if self.total else 1.0
 
 
-@dataclass(frozen=True)
-class DueItem:
+class DueItem(NamedTuple):
     item: ChecklistItem
     state: ItemState
 

@@ -19,9 +19,9 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from deliverables.errors import TrackerError
 from deliverables.migrations import SCHEMA_VERSION, migrate
@@ -43,8 +43,7 @@ BULK_CACHE_KIB = 64 * 1024  # the page cache of a transaction that stores thousa
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True)
-class ItemState:
+class ItemState(NamedTuple):
     id: str
     status: str = "todo"
     reason: str | None = None
@@ -55,8 +54,7 @@ class ItemState:
     updated_by: str | None = None
 
 
-@dataclass(frozen=True)
-class DeliverableState:
+class DeliverableState(NamedTuple):
     id: str
     status: str = "missing"
     reason: str | None = None
@@ -66,8 +64,7 @@ class DeliverableState:
     updated_by: str | None = None
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One entry of the activity log: who changed which field of what, from what to what."""
 
     id: int
@@ -87,8 +84,7 @@ class Event:
 _TABLES = {"item": ("items", ItemState), "deliverable": ("deliverables", DeliverableState)}
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """One validation run (pipelines.validation) as stored."""
 
     id: int
@@ -113,8 +109,7 @@ class RunRecord:
         return json.loads(self.versions or "{}")
 
 
-@dataclass(frozen=True)
-class CheckRecord:
+class CheckRecord(NamedTuple):
     """One check of one pipeline in a validation run."""
 
     run_id: int
@@ -333,7 +328,7 @@ class Tracker:
             "JOIN validation_results c ON c.pipeline = n.pipeline AND c.run_id = n.run_id "
             "JOIN validation_runs r ON r.id = c.run_id ORDER BY c.id"
         )
-        width = len(RunRecord.__dataclass_fields__)
+        width = len(RunRecord._fields)
         latest: dict[str, tuple[RunRecord, list[CheckRecord]]] = {}
         for row in self._conn.execute(sql, [tier] if tier else []):
             run, check = RunRecord(*row[:width]), CheckRecord(*row[width:])
@@ -372,7 +367,7 @@ class Tracker:
     def add_checks(self, checks: list[CheckRecord]) -> None:
         if not checks:
             return
-        columns = list(CheckRecord.__dataclass_fields__)
+        columns = list(CheckRecord._fields)
         with self._write():
             self._conn.executemany(
                 f"INSERT INTO validation_results ({_CHECK_COLUMNS}) "
@@ -394,7 +389,7 @@ class Tracker:
             if found is None:
                 raise TrackerError(f"run {run_id} is not running here: it cannot finish")
             run = RunRecord(*found)
-            check_columns = [c for c in CheckRecord.__dataclass_fields__ if c != "run_id"]
+            check_columns = [c for c in CheckRecord._fields if c != "run_id"]
             checks = [
                 dict(zip(check_columns, row, strict=True))
                 for row in self._conn.execute(
@@ -510,7 +505,7 @@ class Tracker:
         """Sets fields of an item or deliverable: one `item.set` / `deliverable.set` op naming,
         per field that really changed, the new value and the op whose value it replaces; one
         activity event per changed field."""
-        fields = _TABLES[kind][1].__dataclass_fields__
+        fields = _TABLES[kind][1]._fields
         for name in changes:
             if name not in fields or name in ("id", "updated_at", "updated_by"):
                 raise TrackerError(f"{kind} has no field '{name}'")
@@ -703,19 +698,19 @@ class Tracker:
             self._conn.execute("ROLLBACK")
 
     def _select(self, table: str, state_type: type) -> Iterator[tuple]:
-        columns = ", ".join(state_type.__dataclass_fields__)
+        columns = ", ".join(state_type._fields)
         return self._conn.execute(f"SELECT {columns} FROM {table}")
 
     def _one(self, kind: str, subject_id: str):  # -> ItemState | DeliverableState
         table, state_type = _TABLES[kind]
-        columns = ", ".join(state_type.__dataclass_fields__)
+        columns = ", ".join(state_type._fields)
         row = self._conn.execute(
             f"SELECT {columns} FROM {table} WHERE id = ?", (subject_id,)
         ).fetchone()
         return state_type(*row) if row else state_type(subject_id)
 
 
-_RUN_COLUMNS = ", ".join(RunRecord.__dataclass_fields__)
+_RUN_COLUMNS = ", ".join(RunRecord._fields)
 
 
 def _alive(pid: int | None) -> bool:
@@ -730,7 +725,7 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-_CHECK_COLUMNS = ", ".join(CheckRecord.__dataclass_fields__)
+_CHECK_COLUMNS = ", ".join(CheckRecord._fields)
 
 
 def _refuse_newer(path: Path) -> None:

@@ -1,9 +1,10 @@
 """Everything a pipeline spec generates (process 4.3), rendered from templates/pipeline/.
 
 Per pipeline: the Spark job (src/ingestion/), its quality runner (src/validation/), the Iceberg
-DDL (sql/ddl/), the GX suite and checkpoint (great_expectations/), the ingestion DAG, a pytest
-module with fixture rows, the agent-prompts task file. For all of them: the orchestration DAG
-(DAG-to-DAG, following depends_on) and the Mermaid data-flow diagram (docs/architecture/).
+DDL (sql/ddl/), the GX suite, validation definition and checkpoint (great_expectations/), the
+ingestion DAG, a pytest module with fixture rows, the agent-prompts task file. For all of them:
+the orchestration DAG (DAG-to-DAG, following depends_on), the Mermaid data-flow diagram
+(docs/architecture/) and the GX file data context's config (great_expectations/).
 Spec values reach code only as escaped literals (`pystr`, `sqlstr`, JSON) or as identifiers
 that pipelines.spec validated.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +26,13 @@ from pipelines.lake import catalog_name, env_prefix
 from pipelines.orchestration import groups, run_plans
 from pipelines.pyformat import format_python
 from pipelines.rejects import suite_meta
-from pipelines.spec import PartitionField, PipelineSpec, Transformation, load_specs
+from pipelines.spec import (
+    PartitionField,
+    PipelineSpec,
+    Transformation,
+    load_specs,
+    threshold,
+)
 from pipelines.templating import environment
 
 if TYPE_CHECKING:
@@ -61,6 +69,7 @@ EXPECTATIONS = {
     "between": "expect_column_values_to_be_between",
     "in_set": "expect_column_values_to_be_in_set",
     "regex": "expect_column_values_to_match_regex",
+    "references": "expect_column_values_to_be_in_set",
     "row_count": "expect_table_row_count_to_be_between",
     "freshness": "expect_column_max_to_be_between",
 }
@@ -124,7 +133,7 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     files: list[RenderedFile] = []
     triggered = orchestrated(specs)
     for spec in specs:
-        files.extend(_render_one(env, spec, spec.name in triggered))
+        files.extend(_render_one(env, spec, spec.name in triggered, specs))
     if triggered:
         text = env.get_template("pipeline/orchestration.py.j2").render(groups=groups(specs))
         files.append(RenderedFile(ORCHESTRATION_DAG, text, PIPELINE_VERSION))
@@ -133,6 +142,7 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
             specs=specs, plans=run_plans(specs)
         )
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
+        files.extend(gx_context_files(specs))
     return format_python(files)
 
 
@@ -145,8 +155,9 @@ def pipeline_paths(spec: PipelineSpec) -> dict[str, str]:
         "job": f"src/ingestion/{spec.name}.py",
         "quality": f"src/validation/{spec.name}_quality.py",
         "ddl": f"sql/ddl/{spec.target.identifier}.sql",
-        "suite": f"great_expectations/expectations/{spec.name}.json",
-        "checkpoint": f"great_expectations/checkpoints/{spec.name}.json",
+        "suite": f"{GX_CONTEXT}/expectations/{spec.name}.json",
+        "validation": f"{GX_CONTEXT}/validation_definitions/{spec.name}.json",
+        "checkpoint": f"{GX_CONTEXT}/checkpoints/{spec.name}.json",
         "dag": f"airflow/dags/ingestion/{spec.name}_dag.py",
         "test": f"tests/unit/test_{spec.name}.py",
         "fixture": f"tests/fixtures/{spec.name}.json",
@@ -160,7 +171,9 @@ def orchestrated(specs: list[PipelineSpec]) -> set[str]:
     return {name for group in groups(specs) for name in group.pipelines}
 
 
-def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFile]:
+def _render_one(
+    env, spec: PipelineSpec, orchestrated: bool, specs: list[PipelineSpec]
+) -> list[RenderedFile]:
     paths = pipeline_paths(spec)
     catalog = solution_catalog(spec)
     context = {
@@ -178,6 +191,7 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
         "not_null_column": next(
             (r.column for r in spec.quality if r.rule == "not_null" and r.severity == "error"), None
         ),
+        "references": [[f"{r.id}_values", r.column] for r in spec.quality if r.references],
         "files": list(paths.values()),
         "partition_sql": partition_sql,
         "describe": describe_step,
@@ -199,8 +213,9 @@ def _render_one(env, spec: PipelineSpec, orchestrated: bool) -> list[RenderedFil
                 tag,
             )
         )
-    out.append(RenderedFile(paths["suite"], suite_json(spec), tag))
-    out.append(RenderedFile(paths["checkpoint"], checkpoint_json(spec, paths["suite"]), tag))
+    out.append(RenderedFile(paths["suite"], suite_json(spec, specs), tag))
+    out.append(RenderedFile(paths["validation"], validation_definition_json(spec), tag))
+    out.append(RenderedFile(paths["checkpoint"], checkpoint_json(spec), tag))
     out.append(RenderedFile(paths["fixture"], fixture_rows(spec), tag))
     return out
 
@@ -225,46 +240,155 @@ def partition_fields(spec: PipelineSpec) -> list[list[str]]:
     ]
 
 
-def suite_json(spec: PipelineSpec) -> str:
-    """The GX 1.x expectation suite of a spec's quality rules; freshness bounds are parameters
-    the runner fills in at validation time."""
-    expectations, freshness = [], {}
+GX_CONTEXT = "great_expectations"
+GX_CONFIG = f"{GX_CONTEXT}/great_expectations.yml"
+GX_DATASOURCE = "lake"  # a pandas data source: the runner hands GX the batch read from Iceberg
+GX_BATCH = "batch"  # each asset's batch definition: the whole dataframe of one run
+GX_DOCS_SITE = "local_site"
+GX_DOCS_INDEX_LIMIT = 30  # validation results the Data Docs index lists (bench/gx_checkpoint.py)
+GX_SEVERITY = {"error": "critical", "warning": "warning"}  # spec severity -> GX 1.x severity
+_GX_IDS = uuid.UUID("6a1f0c1e-5b0e-4f5c-9a7e-0d3c2b1a9f80")  # namespace of the ids below
+
+
+def gx_id(*parts: str) -> str:
+    """A stable id for a GX object: re-generation writes the same files, and each file's
+    references to another (validation definition -> suite, checkpoint -> validation
+    definition) hold across runs."""
+    return str(uuid.uuid5(_GX_IDS, ":".join(parts)))
+
+
+def gx_context_files(specs: list[PipelineSpec]) -> list[RenderedFile]:
+    """The files of the GX file data context every pipeline shares: its config (stores, the
+    local Data Docs site, the data source with one asset per pipeline) and a .gitignore that
+    keeps run output (validation results, Data Docs) out of git."""
+    assets = [
+        {
+            "name": spec.name,
+            "id": gx_id("asset", spec.name),
+            "batch_id": gx_id("batch_definition", spec.name),
+            "table": spec.target.identifier,
+        }
+        for spec in specs
+    ]
+    config = (
+        environment()
+        .get_template("pipeline/great_expectations.yml.j2")
+        .render(
+            assets=assets,
+            datasource=GX_DATASOURCE,
+            batch=GX_BATCH,
+            docs_site=GX_DOCS_SITE,
+            docs_index_limit=GX_DOCS_INDEX_LIMIT,
+            ids={"datasource": gx_id("datasource", GX_DATASOURCE)},
+        )
+    )
+    ignore = "# validation results and Data Docs: output of runs, not sources\nuncommitted/\n"
+    return [
+        RenderedFile(GX_CONFIG, config, PIPELINE_VERSION),
+        RenderedFile(f"{GX_CONTEXT}/.gitignore", ignore, PIPELINE_VERSION),
+    ]
+
+
+def suite_json(spec: PipelineSpec, specs: list[PipelineSpec] | None = None) -> str:
+    """The GX 1.x expectation suite of a spec's quality rules, as GX's file store writes it.
+
+    Severity is GX's own (`critical` for the spec's `error`); `meta.rule` names the spec rule.
+    What is known only at run time is a suite parameter (`{"$PARAMETER": name}`) described in
+    the suite's `meta.parameters`, which the quality runner fills in: a threshold given per
+    environment (`environment`), the oldest acceptable value of a freshness rule (`freshness`),
+    the values of a referenced table's column (`references`)."""
+    tables = {s.name: s.target.identifier for s in specs or [spec]}
+    expectations, parameters = [], {}
+
+    def bound(rule, field: str, value):
+        """A threshold: itself, or a parameter when it differs by environment."""
+        if not isinstance(value, tuple):
+            return value
+        name = f"{rule.id}_{field}"
+        parameters[name] = {"kind": "environment", "values": dict(value)}
+        return {"$PARAMETER": name}
+
     for rule in spec.quality:
         kwargs: dict = {}
+        if rule.columns:
+            kwargs["column_list"] = list(rule.columns)
         if rule.column:
             kwargs["column"] = rule.column
         if rule.rule in ("between", "row_count"):
             if rule.min is not None:
-                kwargs["min_value"] = rule.min
+                kwargs["min_value"] = bound(rule, "min", rule.min)
             if rule.max is not None:
-                kwargs["max_value"] = rule.max
+                kwargs["max_value"] = bound(rule, "max", rule.max)
         elif rule.rule == "in_set":
             kwargs["value_set"] = list(rule.values)
         elif rule.rule == "regex":
             kwargs["regex"] = rule.pattern
+        elif rule.rule == "references":
+            pipeline, column = rule.references
+            name = f"{rule.id}_values"
+            parameters[name] = {
+                "kind": "references",
+                "pipeline": pipeline,
+                "table": tables.get(pipeline),
+                "column": column,
+            }
+            kwargs["value_set"] = {"$PARAMETER": name}
         elif rule.rule == "freshness":
-            parameter = f"freshness_min_{rule.column}"
-            kwargs["min_value"] = {"$PARAMETER": parameter}
-            freshness[parameter] = rule.max_age_hours
+            name = f"freshness_min_{rule.column}"
+            hours = rule.max_age_hours
+            parameters[name] = {
+                "kind": "freshness",
+                "hours": dict(hours) if isinstance(hours, tuple) else hours,
+            }
+            kwargs["min_value"] = {"$PARAMETER": name}
+        if rule.mostly is not None:
+            kwargs["mostly"] = bound(rule, "mostly", rule.mostly)
         expectations.append(
             {
-                "type": EXPECTATIONS[rule.rule],
+                "id": gx_id("expectation", spec.name, rule.id),
                 "kwargs": kwargs,
-                "meta": {"rule": rule.id, "severity": rule.severity},
+                "meta": {"rule": rule.id},
+                "severity": GX_SEVERITY[rule.severity],
+                "type": expectation_type(rule),
             }
         )
     expectations.extend(constraint_expectations(spec))
     suite = {
-        "name": spec.name,
         "expectations": expectations,
+        "id": gx_id("suite", spec.name),
         "meta": {
             "generated_by": "phasegate",
+            "pipeline": spec.name,
             "table": spec.target.identifier,
-            "freshness_hours": freshness,
+            "parameters": parameters,
             "max_rejected": rejected_limits(spec),
         },
+        "name": spec.name,
+        "notes": None,
     }
-    return json.dumps(suite, indent=2) + "\n"
+    return json.dumps(suite, indent=2, sort_keys=True) + "\n"
+
+
+def expectation_type(rule) -> str:
+    """The GX expectation a rule becomes."""
+    if rule.rule == "unique" and rule.columns:
+        return "expect_compound_columns_to_be_unique"
+    return EXPECTATIONS[rule.rule]
+
+
+def validation_definition_json(spec: PipelineSpec) -> str:
+    """Validates the pipeline's batch (its asset's whole-dataframe batch) against its suite."""
+    definition = {
+        "data": {
+            "asset": {"id": gx_id("asset", spec.name), "name": spec.name},
+            "batch_definition": {"id": gx_id("batch_definition", spec.name), "name": GX_BATCH},
+            "datasource": {"id": gx_id("datasource", GX_DATASOURCE), "name": GX_DATASOURCE},
+        },
+        "id": gx_id("validation_definition", spec.name),
+        "name": spec.name,
+        "suite": {"id": gx_id("suite", spec.name), "name": spec.name},
+    }
+    return json.dumps(definition, indent=2, sort_keys=True) + "\n"
 
 
 def constraint_expectations(spec: PipelineSpec) -> list[dict]:
@@ -274,21 +398,21 @@ def constraint_expectations(spec: PipelineSpec) -> list[dict]:
     that reached the table another way.)"""
     checked = {r.column for r in spec.quality if r.rule == "not_null" and r.severity == "error"}
     ids = {r.id for r in spec.quality}
-    return [
-        {
-            "type": EXPECTATIONS["not_null"],
-            "kwargs": {"column": column},
-            "meta": {
-                "rule": f"not_null_{column}"
-                if f"not_null_{column}" not in ids
-                else f"nullable_{column}",
-                "severity": "error",
-                "from": "nullable: false",
-            },
-        }
-        for column in spec.not_null_columns
-        if column not in checked
-    ]
+    expectations = []
+    for column in spec.not_null_columns:
+        if column in checked:
+            continue
+        rule = f"not_null_{column}" if f"not_null_{column}" not in ids else f"nullable_{column}"
+        expectations.append(
+            {
+                "id": gx_id("expectation", spec.name, rule),
+                "kwargs": {"column": column},
+                "meta": {"rule": rule, "from": "nullable: false"},
+                "severity": GX_SEVERITY["error"],
+                "type": EXPECTATIONS["not_null"],
+            }
+        )
+    return expectations
 
 
 def rejected_limits(spec: PipelineSpec) -> list[dict]:
@@ -296,14 +420,21 @@ def rejected_limits(spec: PipelineSpec) -> list[dict]:
     return suite_meta(spec)
 
 
-def checkpoint_json(spec: PipelineSpec, suite_path: str) -> str:
+def checkpoint_json(spec: PipelineSpec) -> str:
+    """Runs the validation definition; GX stores each result (validation_results_store) and
+    the action rebuilds the local Data Docs site (files, no server, no network)."""
     checkpoint = {
-        "name": f"{spec.name}_checkpoint",
-        "validations": [{"suite": suite_path, "table": spec.target.identifier}],
-        "runner": f"src/validation/{spec.name}_quality.py",
-        "fail_on": "error",
+        "actions": [
+            {"name": "update_data_docs", "site_names": [GX_DOCS_SITE], "type": "update_data_docs"}
+        ],
+        "id": gx_id("checkpoint", spec.name),
+        "name": spec.name,
+        "result_format": "SUMMARY",
+        "validation_definitions": [
+            {"id": gx_id("validation_definition", spec.name), "name": spec.name}
+        ],
     }
-    return json.dumps(checkpoint, indent=2) + "\n"
+    return json.dumps(checkpoint, indent=2, sort_keys=True) + "\n"
 
 
 def fixture_rows(spec: PipelineSpec, count: int = FIXTURE_ROWS) -> str:
@@ -323,7 +454,8 @@ def fixture_rows(spec: PipelineSpec, count: int = FIXTURE_ROWS) -> str:
                 or column.type.startswith("decimal")
                 or column.type in ("float", "double")
             ):
-                low = between.min if between and between.min is not None else 1
+                low = threshold(between.min, "sample") if between else None
+                low = 1 if low is None else low
                 value = low + n
                 row[column.name] = value if column.type in ("int", "long") else float(value) + 0.25
             elif column.type == "boolean":

@@ -41,7 +41,16 @@ SIMPLE_TYPES = (
     "binary",
 )
 TRANSFORMS = ("identity", "day", "month", "bucket")
-RULES = ("not_null", "unique", "between", "in_set", "regex", "row_count", "freshness")
+RULES = (
+    "not_null",
+    "unique",
+    "between",
+    "in_set",
+    "regex",
+    "references",
+    "row_count",
+    "freshness",
+)
 # Checked from the job's count of rejected values (malformed, or null in a NOT NULL column), not
 # by GX: the rejected rows never reach the table GX validates.
 REJECTED_RULE = "max_rejected"
@@ -52,6 +61,10 @@ RECORD = "(record)"
 # drops rows silently.
 PARSE_MODES = ("PERMISSIVE", "FAILFAST")
 SEVERITIES = ("error", "warning")
+# Rules checked row by row: each takes `mostly` (the share of rows that must pass).
+ROW_RULES = ("not_null", "unique", "between", "in_set", "regex", "references")
+# A threshold given per environment falls back to this one for any environment it does not name.
+DEFAULT_ENVIRONMENT = "production"
 URI_SCHEMES = ("s3", "s3a", "gs", "abfs", "abfss", "hdfs")
 # Columns the generated job adds to every row (ingestion time, source file, correlation id, the
 # run's logical date: a rerun of a date replaces the rows with that `_run_date`).
@@ -73,6 +86,7 @@ _PATH_OPTIONS = frozenset(("path", "paths", "basepath"))
 # Reader options the generated job sets itself.
 _JOB_OPTIONS = frozenset(("columnnameofcorruptrecord",))
 _DECIMAL = re.compile(r"decimal\(([0-9]{1,2}),\s*([0-9]{1,2})\)\Z")
+_ENVIRONMENT = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
 
 
 @dataclass(frozen=True)
@@ -122,21 +136,56 @@ class Transformation:
     keys: tuple[str, ...] = ()
 
 
+# A number, or per environment: ((environment, number), ...) with DEFAULT_ENVIRONMENT among them.
+Threshold = int | float | tuple[tuple[str, int | float], ...] | None
+
+
+def threshold(value: Threshold, environment: str = DEFAULT_ENVIRONMENT) -> int | float | None:
+    """A threshold's value in `environment` (a per-environment one falls back to production)."""
+    if not isinstance(value, tuple):
+        return value
+    values = dict(value)
+    return values.get(environment, values[DEFAULT_ENVIRONMENT])
+
+
 @dataclass(frozen=True)
 class QualityRule:
+    """One quality rule. `column` for a one-column rule, `columns` for `unique` over several;
+    `min`, `max`, `mostly` and `max_age_hours` are thresholds (see `threshold`); `references`
+    names (pipeline, column) whose table holds every allowed value."""
+
     rule: str
     column: str | None = None
     severity: str = "error"
-    min: int | float | None = None
-    max: int | float | None = None
+    min: Threshold = None
+    max: Threshold = None
     max_percent: float | None = None
     values: tuple[str | int | float | bool, ...] = ()
     pattern: str | None = None
-    max_age_hours: float | None = None
+    max_age_hours: Threshold = None
+    mostly: Threshold = None
+    columns: tuple[str, ...] = ()
+    references: tuple[str, str] | None = None
+    # where the rule is in its file, for errors found when specs are checked together
+    line: int | None = field(default=None, compare=False, repr=False)
+    where: str = field(default="", compare=False, repr=False)
 
     @property
     def id(self) -> str:
+        if self.columns:
+            return f"{self.rule}_{'_'.join(self.columns)}"
         return f"{self.rule}_{self.column}" if self.column else self.rule
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """The environments this rule's thresholds name (production first), or ()."""
+        named = {
+            env
+            for value in (self.min, self.max, self.mostly, self.max_age_hours)
+            if isinstance(value, tuple)
+            for env, _ in value
+        }
+        return tuple(sorted(named, key=lambda env: (env != DEFAULT_ENVIRONMENT, env)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -483,6 +532,7 @@ class _Reader:
             ("rule",),
             (
                 "column",
+                "columns",
                 "severity",
                 "min",
                 "max",
@@ -490,6 +540,8 @@ class _Reader:
                 "values",
                 "pattern",
                 "max_age_hours",
+                "mostly",
+                "to",
             ),
         )
         rule = doc.text(head["rule"], f"{where}.rule")
@@ -503,14 +555,22 @@ class _Reader:
             )
         needs = {
             "not_null": (("column",), ()),
-            "unique": (("column",), ()),
+            "unique": ((), ("column", "columns")),
             "between": (("column",), ("min", "max")),
             "in_set": (("column", "values"), ()),
             "regex": (("column", "pattern"), ()),
+            "references": (("column", "to"), ()),
             "row_count": ((), ("min", "max")),
             "freshness": (("column", "max_age_hours"), ()),
         }[rule]
-        r = doc.mapping(node, where, ("rule", *needs[0]), ("severity", *needs[1]))
+        optional = ("severity", *needs[1]) + (("mostly",) if rule in ROW_RULES else ())
+        if "mostly" in head and rule not in ROW_RULES:
+            raise doc.fail(
+                head["mostly"],
+                f"{where}.mostly",
+                f"{rule} is not checked row by row; mostly applies to: {', '.join(ROW_RULES)}",
+            )
+        r = doc.mapping(node, where, ("rule", *needs[0]), optional)
         severity = doc.text(r["severity"], f"{where}.severity") if "severity" in r else "error"
         if severity not in SEVERITIES:
             raise doc.fail(
@@ -519,27 +579,57 @@ class _Reader:
                 f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
             )
         column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
-        values: dict = {}
+        values: dict = {"line": node.start_mark.line + 1, "where": where}
+        if rule == "unique":
+            if ("column" in r) == ("columns" in r):
+                raise doc.fail(
+                    node,
+                    f"{where}.column",
+                    "give column (one column) or columns (a list: unique together)",
+                )
+            if "columns" in r:
+                names = tuple(
+                    self.existing(c, f"{where}.columns[{n}]", columns)
+                    for n, c in enumerate(doc.sequence(r["columns"], f"{where}.columns"))
+                )
+                if len(names) < 2:
+                    raise doc.fail(
+                        r["columns"],
+                        f"{where}.columns",
+                        "list two or more columns (for one, write column: name)",
+                    )
+                repeated = next((c for n, c in enumerate(names) if c in names[:n]), None)
+                if repeated:
+                    raise doc.fail(
+                        r["columns"], f"{where}.columns", f"names {repeated!r} more than once"
+                    )
+                values["columns"] = names
         if rule in ("between", "row_count"):
             if "min" not in r and "max" not in r:
                 raise doc.fail(node, f"{where}.min", "give min, max or both")
             integer = rule == "row_count"
             low = (
-                self.number(
+                self.threshold(
                     r["min"], f"{where}.min", integer=integer, minimum=0 if integer else None
                 )
                 if "min" in r
                 else None
             )
             high = (
-                self.number(
+                self.threshold(
                     r["max"], f"{where}.max", integer=integer, minimum=0 if integer else None
                 )
                 if "max" in r
                 else None
             )
-            if low is not None and high is not None and low > high:
-                raise doc.fail(r["max"], f"{where}.max", f"max ({high}) is below min ({low})")
+            if low is not None and high is not None:
+                for env in _environments(low, high):
+                    lo, hi = threshold(low, env), threshold(high, env)
+                    if lo > hi:
+                        in_env = "" if env is None else f" in {env}"
+                        raise doc.fail(
+                            r["max"], f"{where}.max", f"max ({hi}) is below min ({lo}){in_env}"
+                        )
             values.update(min=low, max=high)
         if rule == "in_set":
             items = tuple(
@@ -558,6 +648,22 @@ class _Reader:
                     r["pattern"], f"{where}.pattern", f"not a valid regular expression: {exc}"
                 ) from None
             values["pattern"] = pattern
+        if rule == "references":
+            target = doc.text(r["to"], f"{where}.to")
+            pipeline, dot, other = target.partition(".")
+            if not dot or not _PIPELINE_NAME.match(pipeline) or not _IDENTIFIER.match(other):
+                raise doc.fail(
+                    r["to"],
+                    f"{where}.to",
+                    f"{target!r} is not pipeline.column (e.g. to: airlines.carrier)",
+                )
+            if pipeline == self.doc.path.stem:
+                raise doc.fail(
+                    r["to"],
+                    f"{where}.to",
+                    "a rule cannot reference its own pipeline (its table is checked before it is published)",
+                )
+            values["references"] = (pipeline, other)
         if rule == "freshness":
             if columns[column].type not in ("date", "timestamp"):
                 raise doc.fail(
@@ -565,10 +671,63 @@ class _Reader:
                     f"{where}.column",
                     f"freshness needs a date or timestamp column; {column!r} is {columns[column].type}",
                 )
-            values["max_age_hours"] = float(
-                self.number(r["max_age_hours"], f"{where}.max_age_hours", minimum=0)
+            values["max_age_hours"] = self.threshold(
+                r["max_age_hours"], f"{where}.max_age_hours", minimum=0, as_float=True
             )
+        if "mostly" in r:
+            values["mostly"] = self.threshold(r["mostly"], f"{where}.mostly", share=True)
         return QualityRule(rule, column, severity, **values)
+
+    def threshold(
+        self,
+        node: yaml.Node,
+        where: str,
+        *,
+        integer: bool = False,
+        minimum: float | None = None,
+        share: bool = False,
+        as_float: bool = False,
+    ) -> Threshold:
+        """A number, or a mapping of environment to number that names production (the value
+        for any environment it leaves out), e.g. `min: {sample: 10, production: 100000}`."""
+        if not isinstance(node, yaml.MappingNode):
+            return self._bound(node, where, integer, minimum, share, as_float)
+        pairs = []
+        for key_node, value_node in node.value:
+            env = self.doc.key(key_node, where)
+            if not _ENVIRONMENT.match(env):
+                raise self.doc.fail(
+                    key_node,
+                    f"{where}.{env}",
+                    f"{env!r} is not an environment name (a-z, 0-9, _; e.g. sample, production)",
+                )
+            if any(env == seen for seen, _ in pairs):
+                raise self.doc.fail(key_node, f"{where}.{env}", "duplicate environment")
+            value = self._bound(value_node, f"{where}.{env}", integer, minimum, share, as_float)
+            pairs.append((env, value))
+        if DEFAULT_ENVIRONMENT not in dict(pairs):
+            raise self.doc.fail(
+                node,
+                where,
+                f"a value per environment needs {DEFAULT_ENVIRONMENT} (used for every environment not named), e.g. {{sample: 10, production: 100000}}",
+            )
+        return tuple(pairs)
+
+    def _bound(
+        self,
+        node: yaml.Node,
+        where: str,
+        integer: bool,
+        minimum: float | None,
+        share: bool,
+        as_float: bool,
+    ) -> int | float:
+        value = self.number(node, where, integer=integer, minimum=minimum)
+        if share and not 0 < value <= 1:
+            raise self.doc.fail(
+                node, where, f"{value} is not a share of rows: give a number above 0, at most 1"
+            )
+        return float(value) if as_float else value
 
     def rejected_rule(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> QualityRule:
         """`max_rejected`: how many rows (`max`) or what share of the rows read (`max_percent`)
@@ -710,6 +869,12 @@ class _Reader:
         return text
 
 
+def _environments(*values: Threshold) -> list[str | None]:
+    """The environments to compare thresholds in: [None] when none is per environment."""
+    named = {env for value in values if isinstance(value, tuple) for env, _ in value}
+    return sorted(named) or [None]
+
+
 # Airflow's schedule presets; any other `@…` is refused rather than left for Airflow to reject.
 PRESETS = {
     "@once": "once, when first triggered",
@@ -794,6 +959,9 @@ def _check_together(specs: list[PipelineSpec]) -> None:
                     f"depends_on[{n}]",
                     f"no pipeline {other!r} (pipelines: {', '.join(by_name) or 'none'})",
                 )
+        for rule in spec.quality:
+            if rule.references:
+                _check_reference(spec, rule, by_name)
     state: dict[str, int] = {}
 
     def visit(name: str, trail: list[str]) -> None:
@@ -866,3 +1034,38 @@ def _check_schedules(specs: list[PipelineSpec]) -> None:
                     f"{', '.join(names)} depend on each other and run in one orchestration DAG, "
                     "on one schedule; give them the same one, or leave it out of all but one",
                 )
+
+
+def _check_reference(
+    spec: PipelineSpec, rule: QualityRule, by_name: dict[str, PipelineSpec]
+) -> None:
+    """A `references` rule names an existing pipeline and a column of its table, of the type
+    of the column it checks (values of other types would never match)."""
+    pipeline, column = rule.references
+    where = f"{rule.where}.to"
+    other = by_name.get(pipeline)
+    if other is None:
+        raise SpecError(
+            spec.path,
+            rule.line,
+            where,
+            f"no pipeline {pipeline!r} (pipelines: {', '.join(by_name)})",
+        )
+    target = other.column(column)
+    if target is None:
+        raise SpecError(
+            spec.path,
+            rule.line,
+            where,
+            f"{pipeline} has no column {column!r} (columns: "
+            + ", ".join(c.name for c in other.output)
+            + ")",
+        )
+    own = spec.column(rule.column)
+    if own is not None and own.type != target.type:
+        raise SpecError(
+            spec.path,
+            rule.line,
+            where,
+            f"{rule.column} is {own.type} but {pipeline}.{column} is {target.type}",
+        )

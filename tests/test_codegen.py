@@ -46,6 +46,7 @@ def test_every_file_of_each_pipeline_is_generated(solution):
             f"src/validation/{name}_quality.py",
             f"sql/ddl/{table}.sql",
             f"great_expectations/expectations/{name}.json",
+            f"great_expectations/validation_definitions/{name}.json",
             f"great_expectations/checkpoints/{name}.json",
             f"airflow/dags/ingestion/{name}_dag.py",
             f"tests/unit/test_{name}.py",
@@ -54,6 +55,8 @@ def test_every_file_of_each_pipeline_is_generated(solution):
         ):
             assert (project.root / path).is_file(), path
     assert (project.root / "airflow/dags/orchestration/orchestration.py").is_file()
+    assert (project.root / "great_expectations/great_expectations.yml").is_file()
+    assert (project.root / "great_expectations/.gitignore").read_text().endswith("uncommitted/\n")
     assert result.count("new") == len(result.files)
 
 
@@ -143,13 +146,17 @@ def test_suites_load_in_gx_with_every_expectation(solution):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["declared"] == report["loaded"] == 8
     assert report["types"][0] == "ExpectColumnValuesToNotBeNull"
+    # GX 1.x's own severity: the spec's error is critical
+    assert report["severities"] == ["critical"] * 3 + ["warning"] * 2 + ["critical"] * 3
     data = json.loads(suite.read_text())
     # ordered_at is `nullable: false` (renamed ordered_on): checked though no rule names it;
     # order_id's own not_null rule already does
-    assert data["expectations"][-1] == {
+    last = data["expectations"][-1]
+    assert {k: v for k, v in last.items() if k != "id"} == {
         "type": "expect_column_values_to_not_be_null",
         "kwargs": {"column": "ordered_on"},
-        "meta": {"rule": "not_null_ordered_on", "severity": "error", "from": "nullable: false"},
+        "meta": {"rule": "not_null_ordered_on", "from": "nullable: false"},
+        "severity": "critical",
     }
     # the job's rejected rows, judged by the quality runner against the default limit
     assert data["meta"]["max_rejected"] == [
@@ -157,8 +164,135 @@ def test_suites_load_in_gx_with_every_expectation(solution):
     ]
     freshness = data["expectations"][-2]
     assert freshness["kwargs"]["min_value"] == {"$PARAMETER": "freshness_min_ordered_on"}
-    assert data["meta"]["freshness_hours"] == {"freshness_min_ordered_on": 26.0}
-    assert data["expectations"][3]["meta"] == {"rule": "in_set_status", "severity": "warning"}
+    assert data["meta"]["parameters"] == {
+        "freshness_min_ordered_on": {"kind": "freshness", "hours": 26.0}
+    }
+    assert data["expectations"][3]["meta"] == {"rule": "in_set_status"}
+    assert data["expectations"][3]["severity"] == "warning"
+
+
+def test_the_gx_file_context_loads_each_checkpoint_with_what_it_names(solution):
+    """GX itself opens great_expectations/ as a file data context and resolves each checkpoint
+    to its validation definition, suite and batch definition (by the names and ids the files
+    hold), with the action that builds the Data Docs."""
+    project, _ = solution
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.gx_context",
+            str(project.root / "great_expectations"),
+            "pos_orders",
+            "store_master",
+        ],
+        ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["context"] == "FileDataContext"
+    assert report["checkpoints"]["pos_orders"] == {
+        "validation_definition": "pos_orders",
+        "suite": "pos_orders",
+        "expectations": 8,
+        "data_source": "lake",
+        "asset": "pos_orders",
+        "batch_definition": "batch",
+        "actions": ["update_data_docs"],
+    }
+    assert report["checkpoints"]["store_master"]["expectations"] == 1  # store_id NOT NULL
+    assert report["analytics_enabled"] is False and report["progress_bars"] is False
+    # opening the context wrote nothing: the generated files stay as generated
+    assert report["written"] == []
+
+
+def test_a_spec_with_every_new_rule_generates_a_suite_gx_loads(tmp_path):
+    """mostly, unique over several columns, references and thresholds per environment become
+    GX expectations and suite parameters the quality runner fills in."""
+    project, _ = Project.init(tmp_path / "flights", clock=fixed_clock)
+    (project.root / "pipelines").mkdir()
+    (project.root / "pipelines/store_master.yaml").write_text(STORE_MASTER)
+    rules = (
+        "  - {rule: not_null, column: order_id, mostly: 0.99}\n"
+        "  - {rule: unique, columns: [store_id, order_id]}\n"
+        "  - {rule: references, column: store_id, to: store_master.store_id, severity: warning}\n"
+        "  - {rule: row_count, min: {sample: 1, production: 100000}}\n"
+        "  - {rule: between, column: quantity, min: 1, max: 1000, "
+        "mostly: {sample: 0.5, production: 0.999}}\n"
+        "  - {rule: freshness, column: ordered_on, max_age_hours: {sample: 1000, production: 26}}\n"
+    )
+    spec = re.sub(r"quality:.*\n(  - .*\n)+", lambda _: "quality:\n" + rules, EXAMPLE)
+    assert "rule: in_set" not in spec
+    (project.root / "pipelines/pos_orders.yaml").write_text(spec)
+    generate_pipelines(project)
+    path = project.root / "great_expectations/expectations/pos_orders.json"
+    data = json.loads(path.read_text())
+    kinds = [(e["type"], e["kwargs"], e["severity"]) for e in data["expectations"]]
+    assert kinds == [
+        (
+            "expect_column_values_to_not_be_null",
+            {"column": "order_id", "mostly": 0.99},
+            "critical",
+        ),
+        (
+            "expect_compound_columns_to_be_unique",
+            {"column_list": ["store_id", "order_id"]},
+            "critical",
+        ),
+        (
+            "expect_column_values_to_be_in_set",
+            {"column": "store_id", "value_set": {"$PARAMETER": "references_store_id_values"}},
+            "warning",
+        ),
+        (
+            "expect_table_row_count_to_be_between",
+            {"min_value": {"$PARAMETER": "row_count_min"}},
+            "critical",
+        ),
+        (
+            "expect_column_values_to_be_between",
+            {
+                "column": "quantity",
+                "min_value": 1,
+                "max_value": 1000,
+                "mostly": {"$PARAMETER": "between_quantity_mostly"},
+            },
+            "critical",
+        ),
+        (
+            "expect_column_max_to_be_between",
+            {"column": "ordered_on", "min_value": {"$PARAMETER": "freshness_min_ordered_on"}},
+            "critical",
+        ),
+        ("expect_column_values_to_not_be_null", {"column": "ordered_on"}, "critical"),
+    ]
+    assert data["meta"]["parameters"] == {
+        "references_store_id_values": {
+            "kind": "references",
+            "pipeline": "store_master",
+            "table": "sales.stores",
+            "column": "store_id",
+        },
+        "row_count_min": {"kind": "environment", "values": {"sample": 1, "production": 100000}},
+        "between_quantity_mostly": {
+            "kind": "environment",
+            "values": {"sample": 0.5, "production": 0.999},
+        },
+        "freshness_min_ordered_on": {
+            "kind": "freshness",
+            "hours": {"sample": 1000.0, "production": 26.0},
+        },
+    }
+    result = _run([sys.executable, "-m", "tests.helpers.gx_suite", str(path)], ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["declared"] == report["loaded"] == 7
+    assert "ExpectCompoundColumnsToBeUnique" in report["types"]
+    # the ids are stable: a second generation writes the same bytes
+    assert generate_pipelines(project, dry_run=True).count("unchanged") == len(
+        generate_pipelines(project, dry_run=True).files
+    )
+    project.close()
 
 
 def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
@@ -170,8 +304,14 @@ def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     # incl. each job's write-audit-publish (a rerun of a date replaces it, a failed check leaves
-    # main untouched, no --run-date is today's and logged) and GX catching a planted bad row
+    # main untouched, no --run-date is today's and logged) and GX's checkpoint catching a planted
+    # bad row
     assert "15 passed" in result.stdout
+    # the checkpoints stored their results and built the Data Docs, under uncommitted/ only
+    gx_dir = project.root / "great_expectations/uncommitted"
+    assert list((gx_dir / "validations/pos_orders").rglob("*.json"))
+    assert (gx_dir / "data_docs/local_site/index.html").is_file()
+    assert list((gx_dir / "data_docs/local_site/validations/pos_orders").rglob("*.html"))
 
 
 def test_ddl_and_data_flow(solution):

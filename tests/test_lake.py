@@ -251,8 +251,24 @@ def test_concurrent_publishers_on_a_postgresql_catalog_lose_nothing(lake, monkey
         monkeypatch.setenv(
             prefix + "URI", f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
         )
-        runs = [write(job, 2 + n, DAY + timedelta(days=n)) for n in range(4)]
-        rerun = write(job, 7, DAY)  # a rerun of a date racing with its first run
+        job.ensure_table()
+        # four runs and a rerun of one of their dates write at once: each cuts its own branch
+        jobs = [(2 + n, DAY + timedelta(days=n)) for n in range(4)] + [(7, DAY)]
+        written: dict[int, dict] = {}
+        writers_start = threading.Barrier(len(jobs))
+
+        def write_one(n: int, rows: int, day: date) -> None:
+            writers_start.wait()
+            written[n] = write(job, rows, day)
+
+        writers = [threading.Thread(target=write_one, args=(n, *one)) for n, one in enumerate(jobs)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join(timeout=300)
+        assert sorted(written) == [0, 1, 2, 3, 4]
+        runs, rerun = [written[n] for n in range(4)], written[4]
+        assert counts(job) == {}  # nothing on main before a publish
         start = threading.Barrier(len(runs) + 1)
         results, errors = [], []
 

@@ -432,6 +432,211 @@ def test_airflow_presets_are_accepted(tmp_path, preset):
     assert load_spec(path, tmp_path).schedule == preset
 
 
+# --- quality rules data engineers asked for: mostly, unique together, references, thresholds
+# per environment (issue 13) -------------------------------------------------------------------
+
+AIRLINES = """\
+name: airlines
+source: {path: landing/airlines.csv, format: csv}
+schema:
+  - {name: carrier, type: string, nullable: false}
+  - {name: seats, type: int}
+target: {table: ref.airlines}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            "{rule: not_null, column: qty, mostly: 0.99}",
+            {"id": "not_null_qty", "mostly": 0.99},
+        ),
+        ("{rule: not_null, column: qty, mostly: 1}", {"mostly": 1}),
+        (
+            "{rule: unique, columns: [order_id, ordered_at]}",
+            {"id": "unique_order_id_ordered_at", "columns": ("order_id", "ordered_at")},
+        ),
+        (
+            "{rule: unique, columns: [order_id, qty], mostly: 0.9, severity: warning}",
+            {"columns": ("order_id", "qty"), "mostly": 0.9, "severity": "warning"},
+        ),
+        ("{rule: unique, column: order_id}", {"column": "order_id", "columns": ()}),
+        (
+            "{rule: row_count, min: {sample: 10, production: 100000}}",
+            {"min": (("sample", 10), ("production", 100000)), "max": None},
+        ),
+        (
+            "{rule: row_count, min: {production: 5}, max: {production: 9, staging: 20}}",
+            {"min": (("production", 5),), "max": (("production", 9), ("staging", 20))},
+        ),
+        (
+            "{rule: between, column: qty, min: 0, max: {sample: 10, production: 1000}, mostly: {sample: 0.5, production: 0.999}}",
+            {"min": 0, "mostly": (("sample", 0.5), ("production", 0.999))},
+        ),
+        (
+            "{rule: freshness, column: ordered_at, max_age_hours: {sample: 100000, production: 26}}",
+            {"max_age_hours": (("sample", 100000.0), ("production", 26.0))},
+        ),
+        ("{rule: in_set, column: qty, values: [1, 2], mostly: 0.5}", {"mostly": 0.5}),
+        ("{rule: regex, column: order_id, pattern: '^o', mostly: 0.75}", {"mostly": 0.75}),
+    ],
+)
+def test_new_rule_spellings_load(tmp_path, rule, expected):
+    spec = load_spec(_write(tmp_path, "orders", BASE + f"quality:\n  - {rule}\n"), tmp_path)
+    loaded = spec.quality[0]
+    for key, value in expected.items():
+        assert getattr(loaded, key) == value, key
+
+
+def test_a_threshold_per_environment_falls_back_to_production():
+    from pipelines.spec import threshold
+
+    value = (("sample", 10), ("production", 100000))
+    assert threshold(value, "sample") == 10
+    assert threshold(value, "production") == threshold(value) == 100000
+    assert threshold(value, "staging") == 100000  # not named: production's
+    assert threshold(7, "sample") == 7 and threshold(None, "sample") is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "problem"),
+    [
+        ("{rule: not_null, column: qty, mostly: 0}", "quality[0].mostly", "not a share of rows"),
+        ("{rule: not_null, column: qty, mostly: 1.5}", "quality[0].mostly", "at most 1"),
+        ("{rule: not_null, column: qty, mostly: -0.1}", "quality[0].mostly", "above 0"),
+        ("{rule: not_null, column: qty, mostly: most}", "quality[0].mostly", "expected a number"),
+        ("{rule: not_null, column: qty, mostly: true}", "quality[0].mostly", "expected a number"),
+        ("{rule: row_count, min: 1, mostly: 0.5}", "quality[0].mostly", "not checked row by row"),
+        (
+            "{rule: freshness, column: ordered_at, max_age_hours: 2, mostly: 0.5}",
+            "quality[0].mostly",
+            "mostly applies to: not_null, unique, between, in_set, regex, references",
+        ),
+        (
+            "{rule: not_null, column: qty, mostly: {sample: 0.5}}",
+            "quality[0].mostly",
+            "needs production",
+        ),
+        (
+            "{rule: not_null, column: qty, mostly: {sample: 0.5, production: 2}}",
+            "quality[0].mostly.production",
+            "at most 1",
+        ),
+        ("{rule: unique}", "quality[0].column", "give column (one column) or columns"),
+        (
+            "{rule: unique, column: qty, columns: [qty, order_id]}",
+            "quality[0].column",
+            "give column (one column) or columns",
+        ),
+        ("{rule: unique, columns: [qty]}", "quality[0].columns", "two or more columns"),
+        ("{rule: unique, columns: qty}", "quality[0].columns", "expected a list"),
+        ("{rule: unique, columns: [qty, qty]}", "quality[0].columns", "'qty' more than once"),
+        ("{rule: unique, columns: [qty, nope]}", "quality[0].columns[1]", "no column 'nope'"),
+        ("{rule: not_null, columns: [qty, order_id]}", "quality[0].columns", "unknown key"),
+        ("{rule: references, column: qty}", "quality[0].to", "missing (required)"),
+        ("{rule: references, column: qty, to: airlines}", "quality[0].to", "not pipeline.column"),
+        (
+            "{rule: references, column: qty, to: Airlines.carrier}",
+            "quality[0].to",
+            "not pipeline.column",
+        ),
+        (
+            "{rule: references, column: qty, to: 'airlines.car rier'}",
+            "quality[0].to",
+            "not pipeline.column",
+        ),
+        (
+            "{rule: references, column: qty, to: orders.order_id}",
+            "quality[0].to",
+            "cannot reference its own pipeline",
+        ),
+        (
+            "{rule: references, column: nope, to: airlines.carrier}",
+            "quality[0].column",
+            "no column 'nope'",
+        ),
+        (
+            "{rule: row_count, min: {sample: 10, production: 1}, max: 5}",
+            "quality[0].max",
+            "max (5) is below min (10) in sample",
+        ),
+        (
+            "{rule: row_count, min: {production: 1.5}}",
+            "quality[0].min.production",
+            "whole number",
+        ),
+        (
+            "{rule: row_count, min: {Sample: 1, production: 1}}",
+            "quality[0].min.Sample",
+            "not an environment name",
+        ),
+        (
+            "{rule: row_count, min: {production: 1, production: 2}}",
+            "quality[0].min.production",
+            "duplicate environment",
+        ),
+        (
+            "{rule: row_count, min: [1, 2]}",
+            "quality[0].min",
+            "expected a whole number",
+        ),
+        (
+            "{rule: freshness, column: ordered_at, max_age_hours: {production: -1}}",
+            "quality[0].max_age_hours.production",
+            "at least 0",
+        ),
+    ],
+)
+def test_bad_rule_spellings_name_file_line_and_field(tmp_path, rule, field, problem):
+    path = _write(tmp_path, "orders", BASE + f"quality:\n  - {rule}\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, tmp_path)
+    error = caught.value
+    assert (error.path, error.line, error.field) == (str(path), 9, field), str(error)
+    assert problem in error.problem, str(error)
+    assert str(error).startswith(f"{path}:9: {field}: "), str(error)
+
+
+@pytest.mark.parametrize(
+    ("to", "column", "problem"),
+    [
+        ("airline.carrier", "order_id", "no pipeline 'airline' (pipelines: airlines, orders)"),
+        ("airlines.carriers", "order_id", "airlines has no column 'carriers' (columns: carrier,"),
+        ("airlines.seats", "order_id", "order_id is string but airlines.seats is int"),
+    ],
+)
+def test_references_name_an_existing_pipeline_and_column(tmp_path, to, column, problem):
+    _write(tmp_path, "airlines", AIRLINES)
+    path = _write(
+        tmp_path,
+        "orders",
+        BASE + f"quality:\n  - {{rule: not_null, column: qty}}\n"
+        f"  - {{rule: references, column: {column}, to: {to}}}\n",
+    )
+    with pytest.raises(SpecError) as caught:
+        load_specs(tmp_path)
+    error = caught.value
+    assert (error.path, error.line, error.field) == (str(path), 10, "quality[1].to"), str(error)
+    assert problem in error.problem, str(error)
+
+
+def test_a_reference_to_another_pipelines_column_loads(tmp_path):
+    _write(tmp_path, "airlines", AIRLINES)
+    _write(
+        tmp_path,
+        "orders",
+        BASE + "quality:\n  - {rule: references, column: order_id, to: airlines.carrier, "
+        "mostly: 0.98, severity: warning}\n",
+    )
+    rule = {s.name: s for s in load_specs(tmp_path)}["orders"].quality[0]
+    assert (rule.id, rule.references, rule.mostly) == (
+        "references_order_id",
+        ("airlines", "carrier"),
+        0.98,
+    )
+
+
 @pytest.mark.parametrize(
     ("quality", "limits"),
     [

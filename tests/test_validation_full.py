@@ -85,6 +85,14 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     assert quality[5].payload["observed_value"] == job["rows_written"]
     assert job["rejected"] == {} and job["rejected_rows"] == 0
     assert quality[-1].payload["rejected"] == 0 and quality[-1].payload["allowed"] == 0
+    # the checkpoint of great_expectations/ ran: its result is stored, its Data Docs page built
+    expectations = [c for c in quality if c.check_name != "max_rejected"]
+    assert {c.payload["environment"] for c in expectations} == {"sample"}
+    page = quality[0].payload["data_docs"]
+    assert page.startswith(str(project.root / "great_expectations/uncommitted/data_docs/"))
+    assert page.endswith(".html") and os.path.isfile(page)
+    results = project.root / "great_expectations/uncommitted/validations/pos_orders"
+    assert len(list(results.rglob("*.json"))) >= 1
     # dag.test() ran both tasks of each ingestion DAG
     dag_test = checks[("store_master", "dag_test", "dag.test()")].payload
     assert dag_test["dag_run"].endswith("success")
@@ -286,4 +294,127 @@ def test_without_java_every_pipeline_gets_a_clear_error(tmp_path, monkeypatch):
         == f"JAVA_HOME is {tmp_path / 'no-jdk'}, which has no bin/java: install Java 17 or fix JAVA_HOME"
     )
     assert outcome.status == "failed"
+    project.close()
+
+
+CARRIERS = """\
+name: carriers
+source: {path: landing/carriers.csv, format: csv, options: {header: true}, sample: samples/carriers.csv}
+schema:
+  - {name: carrier, type: string, nullable: false}
+  - {name: carrier_name, type: string}
+target: {table: ref.carriers}
+quality:
+  - {rule: unique, column: carrier}
+"""
+ARRIVALS = """\
+name: arrivals
+source: {path: landing/arrivals.csv, format: csv, options: {header: true}, sample: samples/arrivals.csv}
+schema:
+  - {name: flight_date, type: date, nullable: false}
+  - {name: flight_no, type: string, nullable: false}
+  - {name: carrier, type: string}
+  - {name: tail_number, type: string}
+  - {name: distance, type: int}
+target: {table: ops.arrivals}
+quality:
+  - {rule: unique, columns: [flight_date, flight_no]}
+  - {rule: references, column: carrier, to: carriers.carrier}
+  - {rule: not_null, column: tail_number, mostly: 0.8}
+  - {rule: between, column: distance, min: 1, max: 5000, mostly: {sample: 0.8, production: 1}}
+  - {rule: row_count, min: {sample: 5, production: 100000}}
+"""
+ARRIVALS_SAMPLE = """\
+flight_date,flight_no,carrier,tail_number,distance
+2026-11-01,AA1,AA,N1,100
+2026-11-01,AA2,AA,N2,200
+2026-11-01,DL1,DL,,300
+2026-11-01,DL2,DL,N4,9000
+2026-11-01,UA1,UA,N5,500
+2026-11-01,UA2,ZZ,N6,600
+2026-11-01,UA3,UA,N7,700
+2026-11-01,AA1,AA,N8,800
+"""
+
+
+def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(tmp_path):
+    """unique over two columns, references (read from the other pipeline's Iceberg table, which
+    runs first though its name sorts after), mostly, and thresholds per environment: the full
+    tier runs the checkpoint with the sample environment's; the runner's main with production's."""
+    import json
+    import subprocess
+    import sys
+
+    project = make_solution(tmp_path / "flights", {"arrivals": ARRIVALS, "carriers": CARRIERS})
+    root = project.root
+    (root / "samples").mkdir()
+    (root / "samples/carriers.csv").write_text(
+        "carrier,carrier_name\nAA,American\nDL,Delta\nUA,United\n"
+    )
+    (root / "samples/arrivals.csv").write_text(ARRIVALS_SAMPLE)
+    outcome = validate(project, tier="full")
+    checks = by_check(outcome)
+    assert checks[("carriers", "quality", "unique_carrier")].outcome == "passed"
+    quality = {
+        c.check_name: c for c in outcome.checks if c.pipeline == "arrivals" and c.step == "quality"
+    }
+    assert {name: c.outcome for name, c in quality.items()} == {
+        "unique_flight_date_flight_no": "failed",  # AA1 twice on 2026-11-01
+        "references_carrier": "failed",  # ZZ is no carrier
+        "not_null_tail_number": "passed",  # 1 null in 8: 87.5 % >= mostly 80 %
+        "between_distance": "passed",  # 9000 is out, 7 of 8 in: mostly 80 % in sample
+        "row_count": "passed",  # 8 >= 5, the sample minimum
+        "not_null_flight_date": "passed",  # nullable: false, as checks of their own
+        "not_null_flight_no": "passed",
+        "max_rejected": "passed",
+    }
+    unique = quality["unique_flight_date_flight_no"].payload
+    assert unique["expectation"] == "expect_compound_columns_to_be_unique"
+    assert unique["unexpected_count"] == 2
+    references = quality["references_carrier"].payload
+    assert references["unexpected_count"] == 1 and references["unexpected_samples"] == ["ZZ"]
+    assert sorted(references["kwargs"]["value_set"]) == ["AA", "DL", "UA"]  # read from ref.carriers
+    assert quality["not_null_tail_number"].payload["unexpected_count"] == 1
+    between = quality["between_distance"].payload
+    assert between["unexpected_count"] == 1 and between["kwargs"]["mostly"] == 0.8
+    assert quality["row_count"].payload["kwargs"]["min_value"] == 5
+    assert outcome.pipelines == {"arrivals": "failed", "carriers": "passed"}
+    # the DAG's check_quality task fails the run (critical expectations failed)
+    dag_test = checks[("arrivals", "dag_test", "dag.test()")].payload
+    assert dag_test["tasks"]["check_quality"].endswith("failed")
+    # the runner's main, as the DAG calls it, on the job's snapshot: production's thresholds
+    snapshot = checks[("arrivals", "job", "job on the sample")].payload["snapshot_id"]
+    runs = {}
+    for env in ("production", "sample"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.helpers.quality_main",
+                str(root),
+                "arrivals",
+                "--snapshot-id",
+                str(snapshot),
+                "--environment",
+                env,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[env] = json.loads(done.stdout.strip().splitlines()[-1])
+    production = runs["production"]
+    assert production["failed"] == [
+        "unique_flight_date_flight_no",
+        "references_carrier",
+        "between_distance",
+        "row_count",
+    ]
+    assert production["report"]["success"] is False
+    assert production["report"]["environment"] == "production"
+    assert production["report"]["rows"] == 8 and production["report"]["expectations"] == 7
+    assert runs["sample"]["failed"] == ["unique_flight_date_flight_no", "references_carrier"]
+    assert os.path.isfile(runs["sample"]["report"]["data_docs"])
     project.close()

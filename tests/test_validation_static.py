@@ -176,6 +176,141 @@ def test_each_breakage_is_found_and_named(tmp_path):
     project.close()
 
 
+def _edit_json(path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def _add_reference(suite: dict, pipeline: str) -> None:
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "label", "value_set": {"$PARAMETER": "references_label_values"}},
+            "meta": {"rule": "references_label"},
+            "severity": "critical",
+        }
+    )
+    suite["meta"]["parameters"]["references_label_values"] = {
+        "kind": "references",
+        "pipeline": pipeline,
+        "table": "ops.x",
+        "column": "label",
+    }
+
+
+# (pipeline, file kind, the edit, the check that fails, what its detail says)
+GX_BREAKAGES = [
+    (
+        "ckpt",
+        "checkpoint",
+        lambda d: d["validation_definitions"][0].update(name="ckpt_old"),
+        "GX checkpoint",
+        "great_expectations/checkpoints/ckpt.json: validation_definitions [{'id': ",
+    ),
+    (
+        "vdef",
+        "validation",
+        lambda d: d["suite"].update(id="00000000-0000-0000-0000-000000000000"),
+        "GX checkpoint",
+        "great_expectations/validation_definitions/vdef.json: suite {'id': '00000000-0000-0000-"
+        "0000-000000000000', 'name': 'vdef'} is not great_expectations/expectations/vdef.json",
+    ),
+    (
+        "docs",
+        "checkpoint",
+        lambda d: d.update(actions=[]),
+        "GX checkpoint",
+        "great_expectations/checkpoints/docs.json: actions do not update the Data Docs",
+    ),
+    (
+        "batch",
+        "validation",
+        lambda d: d["data"]["batch_definition"].update(name="nightly"),
+        "GX checkpoint",
+        "great_expectations/checkpoints/batch.json: does not load in GX: ",
+    ),
+    (
+        "share",
+        "suite",
+        lambda d: d["expectations"][0]["kwargs"].update(mostly=0),  # GX itself accepts 0
+        "GX suite loads",
+        "expectation 1 (expect_column_values_to_not_be_null): mostly 0 is not in (0, 1]",
+    ),
+    (
+        "most",
+        "suite",
+        lambda d: d["expectations"][0]["kwargs"].update(mostly=1.5),
+        "GX suite loads",
+        "expectation 1 (expect_column_values_to_not_be_null): does not load in GX: "
+        "ValidationError: 2 validation errors for ExpectColumnValuesToNotBeNull mostly ensure "
+        "this value is less than or equal to 1.0",
+    ),
+    (
+        "envs",
+        "suite",
+        lambda d: (
+            d["expectations"][1]["kwargs"].update(max_value={"$PARAMETER": "between_id_max"}),
+            d["meta"]["parameters"].update(
+                between_id_max={"kind": "environment", "values": {"production": 0}}
+            ),
+        ),
+        "GX suite loads",
+        "expectation 2 (expect_column_values_to_be_between): min_value 1 > max_value 0 in "
+        "production",
+    ),
+    (
+        "param",
+        "suite",
+        lambda d: d["expectations"][1]["kwargs"].update(min_value={"$PARAMETER": "floor"}),
+        "GX suite loads",
+        "min_value is the parameter 'floor', which meta.parameters does not describe",
+    ),
+    (
+        "refs",
+        "suite",
+        lambda d: _add_reference(d, "nope"),
+        "GX suite loads",
+        "expectation 3 (expect_column_values_to_be_in_set): references the pipeline 'nope', "
+        "which does not exist",
+    ),
+]
+
+
+def test_each_gx_breakage_is_found_and_named(tmp_path):
+    """The suite, validation definition and checkpoint of each pipeline are checked as a chain,
+    by name and id as GX resolves them, and then loaded by GX itself."""
+    names = [name for name, *_ in GX_BREAKAGES]
+    project = make_solution(tmp_path / "ops", {n: PLAIN.format(name=n) for n in [*names, "fine"]})
+    from pipelines.codegen import pipeline_paths
+    from pipelines.spec import load_specs
+
+    paths = {spec.name: pipeline_paths(spec) for spec in load_specs(project.root)}
+    for name, kind, edit, _, _ in GX_BREAKAGES:
+        _edit_json(project.root / paths[name][kind], edit)
+    outcome = validate(project, tier="static")
+    checks = by_check(outcome)
+    for name, _, _, check, detail in GX_BREAKAGES:
+        found = checks[(name, "suite", check)]
+        assert found.outcome == "failed", (name, found.detail)
+        assert detail in found.detail, (name, found.detail)
+    assert checks[("fine", "suite", "GX suite loads")].outcome == "passed"
+    fine = checks[("fine", "suite", "GX checkpoint")]
+    assert fine.outcome == "passed"
+    assert fine.payload == {
+        "checkpoint": "fine",
+        "actions": ["update_data_docs"],
+        "validation_definition": "fine",
+        "suite": "fine",
+        "data_source": "lake",
+        "asset": "fine",
+        "batch_definition": "batch",
+    }
+    # a broken chain elsewhere does not fail the suite of a pipeline whose suite is fine
+    assert checks[("ckpt", "suite", "GX suite loads")].outcome == "passed"
+    project.close()
+
+
 def test_schedules_and_triggers_that_differ_from_what_the_specs_say_are_named(tmp_path):
     specs = {
         "alpha": PLAIN.format(name="alpha") + "schedule: '@daily'\n",

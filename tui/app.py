@@ -17,6 +17,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.stylesheet import Stylesheet
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import get_current_worker
@@ -24,15 +25,16 @@ from textual.worker import get_current_worker
 from deliverables import Project, TrackerError
 from tui import format
 from tui.config import Settings, load_settings, save_theme
-from tui.screens.dashboard import DashboardScreen
 from tui.widgets import shown
 
 STARTED = time.perf_counter()
 WATCH_SECONDS = 1.0  # a change made elsewhere shows within 2 s, with room to spare
 SYNC_SECONDS = 300.0  # the background sync with the team's git remote (and S, any time)
 
-# Screens other than the dashboard are imported when first shown: start-up stays light.
+# Screens are imported when first shown: start-up imports only the first one (a returning
+# user's day, or the dashboard).
 SCREENS = {
+    "dashboard": ("tui.screens.dashboard", "DashboardScreen"),
     "phase": ("tui.screens.phase", "PhaseScreen"),
     "deliverables": ("tui.screens.register", "DeliverablesScreen"),
     "report": ("tui.screens.report", "ReportScreen"),
@@ -59,6 +61,73 @@ GO_KEYS = [
 ]
 
 
+class KeptStylesheet(Stylesheet):
+    """Textual's stylesheet, keeping the rules parsed from each source while the CSS variables
+    stay the same. Textual re-parses every source from scratch on `reparse()` (into a fresh
+    Stylesheet) and after `set_variables()`: three times before the first screen shows, once
+    for the first mode screen's CSS, once in `refresh_css()`, once more when its widgets mount.
+    Parsing depends only on the source and the variables, so the rules are kept by both."""
+
+    def __init__(self, *, variables: dict[str, str] | None = None) -> None:
+        super().__init__(variables=variables)
+        self._kept: dict[tuple, list] = {}
+
+    @classmethod
+    def replacing(cls, stylesheet: Stylesheet) -> KeptStylesheet:
+        """A KeptStylesheet with the variables and sources of `stylesheet` (the app's, made in
+        App.__init__: its variables cost ~3 M instructions to compute again)."""
+        kept = cls(variables=stylesheet._variables)
+        kept.source = stylesheet.source.copy()
+        return kept
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The CSS variables the rules are parsed with (the theme's, until it changes)."""
+        return self._variables
+
+    def set_variables(self, variables: dict[str, str]) -> None:
+        if variables != self._variables:
+            self._kept = {}  # a new theme: every source is parsed again with its values
+        super().set_variables(variables)
+
+    def _parse_rules(
+        self,
+        css: str,
+        read_from: tuple[str, str],
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list:
+        key = (css, read_from, is_default_rules, tie_breaker, scope)
+        rules = self._kept.get(key)
+        if rules is None:
+            rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
+            self._kept[key] = rules
+        return rules
+
+    def reparse(self) -> None:
+        """Textual's `Stylesheet.reparse` (8.x), the fresh copy sharing the kept rules."""
+        stylesheet = KeptStylesheet(variables=self._variables)
+        stylesheet._kept = self._kept
+        for read_from, (css, is_defaults, tie_breaker, scope) in self.source.items():
+            stylesheet.add_source(
+                css,
+                read_from=read_from,
+                is_default_css=is_defaults,
+                tie_breaker=tie_breaker,
+                scope=scope,
+            )
+        try:
+            stylesheet.parse()
+        except Exception:
+            self._invalid_css.update(stylesheet._invalid_css)
+            raise
+        self._rules = stylesheet.rules
+        self._rules_map = None
+        self.source = stylesheet.source
+        self._require_parse = False
+
+
 def _screen(module: str, name: str) -> Screen:
     return getattr(importlib.import_module(module), name)()
 
@@ -66,10 +135,7 @@ def _screen(module: str, name: str) -> Screen:
 class PhasegateApp(App):
     CSS_PATH = Path(__file__).with_name("phasegate.tcss")  # absolute: subclasses live elsewhere
     TITLE = "phasegate"
-    MODES = {
-        "dashboard": DashboardScreen,
-        **{mode: partial(_screen, *where) for mode, where in SCREENS.items()},
-    }
+    MODES = {mode: partial(_screen, *where) for mode, where in SCREENS.items()}
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
         *(Binding(key, action, label, id=f"go.{name}") for key, name, action, label in GO_KEYS),
@@ -91,6 +157,7 @@ class PhasegateApp(App):
         if self.previous_session is not None:
             self.DEFAULT_MODE = "today"
         super().__init__()
+        self.stylesheet = KeptStylesheet.replacing(self.stylesheet)
         self.project = project
         self.ready_in: float | None = None
         self.settings = settings if settings is not None else load_settings()
@@ -117,7 +184,9 @@ class PhasegateApp(App):
                     f"{', '.join(sorted(self.available_themes))}"
                 )
         self._theme_on_file = self.theme
-        format.use_theme(self.get_css_variables())
+        # the stylesheet's variables are the theme's until another theme is chosen above
+        theme_set = settings.theme is not None and self.theme == settings.theme
+        format.use_theme(self.get_css_variables() if theme_set else self.stylesheet.variables)
         if settings.keymap:
             self.set_keymap(settings.keymap)
 
@@ -278,7 +347,7 @@ def binding_ids() -> set[str]:
     from tui.screens.help import HelpScreen
     from tui.widgets import VimTable
 
-    classes: list[type] = [PhasegateApp, DashboardScreen, VimTable, TextPrompt, ChoicePrompt]
+    classes: list[type] = [PhasegateApp, VimTable, TextPrompt, ChoicePrompt]
     classes += [HelpScreen] + [getattr(importlib.import_module(m), n) for m, n in SCREENS.values()]
     return {
         binding.id

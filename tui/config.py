@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 CONFIG_FILE = "config.toml"
 KNOWN_KEYS = ("theme", "keymap")
 
 
-@dataclass
 class Settings:
-    """What the config file asks for, and what was wrong with it (one message per problem)."""
+    """What the config file asks for, and what was wrong with it (one message per problem).
+    A plain class: a dataclass costs ~4 M instructions to define, at every start."""
 
-    path: Path
-    theme: str | None = None
-    keymap: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.theme: str | None = None
+        self.keymap: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Settings({self.path!r}, theme={self.theme!r}, keymap={self.keymap!r})"
 
 
 def config_path() -> Path:

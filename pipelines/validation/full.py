@@ -1,14 +1,15 @@
 """The full tier: each pipeline really runs, with one warm local Spark session for all of them.
 
-Per pipeline, write-audit-publish as the generated DAG runs it: sample data (the spec's sample
-file, or rows synthesized from its schema) → the generated job's own functions → an audit branch
-of the Iceberg table (created from the spec) in the solution's catalog, main untouched → the
-generated quality runner's GX validation of that audit snapshot, one result per expectation →
-`publish`: main gets the snapshot when no error-severity expectation failed; otherwise main is
-checked untouched and the audit branch kept → `dag.test()` of the pipeline's ingestion DAG on the
-same sample and the same logical date, in a throwaway AIRFLOW_HOME whose metadata DB is copied
-from a pre-migrated one, with each task's state; that rerun of the date must replace its rows,
-not add to them.
+Per pipeline, write-audit-publish as the generated DAG runs it, each after the pipelines it
+depends on or references: sample data (the spec's sample file, or rows synthesized from its
+schema) → the generated job's own functions → an audit branch of the Iceberg table (created from
+the spec) in the solution's catalog, main untouched → the generated quality runner running the
+pipeline's GX checkpoint on that audit snapshot (the sample environment's thresholds), one result
+per expectation → `publish`: main gets the snapshot when no error-severity expectation failed;
+otherwise main is checked untouched and the audit branch kept → `dag.test()` of the pipeline's
+ingestion DAG on the same sample and the same logical date, in a throwaway AIRFLOW_HOME whose
+metadata DB is copied from a pre-migrated one, with each task's state; that rerun of the date
+must replace its rows, not add to them.
 
 Runs inside the validation subprocess (`pipelines.validation.child`).
 """
@@ -34,6 +35,7 @@ from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
 
 SAMPLES_SHOWN = 5
+SAMPLE_ENVIRONMENT = "sample"  # whose thresholds the full tier's sample data is held to
 
 
 class Lake:
@@ -53,9 +55,13 @@ class Lake:
             os.environ[prefix + "WAREHOUSE"] = warehouse
         self.catalog_uri = catalog_uri or configured.get("uri", "")
         self.warehouse = warehouse or configured.get("warehouse", "")
+        self._catalog = None
 
     def catalog(self):
-        return open_catalog(self.root, self.name)
+        """One catalog for the run (a SQL catalog holds a connection pool)."""
+        if self._catalog is None:
+            self._catalog = open_catalog(self.root, self.name)
+        return self._catalog
 
     def main(self, identifier: str) -> int | None:
         """The snapshot main points at (None: no table, or no snapshot)."""
@@ -134,6 +140,7 @@ class FullTier:
         self.root, self.emit, self.lake, self.workdir = root, emit, lake, workdir
         self.rows, self.now = rows, now
         self.spark = None
+        self.specs: dict[str, PipelineSpec] = {}
         self._airflow_ready = False
 
     def run(self, specs: list[PipelineSpec]) -> None:
@@ -150,7 +157,8 @@ class FullTier:
             return
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
-        for spec in specs:
+        self.specs = {spec.name: spec for spec in specs}
+        for spec in run_order(specs):
             self.pipeline(spec)
             self.emit.emit("pipeline", pipeline=spec.name)
 
@@ -177,7 +185,8 @@ class FullTier:
         refused = self._rejected(spec, batch)  # over max_rejected: not published either
         if verdict is not None:
             success, failed = verdict
-            self._publish(spec, batch, success and not refused, [*failed, *refused])
+            # publish names the max_rejected limits itself (the job's rejected_failures)
+            self._publish(spec, batch, success and not refused, failed)
         self._dag_test(spec, source, batch)
 
     # --- steps ---------------------------------------------------------------------------------
@@ -194,7 +203,9 @@ class FullTier:
                     data={"source": spec.source.sample},
                 )
                 return given
-            path = synthesize(self.spark, spec, self.rows, self.workdir / "samples", self._now())
+            path = synthesize(
+                self.spark, spec, self.rows, self.workdir / "samples", self._now(), self.specs
+            )
             result.update(
                 detail=f"{self.rows} rows synthesized from the schema ({spec.source.format})",
                 data={"rows": self.rows, "synthesized": True},
@@ -332,22 +343,35 @@ class FullTier:
                 )
 
     def _quality(self, spec: PipelineSpec, batch: dict) -> tuple[bool, list[str]] | None:
-        """GX on the audit snapshot; returns (no error-severity expectation failed, the failed
-        ones), or None when the validation itself could not run."""
+        """Runs the pipeline's GX checkpoint (great_expectations/checkpoints/) through its
+        generated quality runner, on the batch read back from Iceberg at the job's snapshot,
+        with the thresholds of the sample environment; one result per expectation. Returns
+        (every critical expectation passed, the failed ones), or None when it could not run."""
         self.emit.step(spec.name, "quality")
         start = time.perf_counter()
         try:
             quality = self._module(f"src.validation.{spec.name}_quality")
-            df = quality.read_batch(batch["correlation_id"], batch["snapshot_id"])
+            catalog = self.lake.catalog()
+            df = quality.read_batch(
+                catalog.load_table(spec.target.identifier),
+                batch["snapshot_id"],
+                batch["correlation_id"],
+            )
             try:
-                results = quality.run_validation(df, now=self._now())
+                report = quality.run_checkpoint(
+                    df,
+                    env=SAMPLE_ENVIRONMENT,
+                    now=self._now(),
+                    catalog=catalog,
+                    run_name=batch["correlation_id"],
+                )
             except quality.DataQualityException as exc:
-                results = exc.results
+                report = exc.report
         except Exception as exc:
             self.emit.check(
                 spec.name,
                 "quality",
-                "GX validation",
+                "GX checkpoint",
                 "error",
                 describe(exc),
                 duration=time.perf_counter() - start,
@@ -355,17 +379,16 @@ class FullTier:
             return None
         elapsed = time.perf_counter() - start
         failing = []
-        for r in results.results:
-            config = r.expectation_config
-            meta = config.meta or {}
-            severity = meta.get("severity", "error")
-            outcome = "passed" if r.success else ("failed" if severity == "error" else "warning")
-            found = r.result or {}
+        for r in report["results"]:
+            severity = "error" if r["severity"] == "critical" else r["severity"]
+            outcome = "passed" if r["success"] else ("failed" if severity == "error" else "warning")
             data = {
-                "expectation": config.type,
+                "expectation": r["expectation"],
                 "severity": severity,
-                "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
-                "rows": len(df),
+                "kwargs": r["kwargs"],
+                "rows": report["rows"],
+                "environment": report["environment"],
+                "data_docs": report["data_docs"],
             }
             for key in (
                 "unexpected_count",
@@ -373,25 +396,27 @@ class FullTier:
                 "observed_value",
                 "missing_count",
             ):
-                if key in found:
-                    data[key] = found[key]
-            if found.get("partial_unexpected_list"):
-                data["unexpected_samples"] = found["partial_unexpected_list"][:SAMPLES_SHOWN]
-            if r.exception_info and r.exception_info.get("raised_exception"):
+                if key in r:
+                    data[key] = r[key]
+            if r.get("unexpected_samples"):
+                data["unexpected_samples"] = r["unexpected_samples"][:SAMPLES_SHOWN]
+            if "exception" in r:
                 outcome = "error"
-                data["exception"] = r.exception_info.get("exception_message")
+                data["exception"] = r["exception"]
+            if "note" in r:
+                data["note"] = r["note"]
             if outcome in ("failed", "error"):
-                failing.append(meta.get("rule", config.type))
+                failing.append(r["rule"])
             self.emit.check(
                 spec.name,
                 "quality",
-                meta.get("rule", config.type),
+                r["rule"],
                 outcome,
-                _expectation_detail(r.success, data),
+                _expectation_detail(r["success"], data),
                 data,
-                elapsed / max(1, len(results.results)),
+                elapsed / max(1, len(report["results"])),
             )
-        return not failing, failing
+        return report["success"] and not failing, failing
 
     def _publish(self, spec: PipelineSpec, batch: dict, success: bool, failed: list[str]) -> None:
         """Publishes when the check succeeded; otherwise checks that main is untouched and the
@@ -555,10 +580,34 @@ class FullTier:
         database = home / "airflow.db"
         if not database.exists():
             shutil.copyfile(migrated_database(), database)
+        # the DAG's quality task holds the sample to the sample environment's thresholds
+        os.environ["PHASEGATE_ENV"] = SAMPLE_ENVIRONMENT
         from airflow import settings
 
         settings.configure_orm()
         self._airflow_ready = True
+
+
+def run_order(specs: list[PipelineSpec]) -> list[PipelineSpec]:
+    """The specs with every pipeline after those it depends on or references (a references
+    rule reads the other pipeline's table), otherwise in the order given; a cycle of
+    references (depends_on has none) keeps the order given."""
+    by_name = {spec.name: spec for spec in specs}
+    done: dict[str, PipelineSpec] = {}
+    visiting: set[str] = set()
+
+    def visit(spec: PipelineSpec) -> None:
+        if spec.name in done or spec.name in visiting:
+            return
+        visiting.add(spec.name)
+        for name in [*spec.depends_on, *(r.references[0] for r in spec.quality if r.references)]:
+            if name in by_name:
+                visit(by_name[name])
+        done[spec.name] = spec
+
+    for spec in specs:
+        visit(spec)
+    return list(done.values())
 
 
 def migrated_database() -> Path:
@@ -615,6 +664,8 @@ def _expectation_detail(success: bool, data: dict) -> str:
         text = f"{data['unexpected_count']} of {data['rows']} rows unexpected"
         if data.get("unexpected_samples"):
             text += ", e.g. " + ", ".join(repr(v) for v in data["unexpected_samples"][:3])
+        if data.get("note"):
+            text += f" ({data['note']})"
         return text
     if "observed_value" in data:
         return f"observed {data['observed_value']}"

@@ -4,6 +4,8 @@ its schema by Spark, written in the source's format where the job reads them.
 Synthesized rows keep to the spec's quality rules (so a correct pipeline passes) and still probe
 the job: the bounds of every `between` rule, every value of an `in_set`, nulls in nullable
 columns no rule protects, and zero, negative, empty and non-ASCII values in columns without rules.
+Thresholds are the `sample` environment's; a column that `references` another pipeline's column
+gets the values that pipeline's synthesized rows hold.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.codegen import SQL_TYPES
+from pipelines.spec import threshold
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 NULL_EVERY = 7  # every 7th row of an unprotected nullable column is null
 EDGE_NUMBERS = (0, 1, -1, 999_999)
 EDGE_TEXT = ("", "Zürich ✓", "x" * 200)
+SAMPLE = "sample"  # the environment whose thresholds synthesized rows keep to
 
 
 def sample_path(spec: PipelineSpec, root: Path) -> Path | None:
@@ -31,11 +35,16 @@ def sample_path(spec: PipelineSpec, root: Path) -> Path | None:
 
 
 def synthesize(
-    spark: SparkSession, spec: PipelineSpec, rows: int, folder: Path, now: datetime
+    spark: SparkSession,
+    spec: PipelineSpec,
+    rows: int,
+    folder: Path,
+    now: datetime,
+    others: dict[str, PipelineSpec] | None = None,
 ) -> Path:
     """Writes `rows` synthesized rows in the source format under `folder`; returns the path the
-    job reads."""
-    df = synthesized_frame(spark, spec, rows, now)
+    job reads. `others`: pipelines whose columns a `references` rule names (by name)."""
+    df = synthesized_frame(spark, spec, rows, now, others)
     target = folder / f"{spec.name}.{spec.source.format}"
     options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in spec.source.options}
     df.write.mode("overwrite").format(spec.source.format).options(**options).save(str(target))
@@ -43,38 +52,77 @@ def synthesize(
 
 
 def synthesized_frame(
-    spark: SparkSession, spec: PipelineSpec, rows: int, now: datetime
+    spark: SparkSession,
+    spec: PipelineSpec,
+    rows: int,
+    now: datetime,
+    others: dict[str, PipelineSpec] | None = None,
 ) -> DataFrame:
     from pyspark.sql import functions as F
 
+    n = F.col("id")
+    by_source = _rules_by_source(spec)
+    columns = []
+    for column in spec.schema:
+        rules = by_source.get(column.name, [])
+        referenced = _referenced(rules, others or {})
+        if referenced is not None:
+            # the values the referenced pipeline's rows get (same count, same formula), so
+            # every value exists in its table: a correct pair of pipelines passes
+            source, other_rules = referenced
+            value = _column(source, other_rules, n, now)
+            if not column.nullable:  # where the referenced row is null, the row before it
+                value = F.coalesce(value, _column(source, other_rules, n - 1, now))
+            value = value.cast(_spark_type(column))
+        else:
+            value = _column(column, rules, n, now)
+        columns.append(value.alias(column.name))
+    # one partition per 100k rows: a few files, written in parallel
+    partitions = max(1, min(8, rows // 100_000))
+    return spark.range(0, rows, numPartitions=partitions).select(*columns)
+
+
+def _referenced(
+    rules: list[QualityRule], others: dict[str, PipelineSpec]
+) -> tuple[Column, list[QualityRule]] | None:
+    """The referenced pipeline's source column and its rules, for a column with a `references`
+    rule to a pipeline in `others` whose column comes from its source."""
+    rule = next((r for r in rules if r.rule == "references"), None)
+    if rule is None or rule.references[0] not in others:
+        return None
+    other = others[rule.references[0]]
+    renamed = {t.to: t.column for t in other.transformations if t.kind == "rename"}
+    name = renamed.get(rule.references[1], rule.references[1])
+    source = next((c for c in other.schema if c.name == name), None)
+    if source is None:  # a derived column: no formula to follow
+        return None
+    return source, _rules_by_source(other).get(name, [])
+
+
+def _rules_by_source(spec: PipelineSpec) -> dict[str, list[QualityRule]]:
+    """A spec's rules by the source column they end up checking."""
     rules: dict[str, list[QualityRule]] = {}
     for rule in spec.quality:
-        if rule.column:
-            rules.setdefault(rule.column, []).append(rule)
+        # unique together: each column unique on its own keeps the combination unique
+        for column in (rule.column,) if rule.column else rule.columns:
+            rules.setdefault(column, []).append(rule)
     # quality rules name columns after the transformations; follow renames back to the source
     renamed = {t.to: t.column for t in spec.transformations if t.kind == "rename"}
     by_source: dict[str, list[QualityRule]] = {}
     for column, column_rules in rules.items():
         by_source.setdefault(renamed.get(column, column), []).extend(column_rules)
-    n = F.col("id")
-    columns = [
-        _column(column, by_source.get(column.name, []), n, now).alias(column.name)
-        for column in spec.schema
-    ]
-    # one partition per 100k rows: a few files, written in parallel
-    partitions = max(1, min(8, rows // 100_000))
-    return spark.range(0, rows, numPartitions=partitions).select(*columns)
+    return by_source
+
+
+def _spark_type(column: Column) -> str:
+    return column.type.upper() if column.type.startswith("decimal") else SQL_TYPES[column.type]
 
 
 def _column(column: Column, rules: list[QualityRule], n, now: datetime):
     from pyspark.sql import functions as F
 
     kinds = {r.rule: r for r in rules}
-    value = _value(column, kinds, n, now)
-    spark_type = (
-        column.type.upper() if column.type.startswith("decimal") else SQL_TYPES[column.type]
-    )
-    value = value.cast(spark_type)
+    value = _value(column, kinds, n, now).cast(_spark_type(column))
     if column.nullable and "not_null" not in kinds and "unique" not in kinds:
         value = F.when(n % NULL_EVERY == NULL_EVERY - 1, F.lit(None)).otherwise(value)
     return value
@@ -90,8 +138,9 @@ def _value(column: Column, kinds: dict, n, now: datetime):
     if kind in ("int", "long", "float", "double") or kind.startswith("decimal"):
         between = kinds.get("between")
         if between is not None:
-            low = between.min if between.min is not None else between.max - 1000
-            high = between.max if between.max is not None else low + 1000
+            low, high = threshold(between.min, SAMPLE), threshold(between.max, SAMPLE)
+            low = low if low is not None else high - 1000
+            high = high if high is not None else low + 1000
             # the bounds themselves, then values spread between them
             spread = F.lit(low) + (n % max(1, int(high - low) + 1))
             return F.when(n % 5 == 0, F.lit(low)).when(n % 5 == 1, F.lit(high)).otherwise(spread)
@@ -105,7 +154,8 @@ def _value(column: Column, kinds: dict, n, now: datetime):
         return n % 2 == 0
     if kind in ("timestamp", "date"):
         freshness = kinds.get("freshness")
-        window = int(freshness.max_age_hours * 3600 / 2) if freshness else 30 * 86400
+        hours = threshold(freshness.max_age_hours, SAMPLE) if freshness else None
+        window = int(hours * 3600 / 2) if freshness else 30 * 86400
         if kind == "date" and freshness:
             window = 0  # today: a date counts from midnight
         epoch = int(now.timestamp())

@@ -4,7 +4,10 @@ Per pipeline: its generated files are in sync with its spec; its Python parses a
 its DAG imports in a real DagBag (no metadata DB) without errors or warnings and has the
 structure the spec implies (the orchestration's `trigger_dag_id`s exist; Airflow does not check
 that); its GX suite loads with every expectation (GX 1.x drops unknown types silently) and sane
-arguments; its DDL parses and declares the spec's columns, types and partitions.
+arguments (min <= max and mostly in (0, 1] in every environment, every suite parameter described,
+references to existing pipelines and columns); its checkpoint names its validation definition,
+which names its suite and batch definition, and GX loads the checkpoint from the file data
+context with all of them; its DDL parses and declares the spec's columns, types and partitions.
 
 Runs inside the validation subprocess: it imports Airflow, Great Expectations and sqlglot.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from pipelines.codegen import (
     EXPECTATIONS,
+    GX_CONFIG,
     ORCHESTRATION_DAG,
     pipeline_paths,
     pipeline_states,
@@ -30,11 +34,12 @@ from pipelines.codegen import (
 )
 from pipelines.generate import plan
 from pipelines.orchestration import Group, RunPlan, groups, run_plans
-from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
+from pipelines.spec import DEFAULT_ENVIRONMENT, RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import STATIC_STEPS, Emitter, describe
 
 PYTHON_KINDS = ("job", "quality", "dag", "test")
 DAG_TASKS = ("ingest", "check_quality", "publish")  # write-audit-publish
+GENERATED_EXPECTATIONS = {*EXPECTATIONS.values(), "expect_compound_columns_to_be_unique"}
 
 
 def run_static(root: Path, specs: list[PipelineSpec], selected: list[str], emit: Emitter) -> None:
@@ -373,15 +378,16 @@ def _finish_suites(
     for spec in specs:
         path = pipeline_paths(spec)["suite"]
         if spec.name not in found:
-            emit.check(
-                spec.name,
-                "suite",
-                "GX suite loads",
-                "error",
-                f"the GX check ended without a result (exit code {process.returncode})",
-            )
+            for name in ("GX suite loads", "GX checkpoint"):
+                emit.check(
+                    spec.name,
+                    "suite",
+                    name,
+                    "error",
+                    f"the GX check ended without a result (exit code {process.returncode})",
+                )
             continue
-        problems, loaded = found[spec.name]
+        (problems, loaded), (checkpoint_problems, checkpoint) = found[spec.name]
         if problems:
             emit.check(
                 spec.name,
@@ -402,10 +408,21 @@ def _finish_suites(
                 {"loaded": loaded},
                 elapsed,
             )
+        emit.check(
+            spec.name,
+            "suite",
+            "GX checkpoint",
+            "failed" if checkpoint_problems else "passed",
+            "; ".join(checkpoint_problems)
+            or "the checkpoint loads in the file data context with its validation definition, "
+            "suite and batch definition",
+            checkpoint,
+        )
 
 
 def _check_suites(root: Path, names: list[str]) -> None:
-    """`python -m pipelines.validation.static ROOT NAME...`: one JSON line per suite checked."""
+    """`python -m pipelines.validation.static ROOT NAME...`: one JSON line per pipeline checked,
+    `{name: [[suite problems, expectations loaded], [checkpoint problems, facts]]}`."""
     from pipelines.spec import load_specs
 
     try:
@@ -415,16 +432,43 @@ def _check_suites(root: Path, names: list[str]) -> None:
     except Exception as exc:
         problem = f"GX does not import: {describe(exc)}"
         for name in names:
-            print(json.dumps({name: [[problem], 0]}), flush=True)
+            print(json.dumps({name: [[[problem], 0], [[problem], {}]]}), flush=True)
         return
-    for spec in load_specs(root):
+    specs = load_specs(root)
+    context, context_problem = _gx_context(root)
+    for spec in specs:
         if spec.name in names:
             path = root / pipeline_paths(spec)["suite"]
-            problems, loaded = _suite_problems(path, spec, ExpectationConfiguration)
-            print(json.dumps({spec.name: [problems, loaded]}), flush=True)
+            try:
+                problems, loaded = _suite_problems(path, spec, ExpectationConfiguration, specs)
+            except Exception as exc:  # a file shaped in a way no check foresaw
+                problems, loaded = [f"cannot be checked: {describe(exc)}"], 0
+            if context_problem:
+                checkpoint = ([context_problem], {})
+            else:
+                try:
+                    checkpoint = _checkpoint_problems(root, spec, context)
+                except Exception as exc:
+                    checkpoint = ([f"cannot be checked: {describe(exc)}"], {})
+            print(json.dumps({spec.name: [[problems, loaded], list(checkpoint)]}), flush=True)
 
 
-def _suite_problems(path: Path, spec: PipelineSpec, configuration) -> tuple[list[str], int]:
+def _gx_context(root: Path):
+    """The solution's GX file data context, or why it does not open."""
+    config = root / GX_CONFIG
+    if not config.is_file():
+        return None, f"{GX_CONFIG}: missing"
+    try:
+        import great_expectations as gx
+
+        return gx.get_context(mode="file", context_root_dir=str(config.parent)), None
+    except Exception as exc:
+        return None, f"{GX_CONFIG}: does not load in GX: {describe(exc)}"
+
+
+def _suite_problems(
+    path: Path, spec: PipelineSpec, configuration, specs: list[PipelineSpec] | None = None
+) -> tuple[list[str], int]:
     try:
         suite = json.loads(path.read_text())
     except FileNotFoundError:
@@ -433,31 +477,165 @@ def _suite_problems(path: Path, spec: PipelineSpec, configuration) -> tuple[list
         return [f"not JSON: {exc}"], 0
     problems, loaded = [], 0
     columns = {c.name for c in spec.output}
+    outputs = {s.name: {c.name for c in s.output} for s in specs or [spec]}
+    tables = {s.name: s.target.identifier for s in specs or [spec]}
+    parameters = (suite.get("meta") or {}).get("parameters") or {}
     for number, expectation in enumerate(suite.get("expectations") or [], start=1):
         where = f"expectation {number} ({expectation.get('type', '?')})"
         try:
             configuration(**expectation).to_domain_obj()
             loaded += 1
         except Exception as exc:  # GX raises many kinds for an unknown type or bad kwargs
-            problems.append(f"{where}: does not load in GX: {describe(exc)}")
+            problems.append(f"{where}: does not load in GX: {_gx_message(exc)}")
             continue
         kwargs = expectation.get("kwargs") or {}
-        low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
-            problems.append(f"{where}: min_value {low} > max_value {high}")
+        used = {
+            key: value["$PARAMETER"]
+            for key, value in kwargs.items()
+            if isinstance(value, dict) and "$PARAMETER" in value
+        }
+        for key, name in used.items():
+            if name not in parameters:
+                problems.append(
+                    f"{where}: {key} is the parameter {name!r}, which meta.parameters does not describe"
+                )
+        low, high = _bounds(kwargs, parameters)
+        for env in sorted(set(low) | set(high), key=lambda env: env or ""):
+            lo, hi = (
+                low.get(env, low.get(DEFAULT_ENVIRONMENT)),
+                high.get(env, high.get(DEFAULT_ENVIRONMENT)),
+            )
+            if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+                problems.append(
+                    f"{where}: min_value {lo} > max_value {hi}" + (f" in {env}" if env else "")
+                )
+        for env, mostly in _values(kwargs.get("mostly"), parameters).items():
+            if (
+                isinstance(mostly, bool)
+                or not isinstance(mostly, int | float)
+                or not 0 < mostly <= 1
+            ):
+                problems.append(
+                    f"{where}: mostly {mostly!r}"
+                    + (f" in {env}" if env else "")
+                    + " is not in (0, 1]"
+                )
         if "value_set" in kwargs and not kwargs["value_set"]:
             problems.append(f"{where}: empty value_set")
+        if "value_set" in used:
+            how = parameters.get(used["value_set"]) or {}
+            if how.get("kind") == "references":
+                other, column = how.get("pipeline"), how.get("column")
+                if other not in outputs:
+                    problems.append(
+                        f"{where}: references the pipeline {other!r}, which does not exist"
+                    )
+                elif column not in outputs[other]:
+                    problems.append(
+                        f"{where}: references {other}.{column}, which is not a column of {other}"
+                    )
+                elif how.get("table") != tables[other]:
+                    problems.append(
+                        f"{where}: references the table {how.get('table')}, {other} writes {tables[other]}"
+                    )
         if "regex" in kwargs:
             try:
                 re.compile(kwargs["regex"])
             except re.error as exc:
                 problems.append(f"{where}: regex does not compile: {exc}")
-        column = kwargs.get("column")
-        if column is not None and column not in columns:
-            problems.append(f"{where}: column '{column}' is not in the table")
-        if expectation.get("type") not in EXPECTATIONS.values():
+        for column in [kwargs.get("column"), *(kwargs.get("column_list") or [])]:
+            if column is not None and column not in columns:
+                problems.append(f"{where}: column '{column}' is not in the table")
+        if expectation.get("type") not in GENERATED_EXPECTATIONS:
             problems.append(f"{where}: not an expectation phasegate generates")
     return problems, loaded
+
+
+def _gx_message(exc: Exception) -> str:
+    """GX's error on one line: pydantic puts the useful part (which field, which batch
+    definition is missing) below its first line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:400]}" if text else type(exc).__name__
+
+
+def _values(value, parameters: dict) -> dict:
+    """A kwarg's value per environment ({None: value} when it is one value, {} when absent)."""
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        how = parameters.get(value["$PARAMETER"]) or {}
+        return dict(how.get("values") or {}) if how.get("kind") == "environment" else {}
+    return {} if value is None else {None: value}
+
+
+def _bounds(kwargs: dict, parameters: dict) -> tuple[dict, dict]:
+    low = _values(kwargs.get("min_value"), parameters)
+    high = _values(kwargs.get("max_value"), parameters)
+    # one value against values per environment: compare it in each of them
+    if None in low and high and None not in high:
+        low = {env: low[None] for env in high}
+    if None in high and low and None not in low:
+        high = {env: high[None] for env in low}
+    return low, high
+
+
+def _checkpoint_problems(root: Path, spec: PipelineSpec, context) -> tuple[list[str], dict]:
+    """The checkpoint names the pipeline's validation definition, which names its suite and a
+    batch definition of the data source's asset (by name and id, as GX resolves them); then
+    GX itself loads the checkpoint with all it references."""
+    paths = pipeline_paths(spec)
+    problems: list[str] = []
+    documents = {}
+    for kind in ("checkpoint", "validation", "suite"):
+        try:
+            documents[kind] = json.loads((root / paths[kind]).read_text())
+        except FileNotFoundError:
+            problems.append(f"{paths[kind]}: missing")
+        except ValueError as exc:
+            problems.append(f"{paths[kind]}: not JSON: {exc}")
+    if problems:
+        return problems, {}
+    checkpoint, definition, suite = (
+        documents["checkpoint"],
+        documents["validation"],
+        documents["suite"],
+    )
+    named = checkpoint.get("validation_definitions") or []
+    wanted = {"name": definition.get("name"), "id": definition.get("id")}
+    if not any(isinstance(v, dict) and v == wanted for v in named):
+        problems.append(
+            f"{paths['checkpoint']}: validation_definitions {named} do not name "
+            f"{paths['validation']} ({wanted})"
+        )
+    if (definition.get("suite") or {}) != {"name": suite.get("name"), "id": suite.get("id")}:
+        problems.append(
+            f"{paths['validation']}: suite {definition.get('suite')} is not "
+            f"{paths['suite']} (name {suite.get('name')!r}, id {suite.get('id')!r})"
+        )
+    if not any(a.get("type") == "update_data_docs" for a in checkpoint.get("actions") or []):
+        problems.append(f"{paths['checkpoint']}: actions do not update the Data Docs")
+    facts = {
+        "checkpoint": checkpoint.get("name"),
+        "actions": [a.get("type") for a in checkpoint.get("actions") or []],
+    }
+    if problems:
+        return problems, facts
+    try:
+        loaded = context.checkpoints.get(checkpoint["name"])
+        validation = loaded.validation_definitions[0]
+        facts.update(
+            validation_definition=validation.name,
+            suite=validation.suite.name,
+            data_source=validation.data_source.name,
+            asset=validation.asset.name,
+            batch_definition=validation.batch_definition.name,
+        )
+        if len(validation.suite.expectations) != len(suite.get("expectations") or []):
+            problems.append(
+                f"{paths['suite']}: GX loads {len(validation.suite.expectations)} of "
+                f"{len(suite.get('expectations') or [])} expectations"
+            )
+    except Exception as exc:  # GX's own load: a name or id it cannot resolve, a bad action
+        problems.append(f"{paths['checkpoint']}: does not load in GX: {_gx_message(exc)}")
+    return problems, facts
 
 
 def _ddl(root: Path, spec: PipelineSpec, emit: Emitter) -> None:

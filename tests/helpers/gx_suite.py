@@ -11,10 +11,15 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 data = json.loads(Path(sys.argv[1]).read_text())
-built = [type(ExpectationConfiguration(**e).to_domain_obj()).__name__ for e in data["expectations"]]
+built = [ExpectationConfiguration(**e).to_domain_obj() for e in data["expectations"]]
 suite = ExpectationSuite(**data)
 print(
     json.dumps(
-        {"declared": len(data["expectations"]), "loaded": len(suite.expectations), "types": built}
+        {
+            "declared": len(data["expectations"]),
+            "loaded": len(suite.expectations),
+            "types": [type(e).__name__ for e in built],
+            "severities": [e.severity.value for e in built],
+        }
     )
 )
