@@ -571,13 +571,7 @@ class _Reader:
                 f"{rule} is not checked row by row; mostly applies to: {', '.join(ROW_RULES)}",
             )
         r = doc.mapping(node, where, ("rule", *needs[0]), optional)
-        severity = doc.text(r["severity"], f"{where}.severity") if "severity" in r else "error"
-        if severity not in SEVERITIES:
-            raise doc.fail(
-                r["severity"],
-                f"{where}.severity",
-                f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
-            )
+        severity = self.severity(r, where)
         column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
         values: dict = {"line": node.start_mark.line + 1, "where": where}
         if rule == "unique":
@@ -729,6 +723,19 @@ class _Reader:
             )
         return float(value) if as_float else value
 
+    def severity(self, r: dict, where: str) -> str:
+        """A rule's `severity` ("error" when it has none), one of SEVERITIES."""
+        if "severity" not in r:
+            return "error"
+        severity = self.doc.text(r["severity"], f"{where}.severity")
+        if severity not in SEVERITIES:
+            raise self.doc.fail(
+                r["severity"],
+                f"{where}.severity",
+                f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
+            )
+        return severity
+
     def rejected_rule(self, node: yaml.Node, where: str, columns: dict[str, Column]) -> QualityRule:
         """`max_rejected`: how many rows (`max`) or what share of the rows read (`max_percent`)
         may be rejected, for the whole pipeline or for one `column`."""
@@ -736,13 +743,7 @@ class _Reader:
         r = doc.mapping(node, where, ("rule",), ("column", "severity", "max", "max_percent"))
         if ("max" in r) == ("max_percent" in r):
             raise doc.fail(node, f"{where}.max", "give max (rows) or max_percent, one of them")
-        severity = doc.text(r["severity"], f"{where}.severity") if "severity" in r else "error"
-        if severity not in SEVERITIES:
-            raise doc.fail(
-                r["severity"],
-                f"{where}.severity",
-                f"{severity!r} is not one of: {', '.join(SEVERITIES)}",
-            )
+        severity = self.severity(r, where)
         column = self.existing(r["column"], f"{where}.column", columns) if "column" in r else None
         if column in METADATA_COLUMNS:
             raise doc.fail(r["column"], f"{where}.column", f"{column!r} is added by the job")
