@@ -70,7 +70,23 @@ async def test_pipelines_screen_previews_then_generates(with_specs):
         table = app.screen.query_one("#pipelines", VimTable)
         assert str(table.get_row("store_master")[4]) == "not generated"
         files = app.screen.query_one("#plan-files", VimTable)
-        assert files.row_count == 10  # nine files of the pipeline and the data-flow diagram
+        planned = {str(files.get_row_at(n)[1]) for n in range(files.row_count)}
+        # the pipeline's ten files, the data-flow diagram and the GX context's own two files
+        assert planned == {
+            "agent-prompts/tasks/ingestion/store_master.md",
+            "airflow/dags/ingestion/store_master_dag.py",
+            "docs/architecture/data-flow.md",
+            "great_expectations/.gitignore",
+            "great_expectations/checkpoints/store_master.json",
+            "great_expectations/expectations/store_master.json",
+            "great_expectations/great_expectations.yml",
+            "great_expectations/validation_definitions/store_master.json",
+            "sql/ddl/sales.stores.sql",
+            "src/ingestion/store_master.py",
+            "src/validation/store_master_quality.py",
+            "tests/fixtures/store_master.json",
+            "tests/unit/test_store_master.py",
+        }
         assert not (
             with_specs.root / "src/ingestion/store_master.py"
         ).exists()  # a preview writes nothing
