@@ -24,7 +24,7 @@ from pipelines.errors import GenerationError, LakeError
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.lake import catalog_name, env_prefix
 from pipelines.orchestration import asset_uri, groups, run_plans
-from pipelines.pyformat import format_python
+from pipelines.pyformat import format_python, project_pyproject
 from pipelines.rejects import suite_meta
 from pipelines.spec import (
     PartitionField,
@@ -134,7 +134,8 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     files: list[RenderedFile] = []
     triggered = orchestrated(specs)
     # the spec is <repository>/pipelines/<name>.yaml
-    how = submission(specs[0].path.resolve().parents[1]) if specs else Submission()
+    root = specs[0].path.resolve().parents[1] if specs else None
+    how = submission(root) if root else Submission()
     for spec in specs:
         files.extend(_render_one(env, spec, spec.name in triggered, specs, how))
     if triggered:
@@ -146,7 +147,7 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
         )
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
         files.extend(gx_context_files(specs))
-    return format_python(files)
+    return format_python(files, project_pyproject(root) if root else None)
 
 
 ORCHESTRATION_DAG = "airflow/dags/orchestration/orchestration.py"
