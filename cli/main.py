@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import branches, day, gates, generate, items, project, sync, validate
+from cli import branches, day, gates, generate, items, pipelines, project, sync, validate
 from cli.common import (
     argument_problem,
     fail,
@@ -25,7 +25,7 @@ from phases import ProcessError
 from pipelines.errors import GenerationError, LakeError, SpecError, ValidationError
 
 # The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
-GROUPS = (project, items, generate, validate, branches, gates, day, sync)
+GROUPS = (project, items, pipelines, generate, validate, branches, gates, day, sync)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
