@@ -339,7 +339,7 @@ def test_demo_creates_a_project_with_progress(tmp_path):
 
 def test_generate_scaffold_and_pipelines_from_the_cli(made):
     dry = run("-C", str(made), "generate", "scaffold", "--dry-run")
-    assert dry.returncode == 0 and "scaffold (dry run, nothing written): 63 new" in dry.stdout
+    assert dry.returncode == 0 and "scaffold (dry run, nothing written): 65 new" in dry.stdout
     assert "+++ b/agent-prompts/context.yaml" in dry.stdout
     assert not (made / "agent-prompts").exists()
     done = run("-C", str(made), "generate", "scaffold")
