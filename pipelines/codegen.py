@@ -23,7 +23,7 @@ from phases.text import md_code, py_string
 from pipelines.errors import GenerationError, LakeError
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.lake import catalog_name, env_prefix
-from pipelines.orchestration import groups, run_plans
+from pipelines.orchestration import asset_uri, groups, run_plans
 from pipelines.pyformat import format_python
 from pipelines.rejects import suite_meta
 from pipelines.spec import (
@@ -33,6 +33,7 @@ from pipelines.spec import (
     load_specs,
     threshold,
 )
+from pipelines.submission import Submission, submission
 from pipelines.templating import environment
 
 if TYPE_CHECKING:
@@ -132,8 +133,10 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     env = environment()
     files: list[RenderedFile] = []
     triggered = orchestrated(specs)
+    # the spec is <repository>/pipelines/<name>.yaml
+    how = submission(specs[0].path.resolve().parents[1]) if specs else Submission()
     for spec in specs:
-        files.extend(_render_one(env, spec, spec.name in triggered, specs))
+        files.extend(_render_one(env, spec, spec.name in triggered, specs, how))
     if triggered:
         text = env.get_template("pipeline/orchestration.py.j2").render(groups=groups(specs))
         files.append(RenderedFile(ORCHESTRATION_DAG, text, PIPELINE_VERSION))
@@ -172,11 +175,17 @@ def orchestrated(specs: list[PipelineSpec]) -> set[str]:
 
 
 def _render_one(
-    env, spec: PipelineSpec, orchestrated: bool, specs: list[PipelineSpec]
+    env, spec: PipelineSpec, orchestrated: bool, specs: list[PipelineSpec], how: Submission
 ) -> list[RenderedFile]:
     paths = pipeline_paths(spec)
     catalog = solution_catalog(spec)
+    by_name = {s.name: s for s in specs}
     context = {
+        "submission": how,
+        "asset_uri": asset_uri(catalog, spec),
+        "upstream_assets": [asset_uri(catalog, by_name[n]) for n in spec.depends_on]
+        if spec.scheduling == "assets"
+        else [],
         "spec": spec,
         "catalog": catalog,
         "catalog_env": env_prefix(catalog).removeprefix("PYICEBERG_CATALOG__").rstrip("_"),

@@ -61,6 +61,10 @@ RECORD = "(record)"
 # drops rows silently.
 PARSE_MODES = ("PERMISSIVE", "FAILFAST")
 SEVERITIES = ("error", "warning")
+# How a pipeline with depends_on runs after its upstreams: triggered by the orchestration DAG of
+# its group (in dependency order, on the group's schedule), or by Airflow's data-aware scheduling
+# on the Iceberg tables (assets) its upstreams publish (pipelines.orchestration).
+SCHEDULING = ("orchestration", "assets")
 # Rules checked row by row: each takes `mostly` (the share of rows that must pass).
 ROW_RULES = ("not_null", "unique", "between", "in_set", "regex", "references")
 # A threshold given per environment falls back to this one for any environment it does not name.
@@ -199,8 +203,11 @@ class PipelineSpec:
     quality: tuple[QualityRule, ...] = ()
     schedule: str | None = None
     depends_on: tuple[str, ...] = ()
+    scheduling: str = "orchestration"
     description: str = ""
     output: tuple[Column, ...] = field(default=())
+    # the line of `scheduling` (or of `depends_on`), for errors found when specs are checked together
+    scheduling_line: int | None = field(default=None, compare=False, repr=False)
 
     rejected_limits: tuple[QualityRule, ...] = ()
 
@@ -265,7 +272,7 @@ class _Reader:
             doc.root,
             "",
             ("name", "source", "schema", "target"),
-            ("description", "transformations", "quality", "schedule", "depends_on"),
+            ("description", "transformations", "quality", "schedule", "depends_on", "scheduling"),
         )
         name = doc.text(top["name"], "name")
         if not _PIPELINE_NAME.match(name) or keyword.iskeyword(name):
@@ -321,6 +328,7 @@ class _Reader:
             if other == name:
                 raise doc.fail(node, f"depends_on[{n}]", "a pipeline cannot depend on itself")
             depends.append(other)
+        scheduling = self.scheduling(top, bool(depends))
         return PipelineSpec(
             name=name,
             path=doc.path,
@@ -332,6 +340,8 @@ class _Reader:
             rejected_limits=rejected_limits,
             schedule=schedule,
             depends_on=tuple(depends),
+            scheduling=scheduling,
+            scheduling_line=_line(top.get("scheduling") or top.get("depends_on")),
             description=description,
             output=output,
         )
@@ -757,6 +767,37 @@ class _Reader:
             raise doc.fail(node, "schedule", f"{text!r} is not a cron schedule: {problem}")
         return text
 
+    def scheduling(self, top: dict[str, yaml.Node], depends: bool) -> str:
+        doc = self.doc
+        if "scheduling" not in top:
+            return SCHEDULING[0]
+        node = top["scheduling"]
+        value = doc.text(node, "scheduling")
+        if value not in SCHEDULING:
+            raise doc.fail(
+                node,
+                "scheduling",
+                f"{value!r} is not one of: {', '.join(SCHEDULING)} (orchestration: the "
+                "orchestration DAG triggers it after its upstreams; assets: it runs when the "
+                "tables of its upstreams are published)",
+            )
+        if value == "assets" and not depends:
+            raise doc.fail(
+                node,
+                "scheduling",
+                "assets runs this pipeline when the tables it depends on are published, and it "
+                "has no depends_on",
+            )
+        if value == "assets" and "schedule" in top and not is_null(top["schedule"]):
+            raise doc.fail(
+                top["schedule"],
+                "schedule",
+                "a pipeline with scheduling: assets runs when its upstreams publish, not on a "
+                "schedule of its own: remove schedule (its upstreams keep theirs), or use "
+                "scheduling: orchestration",
+            )
+        return value
+
     # --- values --------------------------------------------------------------------------------
 
     def identifier(self, node: yaml.Node, where: str, what: str) -> str:
@@ -888,6 +929,10 @@ def location_problem(
     except OutsideRepo as exc:
         return str(exc)
     return None
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
 
 
 def _environments(*values: Threshold) -> list[str | None]:
@@ -1039,10 +1084,25 @@ def dependency_groups(specs: list[PipelineSpec]) -> list[tuple[str, ...]]:
 
 
 def _check_schedules(specs: list[PipelineSpec]) -> None:
-    """A group of linked pipelines runs as one orchestration DAG with one schedule: the ones
-    they declare must agree (one that leaves it out takes the group's)."""
+    """Pipelines linked by depends_on run one way (`scheduling`). A group run by one
+    orchestration DAG runs on one schedule: the ones they declare must agree (one that leaves it
+    out takes the group's). In a group scheduled on assets, each upstream keeps its own."""
     by_name = {s.name: s for s in specs}
     for names in dependency_groups(specs):
+        downstream = [by_name[n] for n in names if by_name[n].depends_on]
+        for spec in downstream[1:]:
+            first = downstream[0]
+            if spec.scheduling != first.scheduling:
+                raise SpecError(
+                    spec.path,
+                    spec.scheduling_line,
+                    "scheduling",
+                    f"{spec.scheduling!r} differs from {first.name}'s {first.scheduling!r}: "
+                    f"{', '.join(names)} depend on each other and are scheduled one way; give "
+                    "them the same scheduling",
+                )
+        if downstream and downstream[0].scheduling == "assets":
+            continue
         declared = [by_name[n] for n in names if by_name[n].schedule]
         for spec in declared[1:]:
             first = declared[0]

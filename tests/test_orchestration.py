@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines import SpecError, load_specs
-from pipelines.orchestration import groups, run_plans
+from pipelines.orchestration import asset_uri, groups, run_plans
 from tests.test_pipeline_spec import _write
 
 SPEC = """\
@@ -123,3 +123,24 @@ def test_a_group_with_two_schedules_is_refused(tmp_path, pipelines, at_fault, pr
         _specs(tmp_path, pipelines)
     assert caught.value.path.endswith(f"pipelines/{at_fault}.yaml")
     assert caught.value.field == "schedule" and problem in caught.value.problem
+
+
+def test_a_group_scheduled_on_assets_has_no_orchestration(tmp_path):
+    """Upstreams keep their own (different) schedules; the downstream waits for their tables."""
+    _write(tmp_path, "a", SPEC.format(name="a") + "schedule: '@daily'\n")
+    _write(tmp_path, "b", SPEC.format(name="b") + "schedule: '@hourly'\n")
+    _write(tmp_path, "c", SPEC.format(name="c") + "depends_on: [a, b]\nscheduling: assets\n")
+    specs = load_specs(tmp_path)
+    assert groups(specs) == []
+    plans = run_plans(specs)
+    assert (plans["a"].schedule, plans["a"].dag_id, plans["a"].orchestrated) == (
+        "@daily",
+        "a",
+        False,
+    )
+    c = plans["c"]
+    assert (c.schedule, c.dag_id, c.after, c.on_assets) == (None, "c", ("a", "b"), True)
+    assert c.words() == "after a, b publish"
+    assert c.markdown() == "when a, b publish (Airflow assets)"
+    spec = {s.name: s for s in specs}["c"]
+    assert asset_uri("lake", spec) == "iceberg://lake/raw/c"

@@ -189,6 +189,14 @@ target: {table: sales.orders}
         ("schedule: '@reboot'\n", 8, "schedule", "'@reboot' is not a schedule preset"),
         ("schedule: 'every day'\n", 8, "schedule", "expected 5 fields"),
         ("depends_on: [orders]\n", 8, "depends_on[0]", "cannot depend on itself"),
+        ("scheduling: sometimes\n", 8, "scheduling", "'sometimes' is not one of: orchestration"),
+        ("scheduling: assets\n", 8, "scheduling", "it has no depends_on"),
+        (
+            "depends_on: [customers]\nscheduling: assets\nschedule: '@daily'\n",
+            10,
+            "schedule",
+            "runs when its upstreams publish, not on a schedule of its own",
+        ),
         ("quality:\n  - {rule: max_rejected}\n", 9, "quality[0].max", "give max (rows) or"),
         (
             "quality:\n  - {rule: max_rejected, max: 1, max_percent: 2}\n",
@@ -702,3 +710,24 @@ def test_renamed_follows_a_chain_of_renames(tmp_path):
     )
     spec = load_spec(_write(tmp_path, "orders", text), tmp_path)
     assert spec.renamed == {"qty": "units", "ordered_at": "ordered_on"}
+
+
+def _pipeline(root: Path, name: str, extra: str = "") -> Path:
+    text = BASE.replace("name: orders", f"name: {name}").replace("sales.orders", f"sales.{name}")
+    return _write(root, name, text + extra)
+
+
+def test_pipelines_linked_by_depends_on_are_scheduled_one_way(tmp_path):
+    _pipeline(tmp_path, "customers", "schedule: '@daily'\n")
+    _pipeline(tmp_path, "products", "schedule: '@hourly'\n")  # an upstream keeps its own
+    _pipeline(tmp_path, "orders", "depends_on: [customers, products]\nscheduling: assets\n")
+    specs = {s.name: s for s in load_specs(tmp_path)}
+    assert specs["orders"].scheduling == "assets"
+    assert specs["customers"].scheduling == "orchestration"  # the default
+    # a second downstream of the same group triggered by the orchestration instead
+    path = _pipeline(tmp_path, "returns", "depends_on: [orders]\n")
+    with pytest.raises(SpecError) as caught:
+        load_specs(tmp_path)
+    error = caught.value
+    assert (error.path, error.line, error.field) == (str(path), 8, "scheduling"), str(error)
+    assert "'orchestration' differs from orders's 'assets'" in error.problem

@@ -457,3 +457,78 @@ def test_every_kind_of_schedule_loads_in_airflow(tmp_path):
         "max_active_runs" not in (project.root / "airflow/dags/ingestion/once_dag.py").read_text()
     )
     project.close()
+
+
+def test_spark_submit_and_assets_are_checked_against_context_and_depends_on(tmp_path):
+    """context.yaml chooses spark-submit on a connection; beta and gamma run on alpha's asset.
+    One DAG of each kind is broken: the checks name what differs from the choice and the specs."""
+    root = tmp_path / "ops"
+    project, _ = Project.init(root, clock=fixed_clock)
+    generate_scaffold(project)
+    context = root / "agent-prompts/context.yaml"
+    text = context.read_text()
+    assert "      mode: in_process\n" in text  # the scaffold's default
+    context.write_text(
+        text.replace(
+            "      mode: in_process\n", "      mode: spark_submit\n      conn_id: spark_prod\n"
+        )
+    )
+    (root / "pipelines").mkdir()
+    specs = {
+        "alpha": PLAIN.format(name="alpha") + "schedule: '@daily'\n",
+        "beta": PLAIN.format(name="beta") + "depends_on: [alpha]\nscheduling: assets\n",
+        "gamma": PLAIN.format(name="gamma") + "depends_on: [alpha]\nscheduling: assets\n",
+        "delta": PLAIN.format(name="delta"),
+        "epsilon": PLAIN.format(name="epsilon"),
+    }
+    for name, spec in specs.items():
+        (root / "pipelines" / f"{name}.yaml").write_text(spec)
+    generate_pipelines(project)
+    dags = root / "airflow/dags/ingestion"
+    assert not (root / "airflow/dags/orchestration/orchestration.py").exists()
+    # gamma waits for a table no pipeline writes
+    gamma = dags / "gamma_dag.py"
+    gamma.write_text(
+        gamma.read_text().replace(
+            'Asset("iceberg://ops/ops/alpha")', 'Asset("iceberg://ops/ops/zeta")'
+        )
+    )
+    # delta's publish no longer updates its table's asset
+    delta = dags / "delta_dag.py"
+    delta.write_text(delta.read_text().replace("@task(outlets=[TABLE])", "@task"))
+    # epsilon submits with another connection
+    epsilon = dags / "epsilon_dag.py"
+    epsilon.write_text(epsilon.read_text().replace('"spark_prod"', '"spark_default"'))
+    outcome = validate(project, tier="static")
+    checks = by_check(outcome)
+    for name in ("alpha", "beta"):
+        for check in ("DAG structure", "submission", "assets", "schedule"):
+            assert checks[(name, "dag", check)].outcome == "passed", checks[(name, "dag", check)]
+    assert outcome.pipelines == {
+        "alpha": "passed",
+        "beta": "passed",
+        "gamma": "failed",
+        "delta": "failed",
+        "epsilon": "failed",
+    }
+    submitted = checks[("alpha", "dag", "submission")]
+    assert submitted.detail == "SparkSubmitOperator on spark_prod"
+    assert submitted.payload["application"] == str((root / "src/ingestion/alpha.py").resolve())
+    assert checks[("alpha", "dag", "DAG structure")].detail == (
+        "arguments >> ingest >> audit_batch >> check_quality >> publish"
+    )
+    assert checks[("beta", "dag", "assets")].detail == (
+        "publishes iceberg://ops/ops/beta; runs when alpha publish"
+    )
+    assets = checks[("gamma", "dag", "assets")]
+    assert (
+        "scheduled on ['iceberg://ops/ops/zeta'], expected all of ['iceberg://ops/ops/alpha']"
+        in (assets.detail)
+    )
+    assert "publish updates no asset, expected ['iceberg://ops/ops/delta']" in (
+        checks[("delta", "dag", "assets")].detail
+    )
+    assert "submits with the connection 'spark_default', context.yaml says 'spark_prod'" in (
+        checks[("epsilon", "dag", "submission")].detail
+    )
+    project.close()

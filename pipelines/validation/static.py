@@ -3,7 +3,9 @@
 Per pipeline: its generated files are in sync with its spec; its Python parses and is ruff-clean;
 its DAG imports in a real DagBag (no metadata DB) without errors or warnings and has the
 structure the spec implies (the orchestration's `trigger_dag_id`s exist; Airflow does not check
-that); its GX suite loads with every expectation (GX 1.x drops unknown types silently) and sane
+that), runs the job the way agent-prompts/context.yaml chooses (pipelines.submission), and
+declares its table as an Asset, scheduled on its upstreams' assets when the spec says so (the
+asset graph matches depends_on); its GX suite loads with every expectation (GX 1.x drops unknown types silently) and sane
 arguments (min <= max and mostly in (0, 1] in every environment, every suite parameter described,
 references to existing pipelines and columns); its checkpoint names its validation definition,
 which names its suite and batch definition, and GX loads the checkpoint from the file data
@@ -30,15 +32,21 @@ from pipelines.codegen import (
     pipeline_paths,
     pipeline_states,
     render_pipelines,
+    solution_catalog,
     sql_type,
 )
+from pipelines.errors import GenerationError, SpecError
 from pipelines.generate import plan
-from pipelines.orchestration import Group, RunPlan, groups, run_plans
+from pipelines.orchestration import Group, RunPlan, asset_uri, groups, run_plans
 from pipelines.spec import DEFAULT_ENVIRONMENT, RUN_DATE_COLUMN, PipelineSpec
+from pipelines.submission import Submission, submission
 from pipelines.validation.protocol import STATIC_STEPS, Emitter, describe
 
 PYTHON_KINDS = ("job", "quality", "dag", "test")
 DAG_TASKS = ("ingest", "check_quality", "publish")  # write-audit-publish
+# spark_submit: the job runs outside the task, so its arguments are a task of their own and the
+# batch it wrote is found in the table afterwards
+SUBMIT_TASKS = ("arguments", "ingest", "audit_batch", "check_quality", "publish")
 GENERATED_EXPECTATIONS = {*EXPECTATIONS.values(), "expect_compound_columns_to_be_unique"}
 
 
@@ -188,6 +196,10 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
     elapsed = time.perf_counter() - start
     plans = run_plans(specs)
     by_dag = {group.dag_id: group for group in groups(specs)}
+    try:
+        how, how_problem = submission(root), None
+    except SpecError as exc:
+        how, how_problem = Submission(), str(exc)
     for spec in ready:
         path = pipeline_paths(spec)["dag"]
         if path in errors:
@@ -220,9 +232,11 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
                 duration=elapsed,
             )
         emit.step(spec.name, "dag")
-        _structure(spec, dags.get(spec.name), emit)
+        _structure(spec, dags.get(spec.name), how, emit)
+        _submission(root, spec, dags.get(spec.name), how, how_problem, emit)
         plan = plans[spec.name]
         _schedule(spec, plan, dags, emit)
+        _assets(spec, plan, specs, dags, emit)
         if plan.orchestrated:
             if ORCHESTRATION_DAG in errors:
                 emit.check(
@@ -236,16 +250,22 @@ def _dags(root: Path, specs: list[PipelineSpec], ready: list[PipelineSpec], emit
                 _orchestration(spec, by_dag[plan.dag_id], dags.get(plan.dag_id), set(dags), emit)
 
 
-def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
+def _structure(spec: PipelineSpec, dag, how: Submission, emit: Emitter) -> None:
     if dag is None:
         emit.check(spec.name, "dag", "DAG structure", "failed", f"no DAG with id '{spec.name}'")
         return
     problems = []
     tasks = {t.task_id: t for t in dag.tasks}
-    if set(tasks) != set(DAG_TASKS):
-        problems.append(f"tasks are {sorted(tasks)}, expected {sorted(DAG_TASKS)}")
-    elif "check_quality" not in tasks["ingest"].downstream_task_ids:
-        problems.append("check_quality does not run after ingest")
+    expected = SUBMIT_TASKS if how.mode == "spark_submit" else DAG_TASKS
+    batch = "audit_batch" if how.mode == "spark_submit" else "ingest"
+    if set(tasks) != set(expected):
+        problems.append(f"tasks are {sorted(tasks)}, expected {sorted(expected)}")
+    elif how.mode == "spark_submit" and "ingest" not in tasks["arguments"].downstream_task_ids:
+        problems.append("ingest does not run after arguments")
+    elif how.mode == "spark_submit" and "audit_batch" not in tasks["ingest"].downstream_task_ids:
+        problems.append("audit_batch does not run after ingest")
+    elif "check_quality" not in tasks[batch].downstream_task_ids:
+        problems.append(f"check_quality does not run after {batch}")
     elif "publish" not in tasks["check_quality"].downstream_task_ids:
         problems.append("publish does not run after check_quality (write-audit-publish)")
     if "source" not in (dag.params or {}):
@@ -255,7 +275,7 @@ def _structure(spec: PipelineSpec, dag, emit: Emitter) -> None:
         "dag",
         "DAG structure",
         "failed" if problems else "passed",
-        "; ".join(problems) or "ingest >> check_quality >> publish",
+        "; ".join(problems) or " >> ".join(expected),
         {"tasks": sorted(tasks), "schedule": str(getattr(dag, "schedule", None))},
     )
 
@@ -266,7 +286,9 @@ def _schedule(spec: PipelineSpec, plan: RunPlan, dags: dict, emit: Emitter) -> N
     orchestration triggers it (its own DAG unscheduled: nothing runs twice)."""
     own, carrier = dags.get(spec.name), dags.get(plan.dag_id)
     problems = []
-    if own is not None:
+    if own is not None and plan.on_assets:
+        pass  # its schedule is its upstreams' assets: the "assets" check
+    elif own is not None:
         expected = None if plan.orchestrated else plan.schedule
         if _schedule_of(own) != expected:
             problems.append(
@@ -285,6 +307,165 @@ def _schedule(spec: PipelineSpec, plan: RunPlan, dags: dict, emit: Emitter) -> N
         "; ".join(problems) or plan.markdown().replace("`", ""),
         {"schedule": plan.schedule, "dag_id": plan.dag_id},
     )
+
+
+def _submission(
+    root: Path, spec: PipelineSpec, dag, how: Submission, problem: str | None, emit: Emitter
+) -> None:
+    """ingest runs the job the way context.yaml says: SparkSubmitOperator on the connection
+    with the job and its arguments, a Spark Connect client of the connection (`--remote`), or
+    the job inside the task."""
+    if problem:
+        emit.check(spec.name, "dag", "submission", "failed", problem)
+        return
+    task = next((t for t in dag.tasks if t.task_id == "ingest"), None) if dag else None
+    if task is None:
+        emit.check(spec.name, "dag", "submission", "failed", "the DAG has no task ingest")
+        return
+    problems = []
+    facts: dict = {"mode": how.mode, "operator": type(task).__name__}
+    callable_ = getattr(task, "python_callable", None)
+    names = set(callable_.__code__.co_names) if callable_ else set()
+    constants = set(_constants(callable_.__code__)) if callable_ else set()
+    if how.mode == "spark_submit":
+        try:
+            from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+        except ImportError as exc:
+            emit.check(spec.name, "dag", "submission", "error", describe(exc))
+            return
+        if not isinstance(task, SparkSubmitOperator):
+            problems.append(f"ingest is a {type(task).__name__}, not a SparkSubmitOperator")
+        else:
+            conn_id, application = task._conn_id, str(task.application)
+            arguments = [str(a) for a in task.application_args or []]
+            facts.update(conn_id=conn_id, application=application, application_args=arguments)
+            if conn_id != how.conn_id:
+                problems.append(
+                    f"submits with the connection {conn_id!r}, context.yaml says {how.conn_id!r}"
+                )
+            job = (root / pipeline_paths(spec)["job"]).resolve()
+            if Path(application).resolve() != job:
+                problems.append(f"submits {application}, not the job {pipeline_paths(spec)['job']}")
+            for flag in ("--run-date", "--source", "--correlation-id"):
+                at = arguments.index(flag) if flag in arguments else -1
+                if at < 0 or at + 1 >= len(arguments) or "{{" not in arguments[at + 1]:
+                    problems.append(f"the job's arguments have no templated {flag}")
+    elif how.mode == "spark_connect":
+        if callable_ is None:
+            problems.append(f"ingest is a {type(task).__name__}, not a task running the job")
+        else:
+            conn_id = callable_.__globals__.get("SPARK_CONN_ID")
+            facts["conn_id"] = conn_id
+            if "--remote" not in constants or "SparkConnectHook" not in names:
+                problems.append("ingest does not run the job with --remote <the connection's URL>")
+            if conn_id != how.conn_id:
+                problems.append(f"connects with {conn_id!r}, context.yaml says {how.conn_id!r}")
+    else:
+        if callable_ is None:
+            problems.append(f"ingest is a {type(task).__name__}, not a task running the job")
+        elif "--remote" in constants or "main" not in names:
+            problems.append("ingest does not run the job's main in the task")
+    emit.check(
+        spec.name,
+        "dag",
+        "submission",
+        "failed" if problems else "passed",
+        "; ".join(problems)
+        or {
+            "spark_submit": f"SparkSubmitOperator on {how.conn_id}",
+            "spark_connect": f"Spark Connect client of {how.conn_id}",
+        }.get(how.mode, "the job runs in the task"),
+        facts,
+    )
+
+
+def _constants(code) -> list:
+    """The constants of a function's code and of the code nested in it."""
+    out = []
+    for value in code.co_consts:
+        out.extend(_constants(value) if hasattr(value, "co_consts") else [value])
+    return out
+
+
+def _assets(
+    spec: PipelineSpec, plan: RunPlan, specs: list[PipelineSpec], dags: dict, emit: Emitter
+) -> None:
+    """The asset graph matches depends_on: the DAG's publish updates the Asset of its table (and
+    nothing else does); a pipeline scheduled on assets runs on exactly its upstreams' Assets, each
+    one an upstream DAG publishes."""
+    dag = dags.get(spec.name)
+    if dag is None:
+        return  # "DAG structure" says so
+    try:
+        catalog = solution_catalog(spec)
+    except GenerationError as exc:
+        emit.check(spec.name, "dag", "assets", "failed", str(exc))
+        return
+    by_name = {s.name: s for s in specs}
+    expected = asset_uri(catalog, spec)
+    problems = []
+    outlets = {t.task_id: sorted(_uris(t.outlets)) for t in dag.tasks if t.outlets}
+    if outlets.get("publish") != [expected]:
+        problems.append(
+            f"publish updates {outlets.get('publish') or 'no asset'}, expected [{expected!r}]"
+        )
+    others = {task: uris for task, uris in outlets.items() if task != "publish"}
+    if others:
+        problems.append(f"tasks other than publish update assets: {others}")
+    listened = _scheduled_on(dag)
+    if plan.on_assets:
+        wanted = {asset_uri(catalog, by_name[n]) for n in spec.depends_on}
+        if listened is None:
+            problems.append(
+                f"runs on {_schedule_of(dag)!r}, not on the assets of {', '.join(spec.depends_on)}"
+            )
+        elif listened != wanted:
+            problems.append(
+                f"scheduled on {sorted(listened)}, expected all of {sorted(wanted)} "
+                f"(the tables of {', '.join(spec.depends_on)})"
+            )
+        for name in spec.depends_on:
+            upstream = dags.get(name)
+            published = {
+                uri for t in (upstream.tasks if upstream else []) for uri in _uris(t.outlets)
+            }
+            if asset_uri(catalog, by_name[name]) not in published:
+                problems.append(f"{name}'s DAG does not update {asset_uri(catalog, by_name[name])}")
+    elif listened is not None:
+        problems.append(
+            f"scheduled on assets {sorted(listened)}, but the spec does not say scheduling: assets"
+        )
+    emit.check(
+        spec.name,
+        "dag",
+        "assets",
+        "failed" if problems else "passed",
+        "; ".join(problems)
+        or (
+            f"publishes {expected}; runs when {', '.join(spec.depends_on)} publish"
+            if plan.on_assets
+            else f"publishes {expected}"
+        ),
+        {"outlets": outlets, "scheduled_on": sorted(listened) if listened is not None else None},
+    )
+
+
+def _uris(assets) -> set[str]:
+    return {a.uri for a in assets or () if getattr(a, "uri", None)}
+
+
+def _scheduled_on(dag) -> set[str] | None:
+    """The URIs a DAG's schedule waits for, all of them (None: it is not scheduled on assets,
+    or on a condition other than all of a set of assets)."""
+    from airflow.sdk import Asset
+    from airflow.sdk.definitions.asset import AssetAll
+
+    condition = getattr(getattr(dag, "timetable", None), "asset_condition", None)
+    if isinstance(condition, Asset):
+        return {condition.uri}
+    if isinstance(condition, AssetAll) and all(isinstance(o, Asset) for o in condition.objects):
+        return {o.uri for o in condition.objects}
+    return None
 
 
 def _schedule_of(dag) -> str | None:
