@@ -84,6 +84,12 @@ def _profile(args: argparse.Namespace) -> int:
     )
     if sensitive:
         print(f"sensitive-data candidates (values withheld): {', '.join(sensitive)}")
+    drift = profile.get("drift")
+    if drift:
+        findings = drift["findings"]
+        print(f"drift since {drift['since']}: {len(findings) or 'none'}")
+        for f in findings:
+            print(f"  {f['kind']:<12} {f['column']}: {f['detail']}")
     print(f"report   {outcome.report_state:<9} {outcome.report}")
     print(f"spec     {outcome.spec_state:<9} {outcome.spec}")
     if outcome.spec_problem:

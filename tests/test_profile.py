@@ -189,6 +189,9 @@ def test_report_spec_store_and_tracker_record(orders, project):
     spec.write_text(spec.read_text().replace("table: raw.orders", "table: sales.orders"))
     again = write_outputs(project, p)
     assert again.spec_state == "exists" and "--update" in again.spec_problem
+    # profiled again: compared with the stored profile (no drift in the same data)
+    assert again.profile["drift"] == {"since": p["profiled_at"], "findings": []}
+    assert "no drift since" in (root / outcome.report).read_text()
     changed = {**p, "profiled_at": "2026-11-28T09:30:00+00:00"}
     merged = write_outputs(project, changed, update=True)
     assert merged.spec_state == "merged"
@@ -262,3 +265,57 @@ def test_options_are_checked_as_a_spec_checks_them(tmp_path):
         "delimiter": ";",
         "samplingRatio": 0.5,
     }
+
+
+def _numeric(name, counts, edges, nulls=0, categories=None, kind="int"):
+    return {
+        "name": name,
+        "type": kind,
+        "nulls": nulls,
+        "histogram": {"edges": edges, "counts": counts},
+        "categories": categories,
+    }
+
+
+def test_drift_schema_nulls_distribution_and_new_categories():
+    from pipelines.profiling.drift import drift, psi
+
+    edges = [0, 10, 20, 30, 40, 50]
+    before = {
+        "rows_profiled": 100,
+        "columns": [
+            _numeric("amount", [20, 20, 20, 20, 20], edges),
+            _numeric("status", [], [], categories=["paid", "void"], kind="string"),
+            _numeric("gone", [], [], kind="string"),
+            _numeric("qty", [], [], kind="int"),
+            _numeric("note", [], [], nulls=1, kind="string"),
+        ],
+    }
+    after = {
+        "rows_profiled": 100,
+        "columns": [
+            _numeric("amount", [0, 0, 10, 40, 50], [0, 10, 20, 30, 40, 50]),
+            _numeric("status", [], [], categories=["lost", "paid", "void"], kind="string"),
+            _numeric("qty", [], [], kind="string"),
+            _numeric("note", [], [], nulls=30, kind="string"),
+            _numeric("added", [], [], kind="date"),
+        ],
+    }
+    found = [(f["kind"], f["column"]) for f in drift(before, after)]
+    assert found == [
+        ("removed", "gone"),
+        ("retyped", "qty"),
+        ("added", "added"),
+        ("nulls", "note"),
+        ("distribution", "amount"),
+        ("categories", "status"),
+    ]
+    same = {"edges": edges, "counts": [20] * 5}
+    assert psi(same, same) == pytest.approx(0.0)
+    # the same values binned differently: a small index, no alert
+    shifted = {"edges": [5, 15, 25, 35, 45, 55], "counts": [20] * 5}
+    assert psi(same, shifted) < 0.2
+    assert drift(before, before) == []
+    # whole-day edges may repeat (ten bins over six days): such bins join a neighbour
+    days = {"edges": ["2026-11-01", "2026-11-01", "2026-11-02", "2026-11-03"], "counts": [5, 5, 10]}
+    assert psi(days, days) == pytest.approx(0.0)

@@ -514,10 +514,13 @@ class _Profiler:
             lo, hi = col.get("min"), col.get("max")
             if (is_numeric(kind) or kind in ("date", "timestamp")) and lo is not None and lo != hi:
                 x, lo_x, hi_x = _as_number(expr, kind, lo, hi, F)
-                if kind in ("int", "long") and hi - lo < BINS:
+                if kind in ("int", "long", "date") and hi_x - lo_x < BINS:  # one bin a value
                     bucket = (x - lo_x).cast("long")
                     col["histogram"] = {
-                        "edges": [lo + n for n in range(int(hi - lo) + 2)],
+                        "edges": [
+                            _edge(lo_x + n, kind) if kind == "date" else lo + n
+                            for n in range(int(hi_x - lo_x) + 2)
+                        ],
                         "counts": [],
                     }
                 else:

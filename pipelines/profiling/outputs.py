@@ -54,6 +54,13 @@ def stored_profiles(root: Path) -> list[dict[str, Any]]:
     return found
 
 
+def _stored(root: Path, relative: str) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(root) / relative).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_outputs(
     project: Project, profile: dict[str, Any], *, update: bool = False
 ) -> ProfileOutcome:
@@ -65,6 +72,7 @@ def write_outputs(
     from pipelines.generate import RenderedFile, apply, plan
 
     root = project.root
+    profile = dict(profile)  # the drift found is added to this run's copy
     name = profile["name"]
     deliverable = project.deliverable(REPORT_DELIVERABLE)
     report = document_path(project, deliverable)
@@ -91,6 +99,14 @@ def write_outputs(
             problem = f"{spec} exists and was not drafted by the profiler: left as it is"
 
     stored = profile_path(name)
+    previous = _stored(root, stored)
+    if previous is not None and previous.get("columns"):
+        from pipelines.profiling.drift import drift
+
+        profile["drift"] = {
+            "since": previous.get("profiled_at"),
+            "findings": drift(previous, profile),
+        }
     write_document(
         repo_file(root, stored, what="the stored profile"), json.dumps(profile, indent=1) + "\n"
     )
@@ -247,6 +263,7 @@ def _view(p: dict, spec: tuple[str, str] | None) -> dict[str, Any]:
         ],
         "suggestions": suggestions,
         "spec_path": spec_path,
+        "drift": p.get("drift"),
         "spec_note": spec_note,
     }
 
