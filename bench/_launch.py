@@ -10,7 +10,11 @@ import sys
 
 
 def phasegate(folder: str) -> None:
+    import gc
+
     from deliverables import Project  # what `phasegate open` does, in the same order
+
+    gc.disable()  # as cli/project.py's open_tui does before importing the TUI
     from tui.app import PhasegateApp
 
     class Bench(PhasegateApp):

@@ -11,7 +11,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import branches, day, gates, generate, items, profile, project, sync, validate
+from cli import (
+    branches,
+    day,
+    gates,
+    generate,
+    items,
+    pipelines,
+    profile,
+    project,
+    sync,
+    validate,
+)
 from cli.common import (
     argument_problem,
     fail,
@@ -31,7 +42,7 @@ from pipelines.errors import (
 )
 
 # The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
-GROUPS = (project, items, profile, generate, validate, branches, gates, day, sync)
+GROUPS = (project, items, profile, pipelines, generate, validate, branches, gates, day, sync)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

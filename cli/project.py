@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def open_tui(args: argparse.Namespace) -> int:
             "the TUI needs a terminal; without one use a command such as `phasegate status` (see --help)"
         )
     project = open_project(args)
+    # no cyclic garbage collection while the TUI starts: what it allocates lives as long as the
+    # app; PhasegateApp freezes it and collects again once its first screen is ready
+    gc.disable()
     from tui.app import PhasegateApp  # Textual only when the TUI really starts
 
     PhasegateApp(project).run()

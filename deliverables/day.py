@@ -7,10 +7,9 @@ time someone opens phasegate's TUI or asks for their day) tell "since my last se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from deliverables.errors import TrackerError
 from deliverables.gates import (
@@ -32,16 +31,18 @@ WEEK = 7
 CHANGES_SHOWN = 30
 
 
-@dataclass(frozen=True)
-class Standup:
+# NamedTuples and a plain class, not dataclasses: a frozen dataclass costs ~5 M instructions to
+# define, and this module is imported by the day a returning user's TUI opens on.
+
+
+class Standup(NamedTuple):
     day: str
     yesterday: str = ""
     today: str = ""
     blockers: str = ""
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     """Two people set one field without seeing each other's change (deliverables.oplog): the
     later in the total order was kept; the other value stays in the history."""
 
@@ -88,23 +89,21 @@ def conflicts(project: Project) -> list[Conflict]:
     return [Conflict(*row) for row in rows]
 
 
-@dataclass
 class Day:
-    me: str
-    today: date
-    last_session: str | None
-    items: list[tuple] = field(default_factory=list)  # (item, state) assigned to me, open
-    deliverables: list[tuple] = field(default_factory=list)  # (deliverable, state) mine, open
-    overdue: list[tuple] = field(default_factory=list)  # (item, state): mine, due before today
-    team_overdue: list[tuple] = field(default_factory=list)  # (item, state): others', overdue
-    due_this_week: list[tuple] = field(
-        default_factory=list
-    )  # (item, state): mine, due within 7 days
-    changes: list[Event] = field(default_factory=list)  # others', since my last session
-    waivers: list[tuple] = field(default_factory=list)  # (waiver, what to know)
-    reviews: list[GateRequest] = field(default_factory=list)  # gates waiting for my decision
-    standup: Standup | None = None
-    conflicts: list[Conflict] = field(default_factory=list)  # concurrent edits not yet settled
+    """My day, as day_view() gathers it."""
+
+    def __init__(self, me: str, today: date, last_session: str | None) -> None:
+        self.me, self.today, self.last_session = me, today, last_session
+        self.items: list[tuple] = []  # (item, state) assigned to me, open
+        self.deliverables: list[tuple] = []  # (deliverable, state) mine, open
+        self.overdue: list[tuple] = []  # (item, state): mine, due before today
+        self.team_overdue: list[tuple] = []  # (item, state): others', overdue
+        self.due_this_week: list[tuple] = []  # (item, state): mine, due within 7 days
+        self.changes: list[Event] = []  # others', since my last session
+        self.waivers: list[tuple] = []  # (waiver, what to know)
+        self.reviews: list[GateRequest] = []  # gates waiting for my decision
+        self.standup: Standup | None = None
+        self.conflicts: list[Conflict] = []  # concurrent edits not yet settled
 
     @property
     def returning(self) -> bool:

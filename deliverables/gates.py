@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from deliverables.errors import TrackerError
 from deliverables.identity import display_name, same_person
@@ -42,8 +41,13 @@ DECISION_LABELS = {
 EXPIRING_DAYS = 7  # the day view warns this long before a waiver expires
 
 
-@dataclass(frozen=True)
-class Waiver:
+# The records below are NamedTuples (Criterion, which an evaluation updates, a plain class):
+# a frozen dataclass costs ~5 M instructions to define (Python compiles its generated methods
+# with `exec`), a NamedTuple ~1 M, and this module is imported by the day a returning user's
+# TUI opens on (bench/startup.py --returning).
+
+
+class Waiver(NamedTuple):
     id: int
     target: str
     reason: str
@@ -63,8 +67,7 @@ class Waiver:
         return self.state(today) == "active"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     id: int
     request_id: int
     reviewer: str
@@ -73,8 +76,7 @@ class Decision:
     at: str
 
 
-@dataclass(frozen=True)
-class GateRequest:
+class GateRequest(NamedTuple):
     id: int
     phase: str
     at: str
@@ -82,19 +84,48 @@ class GateRequest:
     reviewers: tuple[str, ...]
 
 
-@dataclass(kw_only=True)
 class Criterion:
-    id: str
-    kind: str
-    text: str
-    status: str  # met | waived | unmet | pending
-    evidence: list[str] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
-    waivers: list[int] = field(default_factory=list)  # the waivers that made it count
+    """A gate criterion as judged now; a waiver that counts changes its status afterwards."""
+
+    FIELDS = ("id", "kind", "text", "status", "evidence", "blockers", "waivers")
+    __slots__ = ("blockers", "evidence", "id", "kind", "status", "text", "waivers")
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        kind: str,
+        text: str,
+        status: str,  # met | waived | unmet | pending
+        evidence: list[str] | None = None,
+        blockers: list[str] | None = None,
+        waivers: list[int] | None = None,  # the waivers that made it count
+    ) -> None:
+        self.id, self.kind, self.text, self.status = id, kind, text, status
+        self.evidence = [] if evidence is None else evidence
+        self.blockers = [] if blockers is None else blockers
+        self.waivers = [] if waivers is None else waivers
+
+    def as_dict(self) -> dict:
+        """The fields in their order (what a recorded review stores)."""
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Criterion):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # mutable, as the dataclass it was
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"Criterion({fields})"
 
 
-@dataclass
-class Evaluation:
+class Evaluation(NamedTuple):
     phase: str
     criteria: list[Criterion]
     request: GateRequest | None
@@ -121,8 +152,7 @@ class Evaluation:
         ]
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(NamedTuple):
     id: int
     phase: str
     request_id: int | None
@@ -237,8 +267,7 @@ def evaluate(project: Project, phase_id: str) -> Evaluation:
     return Evaluation(phase.id, criteria, request, made, relevant)
 
 
-@dataclass(frozen=True)
-class GateContext:
+class GateContext(NamedTuple):
     """What a criterion's evaluator may look at."""
 
     project: Project
@@ -509,11 +538,11 @@ def record_review(project: Project, phase_id: str, corrects: int | None = None) 
     commit, dirty = head(project.root)
     today = project.today()
     record = {
-        "criteria": [c.__dict__ for c in evaluation.criteria],
+        "criteria": [c.as_dict() for c in evaluation.criteria],
         "blockers": evaluation.blockers,
         "reviewers": list(evaluation.request.reviewers) if evaluation.request else [],
-        "decisions": [d.__dict__ for d in evaluation.decisions],
-        "waivers": [{**w.__dict__, "state": w.state(today)} for w in evaluation.waivers],
+        "decisions": [d._asdict() for d in evaluation.decisions],
+        "waivers": [{**w._asdict(), "state": w.state(today)} for w in evaluation.waivers],
     }
     tracker = project.tracker
     label = outcome.replace("_", " ")
@@ -629,7 +658,7 @@ def _date(text: str, what: str) -> date:
 
 
 def _columns(kind: type) -> str:
-    return ", ".join(kind.__dataclass_fields__)
+    return ", ".join(kind._fields)
 
 
 def expiring(project: Project, days: int = EXPIRING_DAYS) -> list[tuple[Waiver, str]]:

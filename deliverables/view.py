@@ -21,7 +21,6 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from deliverables.identity import same_person
 from deliverables.oplog import IMPORT_REPLICA, Op, decode, new_replica_id
@@ -67,12 +66,15 @@ _EPOCH = "1970-01-01T00:00:00Z"
 ACTIVITY_COLUMNS = ("id", "at", "actor", "action", "subject", "field", "before", "after", "op")
 
 
-@dataclass
 class Applied:
-    """What applying one op added: the row it made (if any) and its activity rows."""
+    """What applying one op added: the row it made (if any) and its activity rows. A plain
+    class: a dataclass costs ~3 M instructions to define at start-up (bench/startup.py)."""
 
-    row_id: int | None = None
-    events: list[tuple] = field(default_factory=list)  # activity rows, as stored
+    __slots__ = ("events", "row_id")
+
+    def __init__(self, row_id: int | None = None, events: list[tuple] | None = None) -> None:
+        self.row_id = row_id
+        self.events: list[tuple] = [] if events is None else events  # activity rows, as stored
 
 
 class Fold:

@@ -24,7 +24,7 @@ from pipelines.errors import GenerationError, LakeError
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.lake import catalog_name, env_prefix
 from pipelines.orchestration import asset_uri, groups, run_plans
-from pipelines.pyformat import format_python
+from pipelines.pyformat import format_python, project_pyproject
 from pipelines.rejects import suite_meta
 from pipelines.spec import (
     PartitionField,
@@ -134,7 +134,8 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
     files: list[RenderedFile] = []
     triggered = orchestrated(specs)
     # the spec is <repository>/pipelines/<name>.yaml
-    how = submission(specs[0].path.resolve().parents[1]) if specs else Submission()
+    root = specs[0].path.resolve().parents[1] if specs else None
+    how = submission(root) if root else Submission()
     for spec in specs:
         files.extend(_render_one(env, spec, spec.name in triggered, specs, how))
     if triggered:
@@ -146,7 +147,7 @@ def render_pipelines(specs: list[PipelineSpec], today: date) -> list[RenderedFil
         )
         files.append(RenderedFile("docs/architecture/data-flow.md", text, PIPELINE_VERSION))
         files.extend(gx_context_files(specs))
-    return format_python(files)
+    return format_python(files, project_pyproject(root) if root else None)
 
 
 ORCHESTRATION_DAG = "airflow/dags/orchestration/orchestration.py"
@@ -203,6 +204,8 @@ def _render_one(
         "references": [[f"{r.id}_values", r.column] for r in spec.quality if r.references],
         "files": list(paths.values()),
         "partition_sql": partition_sql,
+        "spark_datasource": GX_SPARK_DATASOURCE,
+        "batch": GX_BATCH,
         "describe": describe_step,
     }
     tag = f"{PIPELINE_VERSION}:{spec.name}"  # the manifest (and the Pipelines screen) know whose file it is
@@ -252,6 +255,8 @@ def partition_fields(spec: PipelineSpec) -> list[list[str]]:
 GX_CONTEXT = "great_expectations"
 GX_CONFIG = f"{GX_CONTEXT}/great_expectations.yml"
 GX_DATASOURCE = "lake"  # a pandas data source: the runner hands GX the batch read from Iceberg
+# a Spark data source with the same assets: the runner validates a large batch on Spark
+GX_SPARK_DATASOURCE = "lake_spark"
 GX_BATCH = "batch"  # each asset's batch definition: the whole dataframe of one run
 GX_DOCS_SITE = "local_site"
 GX_DOCS_INDEX_LIMIT = 30  # validation results the Data Docs index lists (bench/gx_checkpoint.py)
@@ -276,6 +281,8 @@ def gx_context_files(specs: list[PipelineSpec]) -> list[RenderedFile]:
             "id": gx_id("asset", spec.name),
             "batch_id": gx_id("batch_definition", spec.name),
             "table": spec.target.identifier,
+            "spark_id": gx_id("asset", GX_SPARK_DATASOURCE, spec.name),
+            "spark_batch_id": gx_id("batch_definition", GX_SPARK_DATASOURCE, spec.name),
         }
         for spec in specs
     ]
@@ -285,10 +292,14 @@ def gx_context_files(specs: list[PipelineSpec]) -> list[RenderedFile]:
         .render(
             assets=assets,
             datasource=GX_DATASOURCE,
+            spark_datasource=GX_SPARK_DATASOURCE,
             batch=GX_BATCH,
             docs_site=GX_DOCS_SITE,
             docs_index_limit=GX_DOCS_INDEX_LIMIT,
-            ids={"datasource": gx_id("datasource", GX_DATASOURCE)},
+            ids={
+                "datasource": gx_id("datasource", GX_DATASOURCE),
+                "spark_datasource": gx_id("datasource", GX_SPARK_DATASOURCE),
+            },
         )
     )
     ignore = "# validation results and Data Docs: output of runs, not sources\nuncommitted/\n"

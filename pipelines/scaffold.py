@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from pipelines.generate import Plan, RenderedFile, apply, plan
 from pipelines.lake import default_catalog_name, env_prefix
-from pipelines.pyformat import format_python
+from pipelines.pins import pins
+from pipelines.pyformat import PYPROJECT, format_python, project_pyproject
 from pipelines.templating import TEMPLATES, environment
 
 if TYPE_CHECKING:
@@ -45,8 +46,12 @@ class ScaffoldResult:
     drafted: tuple[str, ...]
 
 
-def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
-    """Every scaffold file, rendered; pure (reads templates, writes nothing)."""
+def render_scaffold(
+    project_name: str, today: date, pyproject: str | None = None
+) -> list[RenderedFile]:
+    """Every scaffold file, rendered; pure (reads templates, writes nothing). Python is
+    formatted with the ruff settings of `pyproject` (the solution's pyproject.toml, when it
+    has one), else of the scaffold's own pyproject.toml."""
     import yaml
 
     env = environment()
@@ -57,6 +62,7 @@ def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
         "catalog": catalog,
         "catalog_env": env_prefix(catalog).removeprefix("PYICEBERG_CATALOG__").rstrip("_"),
         "today": today.isoformat(),
+        "pins": pins(),
         "top_folders": [(f, p) for f, p in folders.items() if "/" not in f]
         + [("docs", folders["docs"])],
     }
@@ -89,12 +95,13 @@ def render_scaffold(project_name: str, today: date) -> list[RenderedFile]:
             "src/__init__.py", '"""The Spark jobs of this solution."""\n', SCAFFOLD_VERSION
         )
     )
-    return format_python(files)
+    rendered = next((f.content for f in files if f.path == PYPROJECT), None)
+    return format_python(files, pyproject or rendered)
 
 
 def generate_scaffold(project: Project, *, dry_run: bool = False) -> ScaffoldResult:
     """Renders, plans and (unless `dry_run`) applies the scaffold, then ticks what it satisfies."""
-    rendered = render_scaffold(project.name, project.today())
+    rendered = render_scaffold(project.name, project.today(), project_pyproject(project.root))
     result = plan(project.root, rendered)
     if dry_run:
         return ScaffoldResult(result, (), ())

@@ -339,7 +339,7 @@ def test_demo_creates_a_project_with_progress(tmp_path):
 
 def test_generate_scaffold_and_pipelines_from_the_cli(made):
     dry = run("-C", str(made), "generate", "scaffold", "--dry-run")
-    assert dry.returncode == 0 and "scaffold (dry run, nothing written): 63 new" in dry.stdout
+    assert dry.returncode == 0 and "scaffold (dry run, nothing written): 65 new" in dry.stdout
     assert "+++ b/agent-prompts/context.yaml" in dry.stdout
     assert not (made / "agent-prompts").exists()
     done = run("-C", str(made), "generate", "scaffold")
@@ -354,3 +354,41 @@ def test_generate_scaffold_and_pipelines_from_the_cli(made):
     )
     line = _one_clear_line(run("-C", str(made), "generate", "pipelines"))
     assert line == f"phasegate: {made / 'pipelines' / 'orders.yaml'}:1: schema: missing (required)"
+
+
+def test_pipelines_lists_when_each_runs_in_the_words_of_the_tui(demo, capsys):
+    """`phasegate pipelines` words each schedule as the Pipelines screen does (one domain
+    function, pipelines.overview): the demo's pair runs in one orchestration at 05:00, a
+    standalone pipeline on its own cron expression, one without a schedule is triggered."""
+    from cli.main import main
+
+    (demo.root / "pipelines" / "footfall.yaml").write_text(
+        "name: footfall\n"
+        "source: {path: landing/footfall.csv, format: csv}\n"
+        "schema:\n  - {name: store_id, type: string, nullable: false}\n"
+        "target: {table: sales.footfall}\n"
+        "schedule: '30 6 * * 1-5'\n"
+    )
+    (demo.root / "pipelines" / "returns.yaml").write_text(
+        "name: returns\n"
+        "source: {path: landing/returns.csv, format: csv}\n"
+        "schema:\n  - {name: order_id, type: string, nullable: false}\n"
+        "target: {table: sales.returns}\n"
+    )
+    assert main(["-C", str(demo.root), "pipelines"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["PIPELINE", "TABLE", "RUNS", "DEPENDS", "ON"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"footfall", "pos_orders", "returns", "store_master"}
+    assert "sales.footfall" in rows["footfall"]
+    assert "At 06:30, Monday through Friday" in rows["footfall"]
+    assert "At 05:00 · orchestrated" in rows["pos_orders"]
+    assert rows["pos_orders"].rstrip().endswith("store_master")
+    assert "At 05:00 · orchestrated" in rows["store_master"]
+    assert "triggered" in rows["returns"]
+    assert main(["-C", str(demo.root), "pipelines", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    by_name = {p["name"]: p for p in document["pipelines"]}
+    assert by_name["footfall"]["schedule"] == "30 6 * * 1-5"
+    assert by_name["store_master"]["dag_id"] == "orchestration_store_master"
+    assert by_name["returns"]["schedule"] is None

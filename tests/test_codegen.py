@@ -295,20 +295,70 @@ def test_a_spec_with_every_new_rule_generates_a_suite_gx_loads(tmp_path):
     project.close()
 
 
-def test_the_generated_job_tests_pass_on_real_spark(solution, tmp_path):
+class _Outcomes:
+    """A pytest plugin: the outcome of each test of a nested run."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, str] = {}
+        self.failures: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call" or report.outcome != "passed":
+            self.outcomes[report.nodeid] = report.outcome
+        if report.outcome == "failed":
+            self.failures.append(f"{report.nodeid} ({report.when}): {report.longreprtext[-3000:]}")
+
+
+def test_the_generated_job_tests_pass_on_real_spark(solution, spark, tmp_path, monkeypatch):
+    """The generated project's own tests, run by pytest in this process on the session's Spark
+    (their fixture's getOrCreate() finds it; its stop() is held off until the session's end), the
+    DAG-integrity test in a process of its own (it imports Airflow, which configures logging)."""
+    from pyspark.sql import SparkSession
+
     project, _ = solution
-    result = _run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit"],
-        project.root,
-        {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path)},
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
+    root = project.root
+    monkeypatch.setattr(SparkSession, "stop", lambda self: None)
+    monkeypatch.syspath_prepend(str(root))  # `from src.ingestion import ...`, as from the root
+    monkeypatch.chdir(root)
+    names = ("src", "test_pos_orders", "test_store_master")
+    loaded = lambda: [m for m in sys.modules if m.split(".")[0] in names]  # noqa: E731
+    for name in loaded():
+        del sys.modules[name]
+    outcomes = _Outcomes()
+    try:
+        arguments = ["-q", "--rootdir", str(root), "-p", "no:cacheprovider", "-p", "no:xdist"]
+        # the outer run's snapshot plugins keep session state (a temporary folder) of their own
+        arguments += ["-p", "no:textual-snapshot", "-p", "no:syrupy", "-p", "no:asyncio"]
+        arguments += ["--basetemp", str(tmp_path / "nested")]
+        arguments += ["tests/unit/test_pos_orders.py", "tests/unit/test_store_master.py"]
+        code = pytest.main(arguments, plugins=[outcomes])
+    finally:
+        for name in loaded():
+            del sys.modules[name]
+        for path in [p for p in sys.path if p == str(root / "tests" / "unit")]:
+            sys.path.remove(path)
+    assert code == 0 and not outcomes.failures, "\n".join(outcomes.failures)
     # incl. each job's write-audit-publish (a rerun of a date replaces it, a failed check leaves
     # main untouched, no --run-date is today's and logged) and GX's checkpoint catching a planted
     # bad row
-    assert "15 passed" in result.stdout
+    assert list(outcomes.outcomes.values()) == ["passed"] * 14, outcomes.outcomes
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/unit/test_dag_integrity.py",
+        ],
+        root,
+        {"PYTHONPATH": "", "AIRFLOW_HOME": str(tmp_path / "airflow")},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "1 passed" in result.stdout  # 15 in all
     # the checkpoints stored their results and built the Data Docs, under uncommitted/ only
-    gx_dir = project.root / "great_expectations/uncommitted"
+    gx_dir = root / "great_expectations/uncommitted"
     assert list((gx_dir / "validations/pos_orders").rglob("*.json"))
     assert (gx_dir / "data_docs/local_site/index.html").is_file()
     assert list((gx_dir / "data_docs/local_site/validations/pos_orders").rglob("*.html"))

@@ -105,6 +105,7 @@ def test_generation_documents_match_their_schema(project):
         (["deliverable", "facts", "D1.1", "--json"], "deliverable_facts", 0),
         (["today", "--json"], "day", 0),
         (["generate", "pipelines", "--dry-run", "--json"], "generation", 0),
+        (["pipelines", "--json"], "pipelines", 0),
     ],
 )
 def test_the_cli_prints_the_documents(with_run, capsys, command, name, code):
@@ -128,6 +129,7 @@ def test_the_schemas_are_strict_and_each_is_described():
                 "day",
                 "generation",
                 "branches",
+                "pipelines",
             ]
         )
         == NAMES

@@ -195,3 +195,102 @@ def test_an_awkward_project_name_cannot_break_generated_yaml_or_python():
                 assert data["project"] == name
         elif rendered.path.endswith(".py"):
             ast.parse(rendered.content)
+
+
+def _lock(name: str) -> dict[str, str]:
+    """{distribution: version} of one of phasegate's lock files (requirements/)."""
+    from packaging.utils import canonicalize_name
+
+    text = (ROOT / "requirements" / name).read_text()
+    return {canonicalize_name(n): v for n, v in re.findall(r"(?m)^([A-Za-z0-9._-]+)==(\S+)", text)}
+
+
+def test_requirements_pin_what_the_code_imports_to_phasegates_lock(scaffolded):
+    project, _ = scaffolded
+    root = project.root
+    run, dev = _lock("run.txt"), _lock("dev.txt")
+    lines = [
+        line
+        for line in (root / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines[0] == "-c constraints.txt"
+    pinned = dict(
+        re.match(r"([a-z0-9-]+)(?:\[[a-z0-9,-]+\])?==(\S+)", x).groups() for x in lines[1:]
+    )
+    # what the generated jobs, quality runners, DAGs and tests import
+    for name in (
+        "apache-airflow",
+        "apache-airflow-providers-apache-spark",
+        "pyspark",
+        "pyiceberg",
+        "great-expectations",
+        "pandas",
+        "pyarrow",
+    ):
+        assert pinned[name] == run[name], name
+    constraints = dict(
+        line.split("==")
+        for line in (root / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert len(constraints) > 100  # Airflow's whole closure, resolved with the rest
+    assert all(dev.get(name, run.get(name)) == version for name, version in constraints.items())
+    requirements_dev = (root / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in requirements_dev
+    assert (
+        f"ruff=={run['ruff']}" in requirements_dev
+        and f"pytest=={dev['pytest']}" in requirements_dev
+    )
+    # the pre-commit hook runs the ruff phasegate formats with
+    assert f"rev: v{run['ruff']}" in (root / ".pre-commit-config.yaml").read_text()
+
+
+def test_generated_code_follows_the_solutions_own_ruff_settings(project):
+    """A team's [tool.ruff] (single quotes, 120 columns) is what phasegate formats with: the
+    project's own `ruff format --check` passes and a re-generation changes nothing."""
+    from pipelines.codegen import generate_pipelines
+    from tests.test_validation_static import PLAIN
+
+    generate_scaffold(project)
+    root = project.root
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("line-length = 100", "line-length = 120")
+        + '\n[tool.ruff.format]\nquote-style = "single"\n'
+    )
+    (root / "pipelines").mkdir()
+    (root / "pipelines/orders.yaml").write_text(PLAIN.format(name="orders"))
+    generate_pipelines(project)
+    generate_scaffold(project)  # its Python follows the new settings too
+    dag = (root / "airflow/dags/ingestion/orders_dag.py").read_text()
+    assert "dag_id='orders'" in dag
+    files = [str(p) for p in root.rglob("*.py") if ".phasegate" not in p.parts]
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(RUFF), *args, "--no-cache", *files], cwd=root, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout
+    again = generate_scaffold(project)
+    assert again.plan.count("unchanged") == len(again.plan.files)
+    regenerated = generate_pipelines(project)
+    assert regenerated.count("unchanged") == len(regenerated.files)
+
+
+def test_ruff_settings_it_cannot_read_are_named(project):
+    from pipelines.codegen import generate_pipelines
+    from pipelines.errors import GenerationError
+    from tests.test_validation_static import PLAIN
+
+    generate_scaffold(project)
+    root = project.root
+    (root / "pipelines").mkdir()
+    (root / "pipelines/orders.yaml").write_text(PLAIN.format(name="orders"))
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("line-length = 100", 'line-length = "wide"'))
+    with pytest.raises(GenerationError, match=r"with the \[tool.ruff\] settings of pyproject.toml"):
+        generate_pipelines(project)
+    pyproject.write_text("[tool.ruff\n")
+    with pytest.raises(GenerationError, match=r"pyproject\.toml: not valid TOML"):
+        generate_pipelines(project)
+    assert not (root / "src/ingestion/orders.py").exists()  # nothing written

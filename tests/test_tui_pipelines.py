@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from textual.worker import WorkerState
 
+from cli.main import main
 from pipelines.codegen import generate_pipelines
 from pipelines.prompt_trail import compose, log_prompt
 from pipelines.scaffold import generate_scaffold
@@ -63,12 +64,13 @@ async def _generated(pilot):
     return generation
 
 
-async def test_pipelines_screen_previews_then_generates(with_specs):
+async def test_pipelines_screen_previews_then_generates(with_specs, capsys):
     app = PhasegateApp(with_specs)
     async with app.run_test(size=SIZE) as pilot:
         await _open(app, pilot, "P")
         table = app.screen.query_one("#pipelines", VimTable)
         assert str(table.get_row("store_master")[4]) == "not generated"
+        shown = str(table.get_row("store_master")[2])
         files = app.screen.query_one("#plan-files", VimTable)
         planned = {str(files.get_row_at(n)[1]) for n in range(files.row_count)}
         # the pipeline's ten files, the data-flow diagram and the GX context's own two files
@@ -99,6 +101,12 @@ async def test_pipelines_screen_previews_then_generates(with_specs):
         assert generation.state == WorkerState.SUCCESS
         assert (with_specs.root / "src/ingestion/store_master.py").is_file()
         assert str(table.get_row("store_master")[4]) == "in sync"
+    # when it runs, in the words `phasegate pipelines` prints (pipelines.overview for both;
+    # printed once the app is gone: Textual takes over standard output while it runs)
+    assert main(["-C", str(with_specs.root), "pipelines"]) == 0
+    printed = capsys.readouterr().out.splitlines()[1]
+    assert shown == "triggered"
+    assert printed.split()[:3] == ["store_master", "sales.stores", shown]
 
 
 async def test_a_preview_during_generation_does_not_cancel_it(with_specs, monkeypatch):

@@ -1,11 +1,20 @@
 """The full tier with the real engines: local Spark, Iceberg (SQLite and PostgreSQL catalogs), GX,
 Airflow `dag.test()`; and every way a run can go wrong becoming a recorded result. The PostgreSQL
 catalog, the timeout and the environment's catalog are driven from the shell in
-tests/test_cli_validate.py."""
+tests/test_cli_validate.py.
+
+A full run is slow (a Spark session, GX, a DAG run per pipeline): the tests share two, each made
+once per module by a fixture, and each test asserts its part of them. `passing`: a solution whose
+synthesized samples pass every check. `failing`: one run where every way a pipeline can fail
+happens once (a crashed subprocess, a job that raises, rejected rows, planted bad rows, the new
+rules' failures), beside a pipeline that passes."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -31,17 +40,35 @@ def _rows(table, run_date: str) -> int:
     return table.scan(row_filter=EqualTo("_run_date", run_date)).to_arrow().num_rows
 
 
-def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
+def _snapshot_runs(table) -> set[str]:
+    """The correlation ids of the job runs that committed to the table (its snapshots' summary)."""
+    return {
+        s.summary.get("phasegate.correlation-id")
+        for s in table.snapshots()
+        if s.summary is not None
+    } - {None}
+
+
+@pytest.fixture(scope="module")
+def passing(tmp_path_factory):
+    """One full run of pos_orders (its rows synthesized from the schema: the spec's sample line
+    removed) and store_master, 400 rows each."""
     project = make_solution(
-        tmp_path / "retail", {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
+        tmp_path_factory.mktemp("passing") / "retail",
+        {"pos_orders": EXAMPLE, "store_master": STORE_MASTER},
     )
-    # no sample file: the rows are synthesized from the schema
     spec = project.root / "pipelines/pos_orders.yaml"
     spec.write_text(spec.read_text().replace("  sample: samples/pos_orders.csv", ""))
     from pipelines.codegen import generate_pipelines
 
     generate_pipelines(project)
     outcome = validate(project, tier="full", rows=400)
+    yield project, outcome
+    project.close()
+
+
+def test_synthesized_samples_pass_end_to_end_on_the_real_engines(passing):
+    project, outcome = passing
     problems = [
         (c.pipeline, c.check_name, c.detail) for c in outcome.checks if c.outcome != "passed"
     ]
@@ -55,19 +82,28 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     iceberg = checks[("pos_orders", "iceberg", "Iceberg table")].payload
     snapshot = iceberg["snapshot_id"]
     assert iceberg["branch"] == job["branch"] and job["branch"].startswith("audit-")
+    assert iceberg["main_snapshot_id"] != snapshot  # checked while main was not it yet
     assert snapshot in [s.snapshot_id for s in table.snapshots()]
     assert [str(f.transform) for f in table.spec().fields] == ["identity", "day", "bucket[16]"]
     assert ["order_id", "string", True, "Order number from the till"] in iceberg["columns"]
     published = checks[("pos_orders", "publish", "write-audit-publish")].payload
     assert published["published"] is True and published["how"] == "fast-forward"
     assert published["main_snapshot_id"] == snapshot
-    # dag.test() ran the same logical date again: the date's rows were replaced, not added
+    # the first run of its date: nothing was there to replace; main holds the batch's rows
     run_date = job["run_date"]
-    rerun = checks[("pos_orders", "dag_test", "rerun of the date")]
-    assert rerun.outcome == "passed", rerun.detail
+    assert published["rows_of_the_date_before"] == 0
     table = table.refresh()
-    assert _rows(table, run_date) == job["rows_written"] == table.scan().to_arrow().num_rows
+    assert published["rows_on_main"] == job["rows_written"] == _rows(table, run_date)
+    assert _rows(table, run_date) == table.scan().to_arrow().num_rows
     assert set(table.refs()) == {"main"}  # published branches are removed
+    # the job ran once (in the DAG's ingest task): one run committed to each table
+    assert len(_snapshot_runs(table)) == 1
+    assert len(_snapshot_runs(_catalog(project).load_table("sales.stores"))) == 1
+
+
+def test_one_result_per_expectation_from_the_checkpoint_the_dag_ran(passing):
+    project, outcome = passing
+    job = by_check(outcome)[("pos_orders", "job", "job on the sample")].payload
     # one result per expectation, with GX's counts
     quality = [c for c in outcome.checks if c.pipeline == "pos_orders" and c.step == "quality"]
     assert [c.check_name for c in quality] == [
@@ -92,12 +128,24 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     assert page.startswith(str(project.root / "great_expectations/uncommitted/data_docs/"))
     assert page.endswith(".html") and os.path.isfile(page)
     results = project.root / "great_expectations/uncommitted/validations/pos_orders"
-    assert len(list(results.rglob("*.json"))) >= 1
-    # dag.test() ran both tasks of each ingestion DAG
-    dag_test = checks[("store_master", "dag_test", "dag.test()")].payload
-    assert dag_test["dag_run"].endswith("success")
-    assert set(dag_test["tasks"]) == {"ingest", "check_quality", "publish"}
-    assert all(state.endswith("success") for state in dag_test["tasks"].values())
+    assert len(list(results.rglob("*.json"))) == 1  # run once, by the DAG's check_quality
+
+
+def test_the_dag_run_is_the_run_and_the_evidence_follows(passing):
+    project, outcome = passing
+    checks = by_check(outcome)
+    # dag.test() ran the three tasks of each ingestion DAG
+    for name in ("store_master", "pos_orders"):
+        dag_test = checks[(name, "dag_test", "dag.test()")].payload
+        assert dag_test["dag_run"].endswith("success")
+        assert set(dag_test["tasks"]) == {"ingest", "check_quality", "publish"}
+        assert all(state.endswith("success") for state in dag_test["tasks"].values())
+    # each step's result comes from that run: the job step is the ingest task's call
+    dag_test = checks[("pos_orders", "dag_test", "dag.test()")]
+    job = checks[("pos_orders", "job", "job on the sample")]
+    assert 0 < job.duration <= dag_test.payload["durations"]["ingest"] + 0.5
+    assert [c.step for c in outcome.checks if c.pipeline == "pos_orders"][-1] == "dag_test"
+    assert not [c for c in outcome.checks if c.check_name == "rerun of the date"]
     run = project.tracker.run(outcome.run_id)
     assert run.version_map["pyspark"] and run.version_map["java"] != "missing"
     # evidence for the deliverables, and the phase 5 gate criterion
@@ -109,7 +157,6 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(tmp_path):
     ]
     assert "rows/s" in evidence(project, "D4.5")[0]
     assert "| quality | freshness\\_ordered\\_on | passed |" in run_report(project, outcome.run_id)
-    project.close()
 
 
 def plant_failure(root, name: str) -> None:
@@ -142,159 +189,6 @@ def _sample_with_planted_rows(now: datetime) -> str:
     ]
     header = "order_id;store_id;ordered_at;amount;quantity;status;email"
     return "\n".join([header, *good, *planted]) + "\n"
-
-
-def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(tmp_path):
-    specs = {"pos_orders": EXAMPLE, "store_master": STORE_MASTER}
-    for name in ("crashy", "boom", "nulls"):
-        specs[name] = PLAIN.format(name=name)
-    specs["nulls"] = specs["nulls"].replace(
-        "format: json}", "format: json, sample: samples/nulls.json}"
-    )
-    project = make_solution(tmp_path / "retail", specs)
-    root = project.root
-    (root / "samples").mkdir()
-    (root / "samples/pos_orders.csv").write_text(_sample_with_planted_rows(datetime.now(UTC)))
-    (root / "samples/nulls.json").write_text(
-        '{"id": 1, "label": "a"}\n{"id": null, "label": "b"}\n'
-    )
-    plant_failure(root, "boom")
-    crashy = root / "src/ingestion/crashy.py"
-    crashy.write_text(
-        crashy.read_text().replace(
-            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n",
-            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n    os._exit(7)\n",
-        )
-    )
-    # the default per-pipeline timeout (900 s) only stops a hang here; the timeout itself is
-    # driven from the shell with a pipeline that never answers (tests/test_cli_validate.py)
-    outcome = validate(project, ["crashy", "boom", "nulls", "pos_orders"], tier="full", rows=50)
-    assert outcome.status == "failed"
-    assert outcome.pipelines == {
-        "crashy": "failed",
-        "boom": "failed",
-        "nulls": "failed",
-        "pos_orders": "failed",
-    }
-    checks = by_check(outcome)
-    crash = checks[("crashy", "run", "subprocess")]
-    assert crash.outcome == "error" and "crashed: exit code 7" in crash.detail
-    boom = checks[("boom", "job", "job on the sample")]
-    assert boom.outcome == "error" and "planted failure" in boom.detail
-    assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
-    assert not _catalog(project).table_exists("ops.boom")
-    # a null in a NOT NULL column: the row is rejected (to ops.nulls_rejected), the run fails
-    # on max_rejected and nothing is published
-    nulls = checks[("nulls", "job", "job on the sample")]
-    assert nulls.outcome == "passed" and nulls.payload["rejected"] == {"id": 1}
-    assert checks[("nulls", "quality", "max_rejected")].detail == (
-        "1 of 2 rows rejected in all, at most 0 allowed: id 1"
-    )
-    assert checks[("nulls", "publish", "write-audit-publish")].payload["main_untouched"] is True
-    assert _catalog(project).load_table("ops.nulls").scan().to_arrow().num_rows == 0
-    # the planted rows break exactly these expectations; the others pass
-    quality = {
-        c.check_name: c
-        for c in outcome.checks
-        if c.pipeline == "pos_orders" and c.step == "quality"
-    }
-    assert {name: c.outcome for name, c in quality.items()} == {
-        "not_null_order_id": "passed",  # the row with a null order_id was kept out...
-        "unique_order_id": "passed",
-        "between_quantity": "failed",
-        "in_set_status": "warning",
-        "regex_email": "warning",
-        "row_count": "passed",
-        "freshness_ordered_on": "passed",
-        "not_null_ordered_on": "passed",
-        "max_rejected": "failed",  # ...and counts against max_rejected, as the malformed do
-    }
-    job = checks[("pos_orders", "job", "job on the sample")].payload
-    assert job["rejected"] == {"order_id": 1, "quantity": 1, "ordered_on": 1}  # table names
-    assert job["rows_read"] == 12 and job["rejected_rows"] == 3
-    assert quality["max_rejected"].detail == (
-        "3 of 12 rows rejected in all, at most 0 allowed: order_id 1, ordered_on 1, quantity 1"
-    )
-    # in the quarantine table: the raw rows and why, once (dag.test()'s ingest of the same
-    # logical date replaced the job's)
-    rejected = _catalog(project).load_table("sales.orders_rejected").scan().to_arrow()
-    runs: dict[str, list[str]] = {}
-    for row in rejected.to_pylist():
-        runs.setdefault(row["correlation_id"], []).append(row["reason"])
-    assert len(runs) == 1
-    for reasons in runs.values():
-        assert sorted(reasons) == [
-            "order_id: null in a NOT NULL column",
-            "ordered_at: '2013/01/01 10:00' is not a valid timestamp",
-            "quantity: 'abc' is not a valid int",
-        ]
-    assert quality["between_quantity"].payload["unexpected_count"] == 1
-    assert quality["between_quantity"].payload["unexpected_samples"] == [5000]
-    assert quality["in_set_status"].payload["unexpected_samples"] == ["lost"]
-    assert quality["row_count"].payload["observed_value"] == 9
-    # write-audit-publish held: not published, main untouched, the audit branch kept
-    publish = checks[("pos_orders", "publish", "write-audit-publish")]
-    assert publish.outcome == "passed", publish.detail
-    assert publish.payload["main_untouched"] is True and publish.payload["branch_kept"] is True
-    job = checks[("pos_orders", "job", "job on the sample")].payload
-    table = _catalog(project).load_table("sales.orders")
-    assert table.scan().to_arrow().num_rows == 0  # main: the empty snapshot the table began with
-    assert table.snapshot_by_name(job["branch"]).snapshot_id == job["snapshot_id"]
-    # the DAG ran the same sample: ingest succeeded, the quality task failed the run, nothing
-    # was published; both failed runs' branches are there to inspect, and say why they failed
-    dag_test = checks[("pos_orders", "dag_test", "dag.test()")]
-    assert dag_test.outcome == "failed"
-    assert dag_test.payload["tasks"]["ingest"].endswith("success")
-    assert dag_test.payload["tasks"]["check_quality"].endswith("failed")
-    assert not dag_test.payload["tasks"]["publish"].endswith("success")
-    rerun = checks[("pos_orders", "dag_test", "rerun of the date")]
-    assert rerun.outcome == "passed" and "main untouched" in rerun.detail
-    from pipelines.lake import audit_branches
-    from pipelines.spec import load_specs
-
-    branches = audit_branches(root, [s for s in load_specs(root) if s.name == "pos_orders"])
-    assert len(branches) == 2 and all(b.status == "failed" for b in branches)
-    assert "between_quantity" in branches[0].failed and job["branch"] == branches[0].name
-    report = run_report(project, outcome.run_id)
-    assert "| run | subprocess | error |" in report and "samples: 5000" in report
-    project.close()
-
-
-def test_cancel_ends_the_subprocess_group_and_records_cancelled(tmp_path):
-    project = make_solution(
-        tmp_path / "ops", {name: PLAIN.format(name=name) for name in ("alpha", "beta")}
-    )
-    cancel = threading.Event()
-    pids = []
-
-    def listener(event):
-        if event["event"] == "subprocess":
-            pids.append(event["pid"])
-        if event["event"] == "step" and event["step"] == "job":
-            cancel.set()
-
-    outcome = validate(project, tier="full", rows=20, cancel=cancel, listener=listener)
-    assert outcome.status == "cancelled"
-    assert {c.outcome for c in outcome.checks if c.step == "run"} == {"cancelled"}
-    assert outcome.pipelines == {"alpha": "cancelled", "beta": "cancelled"}
-    assert project.tracker.run(outcome.run_id).status == "cancelled"
-    with pytest.raises(ProcessLookupError):  # nothing of the group is left, the JVM included
-        os.killpg(pids[0], 0)
-    project.close()
-
-
-def test_without_java_every_pipeline_gets_a_clear_error(tmp_path, monkeypatch):
-    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
-    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
-    outcome = validate(project, tier="full", rows=10)
-    check = by_check(outcome)[("alpha", "sample", "Spark session")]
-    assert check.outcome == "error"
-    assert (
-        check.detail
-        == f"JAVA_HOME is {tmp_path / 'no-jdk'}, which has no bin/java: install Java 17 or fix JAVA_HOME"
-    )
-    assert outcome.status == "failed"
-    project.close()
 
 
 CARRIERS = """\
@@ -337,22 +231,165 @@ flight_date,flight_no,carrier,tail_number,distance
 """
 
 
-def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(tmp_path):
-    """unique over two columns, references (read from the other pipeline's Iceberg table, which
-    runs first though its name sorts after), mostly, and thresholds per environment: the full
-    tier runs the checkpoint with the sample environment's; the runner's main with production's."""
-    import json
-    import subprocess
-    import sys
-
-    project = make_solution(tmp_path / "flights", {"arrivals": ARRIVALS, "carriers": CARRIERS})
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory):
+    """One full run of: crashy (its job ends the subprocess: the others run in a new one), boom
+    (its job raises), nulls (a row with a null in a NOT NULL column), pos_orders (planted bad
+    rows), arrivals and carriers (the new rules; carriers passes)."""
+    specs = {
+        "pos_orders": EXAMPLE,
+        "store_master": STORE_MASTER,
+        "arrivals": ARRIVALS,
+        "carriers": CARRIERS,
+    }
+    for name in ("crashy", "boom", "nulls"):
+        specs[name] = PLAIN.format(name=name)
+    specs["nulls"] = specs["nulls"].replace(
+        "format: json}", "format: json, sample: samples/nulls.json}"
+    )
+    project = make_solution(tmp_path_factory.mktemp("failing") / "retail", specs)
     root = project.root
     (root / "samples").mkdir()
+    (root / "samples/pos_orders.csv").write_text(_sample_with_planted_rows(datetime.now(UTC)))
+    (root / "samples/nulls.json").write_text(
+        '{"id": 1, "label": "a"}\n{"id": null, "label": "b"}\n'
+    )
     (root / "samples/carriers.csv").write_text(
         "carrier,carrier_name\nAA,American\nDL,Delta\nUA,United\n"
     )
     (root / "samples/arrivals.csv").write_text(ARRIVALS_SAMPLE)
-    outcome = validate(project, tier="full")
+    plant_failure(root, "boom")
+    crashy = root / "src/ingestion/crashy.py"
+    crashy.write_text(
+        crashy.read_text().replace(
+            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n",
+            "def read_source_data(spark: SparkSession, source: str) -> DataFrame:\n    os._exit(7)\n",
+        )
+    )
+    # the default per-pipeline timeout (900 s) only stops a hang here; the timeout itself is
+    # driven from the shell with a pipeline that never answers (tests/test_cli_validate.py).
+    # arrivals references carriers, which runs first though it is named after it
+    names = ["crashy", "boom", "nulls", "pos_orders", "arrivals", "carriers"]
+    outcome = validate(project, names, tier="full", rows=50)
+    yield project, outcome
+    project.close()
+
+
+def test_a_crash_a_failing_job_and_rejected_rows_are_recorded(failing):
+    project, outcome = failing
+    assert outcome.status == "failed"
+    assert outcome.pipelines == {
+        "crashy": "failed",
+        "boom": "failed",
+        "nulls": "failed",
+        "pos_orders": "failed",
+        "arrivals": "failed",
+        "carriers": "passed",
+    }
+    checks = by_check(outcome)
+    crash = checks[("crashy", "run", "subprocess")]
+    assert crash.outcome == "error" and "crashed: exit code 7" in crash.detail
+    boom = checks[("boom", "job", "job on the sample")]
+    assert boom.outcome == "error" and "planted failure" in boom.detail
+    assert boom.payload["partial_write"] is False and boom.payload["snapshots_after"] == 0
+    assert not _catalog(project).table_exists("ops.boom")
+    # the job is the DAG's ingest task: the run failed there, nothing after it ran
+    boom_run = checks[("boom", "dag_test", "dag.test()")]
+    assert boom_run.outcome == "failed" and boom_run.payload["tasks"]["ingest"].endswith("failed")
+    assert not any(
+        c.pipeline == "boom" and c.step in ("quality", "publish") for c in outcome.checks
+    )
+    # a null in a NOT NULL column: the row is rejected (to ops.nulls_rejected), the run fails
+    # on max_rejected and nothing is published: the publish task refused
+    nulls = checks[("nulls", "job", "job on the sample")]
+    assert nulls.outcome == "passed" and nulls.payload["rejected"] == {"id": 1}
+    assert checks[("nulls", "quality", "max_rejected")].detail == (
+        "1 of 2 rows rejected in all, at most 0 allowed: id 1"
+    )
+    publish = checks[("nulls", "publish", "write-audit-publish")]
+    assert (
+        publish.payload["main_untouched"] is True and publish.payload["publish_task"] == "refused"
+    )
+    assert (
+        checks[("nulls", "dag_test", "dag.test()")].payload["tasks"]["publish"].endswith("failed")
+    )
+    assert _catalog(project).load_table("ops.nulls").scan().to_arrow().num_rows == 0
+
+
+def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(failing):
+    project, outcome = failing
+    root = project.root
+    checks = by_check(outcome)
+    # the planted rows break exactly these expectations; the others pass
+    quality = {
+        c.check_name: c
+        for c in outcome.checks
+        if c.pipeline == "pos_orders" and c.step == "quality"
+    }
+    assert {name: c.outcome for name, c in quality.items()} == {
+        "not_null_order_id": "passed",  # the row with a null order_id was kept out...
+        "unique_order_id": "passed",
+        "between_quantity": "failed",
+        "in_set_status": "warning",
+        "regex_email": "warning",
+        "row_count": "passed",
+        "freshness_ordered_on": "passed",
+        "not_null_ordered_on": "passed",
+        "max_rejected": "failed",  # ...and counts against max_rejected, as the malformed do
+    }
+    job = checks[("pos_orders", "job", "job on the sample")].payload
+    assert job["rejected"] == {"order_id": 1, "quantity": 1, "ordered_on": 1}  # table names
+    assert job["rows_read"] == 12 and job["rejected_rows"] == 3
+    assert quality["max_rejected"].detail == (
+        "3 of 12 rows rejected in all, at most 0 allowed: order_id 1, ordered_on 1, quantity 1"
+    )
+    # in the quarantine table: the raw rows and why, once (the job ran once)
+    rejected = _catalog(project).load_table("sales.orders_rejected").scan().to_arrow()
+    runs: dict[str, list[str]] = {}
+    for row in rejected.to_pylist():
+        runs.setdefault(row["correlation_id"], []).append(row["reason"])
+    assert len(runs) == 1
+    for reasons in runs.values():
+        assert sorted(reasons) == [
+            "order_id: null in a NOT NULL column",
+            "ordered_at: '2013/01/01 10:00' is not a valid timestamp",
+            "quantity: 'abc' is not a valid int",
+        ]
+    assert quality["between_quantity"].payload["unexpected_count"] == 1
+    assert quality["between_quantity"].payload["unexpected_samples"] == [5000]
+    assert quality["in_set_status"].payload["unexpected_samples"] == ["lost"]
+    assert quality["row_count"].payload["observed_value"] == 9
+    # write-audit-publish held: not published, main untouched, the audit branch kept
+    publish = checks[("pos_orders", "publish", "write-audit-publish")]
+    assert publish.outcome == "passed", publish.detail
+    assert publish.payload["main_untouched"] is True and publish.payload["branch_kept"] is True
+    assert publish.payload["publish_task"] == "did not run"
+    table = _catalog(project).load_table("sales.orders")
+    assert table.scan().to_arrow().num_rows == 0  # main: the empty snapshot the table began with
+    assert table.snapshot_by_name(job["branch"]).snapshot_id == job["snapshot_id"]
+    # the DAG ran the sample once: ingest succeeded, the quality task failed the run, nothing
+    # was published; the failed run's branch is there to inspect, and says why it failed
+    dag_test = checks[("pos_orders", "dag_test", "dag.test()")]
+    assert dag_test.outcome == "failed"
+    assert dag_test.payload["tasks"]["ingest"].endswith("success")
+    assert dag_test.payload["tasks"]["check_quality"].endswith("failed")
+    assert not dag_test.payload["tasks"]["publish"].endswith("success")
+    from pipelines.lake import audit_branches
+    from pipelines.spec import load_specs
+
+    branches = audit_branches(root, [s for s in load_specs(root) if s.name == "pos_orders"])
+    assert len(branches) == 1 and branches[0].status == "failed"
+    assert "between_quantity" in branches[0].failed and job["branch"] == branches[0].name
+    report = run_report(project, outcome.run_id)
+    assert "| run | subprocess | error |" in report and "samples: 5000" in report
+
+
+def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(failing):
+    """unique over two columns, references (read from the other pipeline's Iceberg table, which
+    runs first though its name sorts after), mostly, and thresholds per environment: the full
+    tier runs the checkpoint with the sample environment's; the runner's main with production's."""
+    project, outcome = failing
+    root = project.root
     checks = by_check(outcome)
     assert checks[("carriers", "quality", "unique_carrier")].outcome == "passed"
     quality = {
@@ -378,34 +415,33 @@ def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(tmp_path):
     between = quality["between_distance"].payload
     assert between["unexpected_count"] == 1 and between["kwargs"]["mostly"] == 0.8
     assert quality["row_count"].payload["kwargs"]["min_value"] == 5
-    assert outcome.pipelines == {"arrivals": "failed", "carriers": "passed"}
     # the DAG's check_quality task fails the run (critical expectations failed)
     dag_test = checks[("arrivals", "dag_test", "dag.test()")].payload
     assert dag_test["tasks"]["check_quality"].endswith("failed")
-    # the runner's main, as the DAG calls it, on the job's snapshot: production's thresholds
+    # the runner's main, as the DAG calls it, on the job's snapshot: production's thresholds,
+    # then the sample's (one process runs both)
     snapshot = checks[("arrivals", "job", "job on the sample")].payload["snapshot_id"]
-    runs = {}
-    for env in ("production", "sample"):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.helpers.quality_main",
-                str(root),
-                "arrivals",
-                "--snapshot-id",
-                str(snapshot),
-                "--environment",
-                env,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        runs[env] = json.loads(done.stdout.strip().splitlines()[-1])
-    production = runs["production"]
+    arguments = ["--snapshot-id", str(snapshot), "--environment"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.quality_main",
+            str(root),
+            "arrivals",
+            *arguments,
+            "production",
+            "+",
+            *arguments,
+            "sample",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    production, sample = [json.loads(line) for line in done.stdout.strip().splitlines()[-2:]]
     assert production["failed"] == [
         "unique_flight_date_flight_no",
         "references_carrier",
@@ -415,6 +451,44 @@ def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(tmp_path):
     assert production["report"]["success"] is False
     assert production["report"]["environment"] == "production"
     assert production["report"]["rows"] == 8 and production["report"]["expectations"] == 7
-    assert runs["sample"]["failed"] == ["unique_flight_date_flight_no", "references_carrier"]
-    assert os.path.isfile(runs["sample"]["report"]["data_docs"])
+    assert sample["failed"] == ["unique_flight_date_flight_no", "references_carrier"]
+    assert sample["report"]["environment"] == "sample"
+    assert os.path.isfile(sample["report"]["data_docs"])
+
+
+def test_cancel_ends_the_subprocess_group_and_records_cancelled(tmp_path):
+    project = make_solution(
+        tmp_path / "ops", {name: PLAIN.format(name=name) for name in ("alpha", "beta")}
+    )
+    cancel = threading.Event()
+    pids = []
+
+    def listener(event):
+        if event["event"] == "subprocess":
+            pids.append(event["pid"])
+        # the first step starts once the Spark session (its JVM) is up
+        if event["event"] == "step" and event["step"] == "sample":
+            cancel.set()
+
+    outcome = validate(project, tier="full", rows=20, cancel=cancel, listener=listener)
+    assert outcome.status == "cancelled"
+    assert {c.outcome for c in outcome.checks if c.step == "run"} == {"cancelled"}
+    assert outcome.pipelines == {"alpha": "cancelled", "beta": "cancelled"}
+    assert project.tracker.run(outcome.run_id).status == "cancelled"
+    with pytest.raises(ProcessLookupError):  # nothing of the group is left, the JVM included
+        os.killpg(pids[0], 0)
+    project.close()
+
+
+def test_without_java_every_pipeline_gets_a_clear_error(tmp_path, monkeypatch):
+    project = make_solution(tmp_path / "ops", {"alpha": PLAIN.format(name="alpha")})
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    outcome = validate(project, tier="full", rows=10)
+    check = by_check(outcome)[("alpha", "sample", "Spark session")]
+    assert check.outcome == "error"
+    assert (
+        check.detail
+        == f"JAVA_HOME is {tmp_path / 'no-jdk'}, which has no bin/java: install Java 17 or fix JAVA_HOME"
+    )
+    assert outcome.status == "failed"
     project.close()

@@ -164,12 +164,18 @@ class PhasegateApp(App):
         self._apply_settings()
 
     def run(self, *args, **kwargs):
-        """Runs the app in this process, which it then owns: what exists now (modules, the
-        process model, Textual's tables) lives as long as the app, so the garbage collector is
-        told not to scan it again at each collection (~5 % of start-up). Tests, which start
+        """Runs the app in this process, which it then owns: what exists when the first screen
+        is ready (modules, the process model, Textual's tables) lives as long as the app. So the
+        cyclic garbage collector stays off until then (`phasegate open` turns it off before
+        Textual is imported: ~45 M instructions of start-up, bench/startup.py), and on_ready
+        freezes what exists, so that later collections do not scan it again. Tests, which start
         many apps in one process, use `run_test` and keep the collector as it is."""
-        gc.freeze()
-        return super().run(*args, **kwargs)
+        gc.disable()
+        self._collect_when_ready = True
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            gc.enable()
 
     def _apply_settings(self) -> None:
         """Theme and keymap from the config file; what is wrong with it waits for on_mount."""
@@ -198,6 +204,9 @@ class PhasegateApp(App):
             self.call_after_refresh(self._check_keymap)
 
     def on_ready(self) -> None:
+        if getattr(self, "_collect_when_ready", False):
+            gc.freeze()
+            gc.enable()
         self.ready_in = time.perf_counter() - STARTED
         self.log.info(f"started in {self.ready_in * 1000:.0f} ms")
         self._seen_version = self.project.tracker.data_version()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Span, Text
 from textual import widgets
 from textual.binding import Binding
@@ -194,6 +196,7 @@ class LogPanel(_Lines, Widget):
         self._lines, self._empty = [], Text()
         self._display: list[Text] = [Text()]
         self._strips: dict[tuple[int, int], Strip] = {}
+        self._style: Style | None = None
 
     def _show(self) -> int:
         self._display, matching = self._shown_lines()
@@ -215,14 +218,26 @@ class LogPanel(_Lines, Widget):
             if y >= len(self._display):
                 return Strip.blank(width, self.rich_style)
             line = self._display[y].copy()
-            line.truncate(width, overflow="ellipsis")
-            strip = Strip(line.render(self.app.console), line.cell_len).apply_style(self.rich_style)
+            plain = line.plain
+            head = plain[:width]
+            if width > 0 and head.isascii():
+                # what Rich's truncate(overflow="ellipsis") does when the first `width`
+                # characters take one cell each, without measuring every grapheme of the line
+                # (half of a line's cost): the same text, the same spans
+                if len(plain) > width and cell_len(plain[width:]) > 0:
+                    line.plain = head[:-1] + "…"
+            else:
+                line.truncate(width, overflow="ellipsis")
+            if self._style is None:
+                self._style = self.rich_style  # computed from the ancestors: once, not per line
+            strip = Strip(line.render(self.app.console), line.cell_len).apply_style(self._style)
             self._strips[key] = strip
         return strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a theme's colours are in the cached lines
+        self._style = None
 
 
 class WrappedLog(_Lines, Static):

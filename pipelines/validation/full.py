@@ -1,30 +1,33 @@
 """The full tier: each pipeline really runs, with one warm local Spark session for all of them.
 
-Per pipeline, write-audit-publish as the generated DAG runs it, each after the pipelines it
-depends on or references: sample data (the spec's sample file, or rows synthesized from its
-schema) → the generated job's own functions → an audit branch of the Iceberg table (created from
-the spec) in the solution's catalog, main untouched → the generated quality runner running the
-pipeline's GX checkpoint on that audit snapshot (the sample environment's thresholds), one result
-per expectation → `publish`: main gets the snapshot when no error-severity expectation failed;
-otherwise main is checked untouched and the audit branch kept → `dag.test()` of the pipeline's
-ingestion DAG on the same sample and the same logical date, in a throwaway AIRFLOW_HOME whose
-metadata DB is copied from a pre-migrated one, with each task's state; that rerun of the date
-must replace its rows, not add to them.
+Per pipeline, each after the pipelines it depends on or references: sample data (the spec's
+sample file, or rows synthesized from its schema) → one `dag.test()` of the pipeline's ingestion
+DAG on that sample, for today's logical date, in a throwaway AIRFLOW_HOME whose metadata DB is
+copied from a pre-migrated one. Its tasks run in this process, on the same Spark session, and the
+results of each step are taken from the tasks' own calls (`_Steps`): ingest runs the generated
+job, which writes the batch to an audit branch of the Iceberg table (created from the spec) in the
+solution's catalog → the table is checked against the DDL, the batch on its audit branch and main
+untouched, before the next task runs → check_quality runs the generated quality runner, the
+pipeline's GX checkpoint on that audit snapshot with the sample environment's thresholds, one
+result per expectation, and the spec's max_rejected limits are held against the rows the job
+rejected → publish: main gets the snapshot when every check passed; otherwise main is checked
+untouched and the audit branch kept. The job runs once per pipeline and validation.
 
 Runs inside the validation subprocess (`pipelines.validation.child`).
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from datetime import UTC, date, datetime
 from datetime import time as midnight
+from functools import partial
 from pathlib import Path
 
 from pipelines.codegen import partition_fields, pipeline_paths
@@ -83,11 +86,22 @@ class Lake:
             return None
 
     def rows_on_main(self, identifier: str, run_date: str) -> int:
-        """How many rows of logical date `run_date` main holds."""
-        from pyiceberg.expressions import EqualTo
+        """How many rows of logical date `run_date` main holds (0 without a table). The run date
+        is the table's first partition field (identity): the files the scan plans for it hold
+        its rows only, so their record counts add up to it, unless a file has deletes or a
+        residual filter left (then the rows are read)."""
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+        from pyiceberg.expressions import AlwaysTrue, EqualTo
 
-        table = self.catalog().load_table(identifier)
-        return table.scan(row_filter=EqualTo(RUN_DATE_COLUMN, run_date)).to_arrow().num_rows
+        try:
+            table = self.catalog().load_table(identifier)
+        except (NoSuchTableError, NoSuchNamespaceError):
+            return 0
+        scan = table.scan(row_filter=EqualTo(RUN_DATE_COLUMN, run_date))
+        tasks = list(scan.plan_files())
+        if all(not t.delete_files and t.residual == AlwaysTrue() for t in tasks):
+            return sum(t.file.record_count for t in tasks)
+        return scan.select(RUN_DATE_COLUMN).to_arrow().num_rows
 
     def snapshots(self, identifier: str) -> list[int]:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
@@ -142,10 +156,15 @@ class FullTier:
         self.spark = None
         self.specs: dict[str, PipelineSpec] = {}
         self._airflow_ready = False
+        self._warming: threading.Thread | None = None
 
     def run(self, specs: list[PipelineSpec]) -> None:
         problem = java_problem()
         if problem is None:
+            from pyspark.sql import SparkSession  # noqa: F401  (before the thread imports)
+
+            self._warming = threading.Thread(target=self._warm, name="warm-up", daemon=True)
+            self._warming.start()
             try:
                 self.spark = spark_session()
             except Exception as exc:
@@ -178,16 +197,7 @@ class FullTier:
         source = self._sample(spec)
         if source is None:
             return
-        batch = self._job(spec, source)
-        if batch is None:
-            return
-        verdict = self._quality(spec, batch)
-        refused = self._rejected(spec, batch)  # over max_rejected: not published either
-        if verdict is not None:
-            success, failed = verdict
-            # publish names the max_rejected limits itself (the job's rejected_failures)
-            self._publish(spec, batch, success and not refused, failed)
-        self._dag_test(spec, source, batch)
+        self._dag_run(spec, source)
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -213,59 +223,85 @@ class FullTier:
             return path
         return None  # the step raised: recorded as an error
 
-    def _job(self, spec: PipelineSpec, source: Path) -> dict | None:
-        batch: dict | None = None
-        with self.emit.timed(spec.name, "job", "job on the sample") as result:
-            job = self._module(f"src.ingestion.{spec.name}")
-            correlation_id = f"validation-{uuid.uuid4()}"
-            before = self.lake.snapshots(spec.target.identifier)
-            main_before = self.lake.main_rows(spec.target.identifier)
-            parsed = None
-            try:
-                out, rejected, parsed = job.read_batch(
-                    self.spark, str(source), correlation_id, self._date()
-                )
-                rows_read = parsed.count()  # cached
-                counts, rejected_rows = job.quarantine(
-                    rejected, self.lake.catalog(), correlation_id, self._date()
-                )
-                written = job.write_to_iceberg(out, self._date(), correlation_id)
-            except Exception:
-                after = self.lake.snapshots(spec.target.identifier)
-                result["data"] = {
-                    "snapshots_before": len(before),
-                    "snapshots_after": len(after),
-                    # main's rows changed: the failed job's rows would be visible
-                    "partial_write": self.lake.main_rows(spec.target.identifier) != main_before,
-                }
-                raise
-            finally:
-                if parsed is not None:
-                    parsed.unpersist()
-            rows = written["rows"]
-            result.update(
-                detail=f"{rows_read} rows read, {rows} written to audit branch "
-                f"{written['branch']} of {spec.target.identifier}"
-                + (f", {rejected_rows} rejected" if rejected_rows else ""),
-                data={
-                    "rows_read": rows_read,
-                    "rows_written": rows,
-                    "snapshot_id": written["snapshot_id"],
-                    "branch": written["branch"],
-                    "run_date": written["run_date"],
-                    "rejected": counts,
-                    "rejected_rows": rejected_rows,
-                },
+    def _dag_run(self, spec: PipelineSpec, source: Path) -> None:
+        """The pipeline's one run: `dag.test()` of its ingestion DAG on the sample, for this
+        validation's logical date. Its tasks run in this process, on the validation's Spark
+        session; each task's own call gives its step's results (`_Steps`): the job's (ingest),
+        the Iceberg table's (checked between ingest and check_quality, while the batch is on its
+        audit branch only), the quality results (check_quality), then publish's."""
+        start = time.perf_counter()
+        try:
+            dag, problem = self._load_dag(spec)
+        except Exception as exc:
+            dag, problem = None, describe(exc)
+        if dag is None:
+            self.emit.step(spec.name, "dag_test")
+            self.emit.check(
+                spec.name,
+                "dag_test",
+                "dag.test()",
+                "failed",
+                f"{problem}: the pipeline's DAG did not run, nor any step of it",
+                duration=time.perf_counter() - start,
             )
-            batch = {
-                **written,
-                "rows_read": rows_read,
-                "rejected": counts,
+            return
+        steps = _Steps(self, spec)
+        steps.attach(dag)
+        # the logical date of the run: today's (UTC), as the job's --run-date (Airflow's ds)
+        logical = datetime.combine(self._date(), midnight(), UTC)
+        run = None
+        with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
+            try:
+                run = dag.test(logical_date=logical, run_conf={"source": str(source)})
+            finally:
+                steps.finish()  # what the DAG's tasks did, also when dag.test() raised
+            instances = run.get_task_instances()
+            tasks = {ti.task_id: str(ti.state) for ti in instances}
+            durations = {ti.task_id: round(ti.duration or 0, 3) for ti in instances}
+            state = str(run.state)
+            result["data"] = {"dag_run": state, "tasks": tasks, "durations": durations}
+            listed = ", ".join(f"{t} {s}" for t, s in tasks.items())
+            if state.endswith("success"):
+                result["detail"] = f"success: {listed}"
+            else:
+                result.update(outcome="failed", detail=f"dag run {state}: {listed}")
+
+    def _load_dag(self, spec: PipelineSpec):
+        """(the pipeline's ingestion DAG, None), or (None, why it cannot run)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
+        self._airflow()
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag_file = self.root / pipeline_paths(spec)["dag"]
+        bag = DagBag(dag_folder=str(dag_file), safe_mode=False)
+        if bag.import_errors:
+            error = str(next(iter(bag.import_errors.values()))).strip().splitlines()[-1]
+            return None, f"the DAG does not import: {error}"
+        dag = bag.dags.get(spec.name)
+        if dag is None:
+            return None, f"{dag_file.name} defines no DAG '{spec.name}'"
+        for task in dag.tasks:
+            task.retries = 0  # a failure shows now, not after the production retry delay
+        return dag, None
+
+    def _job_result(self, spec: PipelineSpec, batch: dict, result: dict) -> None:
+        rows, rejected_rows = batch["rows"], batch.get("rejected_rows", 0)
+        result.update(
+            detail=f"{batch['rows_read']} rows read, {rows} written to audit branch "
+            f"{batch['branch']} of {spec.target.identifier}"
+            + (f", {rejected_rows} rejected" if rejected_rows else ""),
+            data={
+                "rows_read": batch["rows_read"],
+                "rows_written": rows,
+                "snapshot_id": batch["snapshot_id"],
+                "branch": batch["branch"],
+                "run_date": batch["run_date"],
+                "rejected": batch.get("rejected", {}),
                 "rejected_rows": rejected_rows,
-            }
-        if batch is not None:
-            self._iceberg(spec, batch)
-        return batch
+            },
+        )
 
     def _rejected(self, spec: PipelineSpec, batch: dict) -> list[str]:
         """The spec's `max_rejected` limits (default 0) against the rows the job rejected: a
@@ -342,42 +378,10 @@ class FullTier:
                     + ", ".join(f"{n} ({t})" for n, t in fields)
                 )
 
-    def _quality(self, spec: PipelineSpec, batch: dict) -> tuple[bool, list[str]] | None:
-        """Runs the pipeline's GX checkpoint (great_expectations/checkpoints/) through its
-        generated quality runner, on the batch read back from Iceberg at the job's snapshot,
-        with the thresholds of the sample environment; one result per expectation. Returns
-        (every critical expectation passed, the failed ones), or None when it could not run."""
-        self.emit.step(spec.name, "quality")
-        start = time.perf_counter()
-        try:
-            quality = self._module(f"src.validation.{spec.name}_quality")
-            catalog = self.lake.catalog()
-            df = quality.read_batch(
-                catalog.load_table(spec.target.identifier),
-                batch["snapshot_id"],
-                batch["correlation_id"],
-            )
-            try:
-                report = quality.run_checkpoint(
-                    df,
-                    env=SAMPLE_ENVIRONMENT,
-                    now=self._now(),
-                    catalog=catalog,
-                    run_name=batch["correlation_id"],
-                )
-            except quality.DataQualityException as exc:
-                report = exc.report
-        except Exception as exc:
-            self.emit.check(
-                spec.name,
-                "quality",
-                "GX checkpoint",
-                "error",
-                describe(exc),
-                duration=time.perf_counter() - start,
-            )
-            return None
-        elapsed = time.perf_counter() - start
+    def _quality(self, spec: PipelineSpec, report: dict, elapsed: float) -> list[str]:
+        """One result per expectation of the GX checkpoint the check_quality task ran (the
+        generated quality runner, on the job's audit snapshot, with the sample environment's
+        thresholds). Returns the rules that failed or raised."""
         failing = []
         for r in report["results"]:
             severity = "error" if r["severity"] == "critical" else r["severity"]
@@ -416,144 +420,82 @@ class FullTier:
                 data,
                 elapsed / max(1, len(report["results"])),
             )
-        return report["success"] and not failing, failing
+        return failing
 
-    def _publish(self, spec: PipelineSpec, batch: dict, success: bool, failed: list[str]) -> None:
-        """Publishes when the check succeeded; otherwise checks that main is untouched and the
-        audit branch kept."""
-        with self.emit.timed(spec.name, "publish", "write-audit-publish") as result:
-            job = sys.modules.get(f"src.ingestion.{spec.name}") or self._module(
-                f"src.ingestion.{spec.name}"
-            )
-            identifier, branch = spec.target.identifier, batch["branch"]
-            problems = []
-            if success:
-                published = job.publish(batch, {"success": True})
-                table = self.lake.catalog().load_table(identifier)
-                main = table.current_snapshot()
-                rows = self.lake.rows_on_main(identifier, batch["run_date"])
-                if main is None or main.snapshot_id != published["published"]:
-                    problems.append("main is not the published snapshot")
-                if table.snapshot_by_name(branch) is not None:
-                    problems.append(f"audit branch {branch} was not removed")
-                if rows != batch["rows"]:
-                    problems.append(
-                        f"main holds {rows} rows of {batch['run_date']}, the batch had {batch['rows']}"
-                    )
-                result["data"] = {
-                    "published": True,
-                    "how": published["how"],
-                    "main_snapshot_id": main.snapshot_id if main else None,
-                    "rows_on_main": rows,
-                }
-                detail = (
-                    f"published to main ({published['how']}): snapshot "
-                    f"{published['published']}, {rows} rows of {batch['run_date']}"
+    def _publish(
+        self, spec: PipelineSpec, steps: _Steps, result: dict, published: dict | None
+    ) -> None:
+        """What the publish task did (`published`: what it returned; None: it refused, or did
+        not run), checked on the table against what the checks decided: published when every
+        check passed, otherwise main untouched and the audit branch kept."""
+        batch = steps.batch
+        identifier, branch, day = spec.target.identifier, batch["branch"], batch["run_date"]
+        expected = steps.passed  # None: the checks' verdict is unknown (check_quality raised)
+        problems = []
+        if published is not None:
+            table = self.lake.catalog().load_table(identifier)
+            main = table.current_snapshot()
+            rows = self.lake.rows_on_main(identifier, day)
+            if expected is False:
+                problems.append(f"published although {', '.join(steps.failed)} failed")
+            if main is None or main.snapshot_id != published["published"]:
+                problems.append("main is not the published snapshot")
+            if table.snapshot_by_name(branch) is not None:
+                problems.append(f"audit branch {branch} was not removed")
+            if rows != batch["rows"]:
+                problems.append(
+                    f"main holds {rows} rows of {day}, the batch had {batch['rows']}"
+                    + (" (added to, not replaced)" if steps.rows_before else "")
                 )
-            else:
-                try:
-                    job.publish(batch, {"success": False, "failed": ", ".join(failed)})
-                    problems.append("published although the check failed")
-                except job.NotPublished:
-                    pass
-                table = self.lake.catalog().load_table(identifier)
-                main = table.current_snapshot()
-                audit = table.snapshot_by_name(branch)
-                untouched = main is not None and main.snapshot_id == batch["base_snapshot_id"]
-                kept = audit is not None and audit.snapshot_id == batch["snapshot_id"]
-                if not untouched:
-                    problems.append("main moved although the check failed")
-                if not kept:
-                    problems.append(f"audit branch {branch} is gone")
-                result["data"] = {
-                    "published": False,
-                    "main_untouched": untouched,
-                    "branch_kept": kept,
-                    "branch": branch,
-                    "main_snapshot_id": main.snapshot_id if main else None,
-                }
-                detail = (
-                    f"not published ({', '.join(failed)} failed): main untouched at snapshot "
-                    f"{batch['base_snapshot_id']}, the rows kept on audit branch {branch}"
-                )
-            if problems:
-                result.update(outcome="failed", detail="; ".join(problems))
-            else:
-                result["detail"] = detail
-
-    def _dag_test(self, spec: PipelineSpec, source: Path, batch: dict) -> None:
-        ran = False
-        main_before = self.lake.main(spec.target.identifier)
-        with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
-            self._airflow()
-            from airflow.dag_processing.dagbag import DagBag
-
-            dag_file = self.root / pipeline_paths(spec)["dag"]
-            bag = DagBag(dag_folder=str(dag_file), safe_mode=False)
-            if bag.import_errors:
-                result.update(
-                    outcome="failed",
-                    detail="the DAG does not import: "
-                    + str(next(iter(bag.import_errors.values()))).strip().splitlines()[-1],
-                )
-                return
-            dag = bag.dags.get(spec.name)
-            if dag is None:
-                result.update(
-                    outcome="failed", detail=f"{dag_file.name} defines no DAG '{spec.name}'"
-                )
-                return
-            for task in dag.tasks:
-                task.retries = 0  # a failure shows now, not after the production retry delay
-            # the same logical date as the job's run: the DAG's ingest is a rerun of it
-            logical = datetime.combine(self._date(), midnight(), UTC)
-            run = dag.test(logical_date=logical, run_conf={"source": str(source)})
-            ran = True
-            tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-            durations = {ti.task_id: round(ti.duration or 0, 3) for ti in run.get_task_instances()}
-            state = str(run.state)
-            result["data"] = {"dag_run": state, "tasks": tasks, "durations": durations}
-            if state.endswith("success"):
-                result["detail"] = "success: " + ", ".join(f"{t} {s}" for t, s in tasks.items())
-            else:
-                result.update(
-                    outcome="failed",
-                    detail=f"dag run {state}: " + ", ".join(f"{t} {s}" for t, s in tasks.items()),
-                )
-        if ran:
-            self._rerun(spec, batch, main_before, state.endswith("success"))
-
-    def _rerun(self, spec: PipelineSpec, batch: dict, main_before, succeeded: bool) -> None:
-        """dag.test() ran the job's logical date again: its rows are replaced, not added to
-        (when it published), or main is as it was (when its check failed)."""
-        day = batch["run_date"]
-        with self.emit.timed(spec.name, "dag_test", "rerun of the date") as result:
-            rows = self.lake.rows_on_main(spec.target.identifier, day)
-            main_after = self.lake.main(spec.target.identifier)
             result["data"] = {
-                "run_date": day,
+                "published": True,
+                "how": published["how"],
+                "main_snapshot_id": main.snapshot_id if main else None,
                 "rows_on_main": rows,
-                "rows_expected": batch["rows"],
-                "dag_run_published": succeeded,
-                "main_before": main_before,
-                "main_after": main_after,
+                "rows_of_the_date_before": steps.rows_before,
             }
-            if succeeded:
-                if rows == batch["rows"]:
-                    result["detail"] = f"{rows} rows of {day} on main after the rerun: replaced"
-                else:
-                    result.update(
-                        outcome="failed",
-                        detail=f"{rows} rows of {day} on main after the rerun, the sample gives "
-                        f"{batch['rows']}: the rerun did not replace the date",
-                    )
-            elif main_after == main_before:
-                result["detail"] = "the DAG run did not publish: main untouched"
-            else:
-                result.update(
-                    outcome="failed",
-                    detail="the DAG run failed, yet main moved: not write-audit-publish",
+            detail = (
+                f"published to main ({published['how']}): snapshot "
+                f"{published['published']}, {rows} rows of {day}"
+                + (
+                    f" (they replaced the {steps.rows_before} a previous run published)"
+                    if steps.rows_before
+                    else ""
                 )
+            )
+        else:
+            if expected is True:
+                problems.append(
+                    "not published although every check passed"
+                    + (f": {steps.publish_error}" if steps.publish_error else "")
+                )
+            table = self.lake.catalog().load_table(identifier)
+            main = table.current_snapshot()
+            audit = table.snapshot_by_name(branch)
+            untouched = main is not None and main.snapshot_id == batch["base_snapshot_id"]
+            kept = audit is not None and audit.snapshot_id == batch["snapshot_id"]
+            if not untouched:
+                problems.append("main moved although the check failed")
+            if not kept:
+                problems.append(f"audit branch {branch} is gone")
+            result["data"] = {
+                "published": False,
+                "main_untouched": untouched,
+                "branch_kept": kept,
+                "branch": branch,
+                "main_snapshot_id": main.snapshot_id if main else None,
+                "publish_task": steps.publish_task,
+            }
+            why = ", ".join(steps.failed) or "the quality check"
+            detail = (
+                f"not published ({why} failed; the publish task {steps.publish_task}): main "
+                f"untouched at snapshot {batch['base_snapshot_id']}, the rows kept on audit "
+                f"branch {branch}"
+            )
+        if problems:
+            result.update(outcome="failed", detail="; ".join(problems))
+        else:
+            result["detail"] = detail
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -564,12 +506,22 @@ class FullTier:
         """The logical date of this validation's runs (the job's, then the DAG's rerun)."""
         return self._now().astimezone(UTC).date()
 
-    def _module(self, name: str):
-        """The project's generated module, freshly imported (the files may have changed)."""
-        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
-            del sys.modules[loaded]
-        importlib.invalidate_caches()
-        return importlib.import_module(name)
+    def _warm(self) -> None:
+        """What the pipelines' DAG runs need, imported and set up in a thread while the main one
+        waits for the JVM to start (the two overlap on 2 cores): Airflow's metadata DB and ORM,
+        the DagBag, the in-process task runner and its execution API (built for each task: the
+        first build imports its routes), GX. A failure is left to the step that needs the part:
+        it raises again there, and is reported."""
+        try:
+            self._airflow()
+            from airflow.api_fastapi.execution_api.app import InProcessExecutionAPI
+            from airflow.dag_processing.dagbag import DagBag  # noqa: F401
+            from airflow.sdk.execution_time import supervisor, task_runner  # noqa: F401
+
+            _ = InProcessExecutionAPI().app
+            import great_expectations  # noqa: F401
+        except Exception:  # reported by the step that needs it
+            pass
 
     def _airflow(self) -> None:
         """AIRFLOW_HOME (set by the child before anything imported Airflow) gets a copy of a
@@ -586,6 +538,137 @@ class FullTier:
 
         settings.configure_orm()
         self._airflow_ready = True
+
+
+class _Steps:
+    """The per-step results of a pipeline's one `dag.test()`, taken from the DAG's own tasks as
+    they run in this process: the python_callable of each of ingest, check_quality and publish
+    is wrapped by one that calls it unchanged (its arguments, return value and exception pass
+    through) and records what it returned or raised, and how long it took. What a task did not
+    do (it did not run) is not reported, except publish's: main untouched, the branch kept."""
+
+    TASKS = ("ingest", "check_quality", "publish")
+
+    def __init__(self, tier: FullTier, spec: PipelineSpec) -> None:
+        self.tier, self.spec, self.emit = tier, spec, tier.emit
+        self.batch: dict | None = None  # what ingest returned
+        self.passed: bool | None = None  # every check passed (None: unknown, or not checked)
+        self.failed: list[str] = []  # the checks that failed: GX's rules, max_rejected limits
+        self.publish_task = "did not run"
+        self.publish_error = ""
+        self.published = False  # publish's result is recorded
+        identifier = spec.target.identifier
+        self.snapshots_before = tier.lake.snapshots(identifier)
+        self.main_rows_before = tier.lake.main_rows(identifier)
+        # the rows of the run's date already on main (a previous validation's): replaced
+        self.rows_before = tier.lake.rows_on_main(identifier, tier._date().isoformat())
+
+    def attach(self, dag) -> None:
+        for name in self.TASKS:
+            task = dag.task_dict.get(name)
+            if task is None or not callable(getattr(task, "python_callable", None)):
+                # the steps' results come from these tasks' own calls: without them only the
+                # DAG run's task states can be reported
+                self.emit.check(
+                    self.spec.name,
+                    "job",
+                    "job on the sample",
+                    "error",
+                    f"the DAG has no Python task '{name}' (tasks: {', '.join(dag.task_ids)}): "
+                    "the steps' results cannot be taken from its run",
+                )
+                return
+        for name in self.TASKS:
+            task = dag.task_dict[name]
+            task.python_callable = functools.wraps(task.python_callable)(
+                partial(getattr(self, f"_{name}"), task.python_callable)
+            )
+
+    def _ingest(self, call, *args, **kwargs):
+        spec, lake = self.spec, self.tier.lake
+        identifier = spec.target.identifier
+        with self.emit.timed(spec.name, "job", "job on the sample") as result:
+            try:
+                batch = call(*args, **kwargs)
+            except Exception as exc:
+                after = lake.snapshots(identifier)
+                result["data"] = {
+                    "snapshots_before": len(self.snapshots_before),
+                    "snapshots_after": len(after),
+                    # main's rows changed: the failed job's rows would be visible
+                    "partial_write": lake.main_rows(identifier) != self.main_rows_before,
+                }
+                raised = exc
+                raise
+            raised = None
+            self.tier._job_result(spec, batch, result)
+            self.batch = batch
+        if raised is not None:
+            raise raised  # the task fails, as it would without the validation
+        if self.batch is not None:
+            self.tier._iceberg(spec, self.batch)
+        return batch
+
+    def _check_quality(self, call, *args, **kwargs):
+        spec = self.spec
+        self.emit.step(spec.name, "quality")
+        start = time.perf_counter()
+        report, raised = None, None
+        try:
+            report = call(*args, **kwargs)
+        except Exception as exc:
+            raised = exc
+            report = getattr(exc, "report", None)  # the runner's DataQualityException
+        elapsed = time.perf_counter() - start
+        failing = None
+        if isinstance(report, dict) and isinstance(report.get("results"), list):
+            try:
+                failing = self.tier._quality(spec, report, elapsed)
+            except Exception as exc:
+                self.emit.check(spec.name, "quality", "GX checkpoint", "error", describe(exc))
+        else:
+            self.emit.check(
+                spec.name,
+                "quality",
+                "GX checkpoint",
+                "error",
+                describe(raised) if raised is not None else f"the runner returned {report!r}",
+                duration=elapsed,
+            )
+        refused = self.tier._rejected(spec, self.batch) if self.batch is not None else []
+        if failing is not None:
+            self.failed = [*failing, *refused]
+            self.passed = bool(report.get("success")) and not self.failed
+        if raised is not None:
+            raise raised
+        return report
+
+    def _publish(self, call, *args, **kwargs):
+        spec = self.spec
+        self.published = True
+        published, raised = None, None
+        with self.emit.timed(spec.name, "publish", "write-audit-publish") as result:
+            try:
+                published = call(*args, **kwargs)
+                self.publish_task = "published"
+            except Exception as exc:
+                raised = exc
+                refused = type(exc).__name__ == "NotPublished"
+                self.publish_task = "refused" if refused else "failed"
+                self.publish_error = describe(exc)
+            if self.batch is not None:
+                self.tier._publish(spec, self, result, published)
+        if raised is not None:
+            raise raised
+        return published
+
+    def finish(self) -> None:
+        """After the run: when ingest wrote a batch and publish did not run, main must be
+        untouched and the audit branch kept."""
+        if self.batch is None or self.published:
+            return
+        with self.emit.timed(self.spec.name, "publish", "write-audit-publish") as result:
+            self.tier._publish(self.spec, self, result, None)
 
 
 def run_order(specs: list[PipelineSpec]) -> list[PipelineSpec]:

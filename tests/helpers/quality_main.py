@@ -1,6 +1,7 @@
-"""`python -m tests.helpers.quality_main ROOT PIPELINE ARG...`: runs a generated quality runner's
-`main(ARG...)` as the DAG's check_quality task does and prints its report as JSON, or the failed
-expectations and the report when it raises DataQualityException."""
+"""`python -m tests.helpers.quality_main ROOT PIPELINE ARG... [+ ARG...]...`: runs a generated
+quality runner's `main(ARG...)` as the DAG's check_quality task does, once per `+`-separated
+argument list (one process, GX imported once), and prints each report as a JSON line, or the
+failed expectations and the report when it raises DataQualityException."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import sys
 root, name, *argv = sys.argv[1:]
 sys.path.insert(0, root)
 quality = importlib.import_module(f"src.validation.{name}_quality")
-try:
-    print(json.dumps({"report": quality.main(argv)}))
-except quality.DataQualityException as exc:
-    print(json.dumps({"failed": exc.failed, "report": exc.report}))
+runs: list[list[str]] = [[]]
+for argument in argv:
+    if argument == "+":
+        runs.append([])
+    else:
+        runs[-1].append(argument)
+for arguments in runs:
+    try:
+        print(json.dumps({"report": quality.main(arguments)}), flush=True)
+    except quality.DataQualityException as exc:
+        print(json.dumps({"failed": exc.failed, "report": exc.report}), flush=True)

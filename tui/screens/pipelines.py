@@ -84,7 +84,7 @@ class PipelinesScreen(ProjectScreen):
         from pipelines.codegen import pipeline_states, render_pipelines
         from pipelines.errors import GenerationError, SpecError
         from pipelines.generate import plan
-        from pipelines.orchestration import run_plans
+        from pipelines.overview import pipeline_lines
         from pipelines.spec import load_specs
 
         root, today = self.project.root, self.project.today()
@@ -98,7 +98,7 @@ class PipelinesScreen(ProjectScreen):
         states = pipeline_states(specs, result, rendered, root)
         # when it really runs, in words ("At 05:00 · orchestrated"), as data-flow.md says;
         # worded here in the worker: cron-descriptor costs an import
-        schedules = {name: plan.words() for name, plan in run_plans(specs).items()}
+        schedules = {line.name: line.runs for line in pipeline_lines(specs)}
         self.app.call_from_thread(self._show, specs, result, states, schedules)
 
     def _show_error(self, message: str) -> None:
