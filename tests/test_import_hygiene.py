@@ -144,6 +144,8 @@ COMMANDS = [
     ("prompt", "new", "store_master"),
     ("generate", "scaffold", "--dry-run"),
     ("generate", "pipelines", "--dry-run"),
+    ("pipelines",),
+    ("pipelines", "--json"),
     ("validate", "--tier", "static"),
 ]
 
