@@ -19,9 +19,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# this file's name is the standard library's `profile` (cProfile imports it, and pyspark imports
+# cProfile): run as a script, its own folder must not shadow it
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-from bench._interleave import interleave, verdict
+from bench._interleave import interleave, verdict  # noqa: E402
 
 GOAL = 1.5
 
