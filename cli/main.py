@@ -11,7 +11,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import branches, day, gates, generate, items, pipelines, project, sync, validate
+from cli import (
+    branches,
+    day,
+    gates,
+    generate,
+    items,
+    pipelines,
+    profile,
+    project,
+    sync,
+    validate,
+)
 from cli.common import (
     argument_problem,
     fail,
@@ -22,10 +33,16 @@ from cli.common import (
 )
 from deliverables import TrackerError
 from phases import ProcessError
-from pipelines.errors import GenerationError, LakeError, SpecError, ValidationError
+from pipelines.errors import (
+    GenerationError,
+    LakeError,
+    ProfileError,
+    SpecError,
+    ValidationError,
+)
 
 # The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
-GROUPS = (project, items, pipelines, generate, validate, branches, gates, day, sync)
+GROUPS = (project, items, profile, pipelines, generate, validate, branches, gates, day, sync)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +82,7 @@ def _run(parser: argparse.ArgumentParser, arguments: list[str]) -> int:
         SpecError,
         ValidationError,
         LakeError,
+        ProfileError,
     ) as exc:
         return fail(str(exc))
     except OSError as exc:

@@ -19,3 +19,7 @@ class ValidationError(Exception):
 
 class LakeError(Exception):
     """The solution's Iceberg catalog could not be configured or read, or a branch is unknown."""
+
+
+class ProfileError(Exception):
+    """A source could not be profiled (bad input, a bad option): one line naming the file."""

@@ -365,29 +365,13 @@ class _Reader:
                 )
             for key_node, value_node in src["options"].value:
                 key = doc.key(key_node, "source.options")
-                if not _OPTION_KEY.match(key):
-                    raise doc.fail(key_node, f"source.options.{key}", "not a reader option name")
-                if key.lower() in _PATH_OPTIONS:  # would read past source.path's checks
-                    raise doc.fail(
-                        key_node,
-                        f"source.options.{key}",
-                        "names files to read; put the location in source.path",
-                    )
-                if key.lower() in _JOB_OPTIONS:
-                    raise doc.fail(
-                        key_node,
-                        f"source.options.{key}",
-                        f"set by the generated job (malformed records are read into {CORRUPT_RECORD})",
-                    )
+                problem = option_key_problem(key)
+                if problem:
+                    raise doc.fail(key_node, f"source.options.{key}", problem)
                 value = self.plain_scalar(value_node, f"source.options.{key}")
-                if key.lower() == "mode" and str(value).upper() not in PARSE_MODES:
-                    raise doc.fail(
-                        value_node,
-                        f"source.options.{key}",
-                        f"{value!r} is not one of: {', '.join(PARSE_MODES)} (PERMISSIVE keeps "
-                        "malformed rows out of the table in <table>_rejected; DROPMALFORMED "
-                        "would drop them silently)",
-                    )
+                problem = option_value_problem(key, value)
+                if problem:
+                    raise doc.fail(value_node, f"source.options.{key}", problem)
                 options.append((key, value))
         sample = self.repo_path(src["sample"], "source.sample") if "sample" in src else None
         return Source(path, fmt, tuple(options), sample)
@@ -888,27 +872,63 @@ class _Reader:
     ) -> str:
         """A location inside the repository (symlinks and every glob match resolved), or an
         object-store URI where `allow_uri`; `file:` URIs are local paths and checked as such."""
-        from deliverables.paths import OutsideRepo, local_or_remote, scheme_of
-
         text = self.doc.text(node, where)
-        if control_problem(text):  # a newline would break the Mermaid fence and the task file
-            raise self.doc.fail(node, where, control_problem(text))
-        if "\\" in text:
-            raise self.doc.fail(node, where, "use forward slashes")
-        scheme = scheme_of(text)
-        if scheme is None:
-            pure = PurePosixPath(text)
-            if pure.is_absolute() or ".." in pure.parts or text.startswith("~"):
-                raise self.doc.fail(
-                    node, where, f"{text!r} leaves the repository; use a path relative to it"
-                )
-        if not allow_glob and re.search(r"[*?\[]", text):
-            raise self.doc.fail(node, where, "a single file, not a pattern")
-        try:
-            local_or_remote(self.root, text, what="", allow_remote=allow_uri)
-        except OutsideRepo as exc:
-            raise self.doc.fail(node, where, str(exc)) from None
+        problem = location_problem(self.root, text, allow_uri=allow_uri, allow_glob=allow_glob)
+        if problem:
+            raise self.doc.fail(node, where, problem)
         return text
+
+
+# --- checks shared with other readers of a source (pipelines.profiling) ---------------------------
+
+
+def option_key_problem(key: str) -> str | None:
+    """What is wrong with a reader option's name (`source.options`), or None."""
+    if not _OPTION_KEY.match(key):
+        return "not a reader option name"
+    if key.lower() in _PATH_OPTIONS:  # would read past source.path's checks
+        return "names files to read; put the location in source.path"
+    if key.lower() in _JOB_OPTIONS:
+        return f"set by the generated job (malformed records are read into {CORRUPT_RECORD})"
+    return None
+
+
+def option_value_problem(key: str, value: str | int | float | bool) -> str | None:
+    """What is wrong with a reader option's value, or None."""
+    if isinstance(value, str) and control_problem(value):
+        return control_problem(value)
+    if key.lower() == "mode" and str(value).upper() not in PARSE_MODES:
+        return (
+            f"{value!r} is not one of: {', '.join(PARSE_MODES)} (PERMISSIVE keeps "
+            "malformed rows out of the table in <table>_rejected; DROPMALFORMED "
+            "would drop them silently)"
+        )
+    return None
+
+
+def location_problem(
+    root: Path, text: str, *, allow_uri: bool = False, allow_glob: bool = False
+) -> str | None:
+    """What is wrong with a source location (`source.path`, `source.sample`): it must stay inside
+    the repository once symlinks and every glob match are resolved, or be an object-store URI
+    where `allow_uri`; `file:` URIs are local paths and checked as such. None when it is fine."""
+    from deliverables.paths import OutsideRepo, local_or_remote, scheme_of
+
+    if control_problem(text):  # a newline would break the Mermaid fence and the task file
+        return control_problem(text)
+    if "\\" in text:
+        return "use forward slashes"
+    if scheme_of(text) is None:
+        pure = PurePosixPath(text)
+        if pure.is_absolute() or ".." in pure.parts or text.startswith("~"):
+            return f"{text!r} leaves the repository; use a path relative to it"
+    if not allow_glob and re.search(r"[*?\[]", text):
+        return "a single file, not a pattern"
+    try:
+        local_or_remote(root, text, what="", allow_remote=allow_uri)
+    except OutsideRepo as exc:
+        return str(exc)
+    return None
 
 
 def _line(node: yaml.Node | None) -> int | None:

@@ -1,0 +1,217 @@
+"""What `phasegate profile` reads: the location and reader options checked as a spec's are
+(pipelines.spec), the files it names, their size and path partitions, and the bad input that is
+cheaper to find before Spark starts: an unreadable, empty or binary file, text that is not UTF-8
+(or mixes encodings), a Parquet file that is not one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from pipelines.errors import ProfileError
+from pipelines.spec import (
+    FORMATS,
+    location_problem,
+    option_key_problem,
+    option_value_problem,
+)
+
+_PARTITION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=([^/]*)\Z")
+_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".jsonl": "json"}
+_EXTENSIONS |= {".ndjson": "json", ".parquet": "parquet", ".pq": "parquet"}
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    location: str  # as given (relative to the repository, or a URI)
+    format: str
+    options: dict[str, str | int | float | bool]
+    files: tuple[str, ...]  # absolute local paths, or URIs
+    bytes: int
+    partitions: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def remote(self) -> bool:
+        return "://" in self.location and not self.location.startswith("file:")
+
+
+def parse_options(pairs: list[str]) -> dict[str, str | int | float | bool]:
+    """`--option k=v` pairs, each value read as YAML reads a plain scalar (true, 3, ";"), each
+    checked as a spec's `source.options` are."""
+    options: dict[str, str | int | float | bool] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ProfileError(f"--option {pair!r}: expected key=value, e.g. --option delimiter=;")
+        problem = option_key_problem(key)
+        if problem:
+            raise ProfileError(f"--option {key}: {problem}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        if not isinstance(value, str | int | float | bool):
+            value = raw
+        problem = option_value_problem(key, value)
+        if problem:
+            raise ProfileError(f"--option {key}: {problem}")
+        options[key] = value
+    return options
+
+
+def guess_format(location: str) -> str | None:
+    stem = location.rstrip("/").rsplit("/", 1)[-1].replace("*", "")
+    return _EXTENSIONS.get(PurePosixPath(stem).suffix.lower())
+
+
+def resolve(
+    root: Path, location: str, fmt: str | None, options: dict[str, str | int | float | bool]
+) -> SourceFiles:
+    """The checked source: its files (every glob match inside the repository), format, bytes."""
+    from deliverables.paths import file_uri_path, matches, scheme_of
+
+    try:
+        problem = location_problem(root, location, allow_uri=True, allow_glob=True)
+    except (RuntimeError, OSError) as exc:  # a symlink loop on the way (Path.resolve)
+        raise ProfileError(f"{location}: cannot read the file ({exc})") from None
+    if problem:
+        raise ProfileError(f"{location}: {problem}")
+    fmt = fmt or guess_format(location)
+    if fmt is None:
+        raise ProfileError(
+            f"{location}: cannot tell the format from the name; pass --format csv|json|parquet"
+        )
+    if fmt not in FORMATS:
+        raise ProfileError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    scheme = scheme_of(location)
+    if scheme not in (None, "file"):
+        return _remote(location, fmt, options)
+    local = file_uri_path(location) if scheme == "file" else location
+    if re.search(r"[*?\[]", local):
+        found = [str(Path(root) / m) for m in matches(root, local)]
+    else:
+        path = Path(root) / local
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and _data_file(p))
+        elif path.exists():
+            found = [str(path)]
+        elif path.is_symlink():
+            raise ProfileError(f"{location}: cannot read the file (a link to nothing readable)")
+        else:
+            raise ProfileError(f"{location}: no such file")
+    found = [f for f in found if Path(f).is_file()]
+    if not found:
+        raise ProfileError(f"{location}: no file matches")
+    size = 0
+    for name in found:
+        size += check_file(Path(name), location_of(root, name), fmt, options)
+    return SourceFiles(
+        location, fmt, dict(options), tuple(found), size, partitions_of(found, Path(root))
+    )
+
+
+def location_of(root: Path, name: str) -> str:
+    try:
+        return str(Path(name).relative_to(root))
+    except ValueError:
+        return name
+
+
+def _data_file(path: Path) -> bool:
+    return not path.name.startswith((".", "_"))
+
+
+def partitions_of(files: list[str], root: Path | None = None) -> dict[str, list[str]]:
+    """Hive-style `key=value` folders on the files' paths: {key: sorted values}."""
+    found: dict[str, set[str]] = {}
+    for name in files:
+        relative = location_of(root, name) if root else name
+        for part in PurePosixPath(relative).parts[:-1]:
+            match = _PARTITION.match(part)
+            if match:
+                found.setdefault(match.group(1), set()).add(match.group(2))
+    return {k: sorted(v) for k, v in sorted(found.items())}
+
+
+def check_file(path: Path, shown: str, fmt: str, options: dict) -> int:
+    """The file's size, once it is readable and not empty; a text format must be text in its
+    encoding (UTF-8 unless `encoding`/`charset` says otherwise), Parquet must be Parquet."""
+    try:
+        size = path.stat().st_size
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ProfileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+    with handle:
+        if size == 0:
+            raise ProfileError(f"{shown}: the file is empty (0 bytes): nothing to profile")
+        if fmt == "parquet":
+            head = handle.read(4)
+            handle.seek(max(0, size - 4))
+            tail = handle.read(4)
+            if head != b"PAR1" or tail != b"PAR1":
+                raise ProfileError(f"{shown}: not a Parquet file (no PAR1 magic bytes)")
+            return size
+        _check_text(handle, shown, options)
+    return size
+
+
+def _check_text(handle, shown: str, options: dict) -> None:
+    lowered = {k.lower(): v for k, v in options.items()}
+    encoding = str(lowered.get("encoding") or lowered.get("charset") or "utf-8")
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    except LookupError:
+        raise ProfileError(f"--option encoding={encoding}: unknown encoding") from None
+    utf8 = codecs.lookup(encoding).name == "utf-8"
+    line, non_ascii_line = 1, None
+    while chunk := handle.read(CHUNK):
+        if b"\x00" in chunk and utf8:
+            at = line + chunk[: chunk.index(b"\x00")].count(b"\n")
+            raise ProfileError(
+                f"{shown}: line {at}: a NUL byte: this looks like a binary file, not text "
+                "(profile Parquet with --format parquet)"
+            )
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            good = chunk[: exc.start]
+            at = line + good.count(b"\n")
+            if non_ascii_line is None and any(b > 127 for b in good):
+                non_ascii_line = line + good[
+                    : next(i for i, b in enumerate(good) if b > 127)
+                ].count(b"\n")
+            bad = chunk[exc.start : exc.start + 4]
+            if non_ascii_line is not None:
+                raise ProfileError(
+                    f"{shown}: line {at}: mixed encodings: {encoding} text (line "
+                    f"{non_ascii_line} has {encoding} characters) and bytes that are not "
+                    f"{encoding} ({bad!r}); convert the file to one encoding"
+                ) from None
+            raise ProfileError(
+                f"{shown}: line {at}: not {encoding} text ({bad!r}); if the whole file is in "
+                "another encoding, pass it, e.g. --option encoding=ISO-8859-1"
+            ) from None
+        if non_ascii_line is None and any(b > 127 for b in chunk):
+            first = next(i for i, b in enumerate(chunk) if b > 127)
+            non_ascii_line = line + chunk[:first].count(b"\n")
+        line += chunk.count(b"\n")
+
+
+def _remote(location: str, fmt: str, options: dict) -> SourceFiles:
+    """An object-store location listed through PyArrow's filesystem (S3: endpoint, region and
+    credentials from the standard AWS variables / profile; AWS_ENDPOINT_URL for a local server)."""
+    from pipelines.profiling.remote import list_remote
+
+    files, size = list_remote(location)
+    if not files:
+        raise ProfileError(f"{location}: no object matches")
+    if size == 0:
+        raise ProfileError(f"{location}: the objects are empty (0 bytes): nothing to profile")
+    return SourceFiles(location, fmt, dict(options), tuple(files), size, partitions_of(files))
