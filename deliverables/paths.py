@@ -40,7 +40,13 @@ def inside_repo(root: Path, path: str | Path, *, what: str = "path") -> Path:
     if "\x00" in str(path):
         raise OutsideRepo(f"{what} {str(path)!r} holds a NUL character".lstrip())
     candidate = Path(path).expanduser() if str(path).startswith("~") else Path(path)
-    resolved = (base / candidate).resolve()  # strict=False: follows every link that exists
+    try:
+        resolved = (base / candidate).resolve()  # strict=False: follows every link that exists
+    except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError on Python 3.11)
+        prefix = f"{what} " if what else ""
+        raise OutsideRepo(
+            f"{prefix}{str(path)!r} cannot be resolved (a symbolic link loop?): {exc}; refused"
+        ) from None
     if resolved != base and not resolved.is_relative_to(base):
         lexical = Path(os.path.normpath(base / candidate))
         how = " through a link" if lexical.is_relative_to(base) else ""

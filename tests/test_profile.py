@@ -230,8 +230,10 @@ HEADER_ONLY = "a,b,c\n"
         ("latin.csv", "name\nGen\xe8ve\n".encode("latin-1"), "latin.csv: line 2: not utf-8 text"),
         ("fake.parquet", b"not parquet at all", "fake.parquet: not a Parquet file"),
         ("missing.csv", None, "missing.csv: no such file"),
-        ("unreadable.csv", "link", "unreadable.csv: cannot read the file"),
+        ("unreadable.csv", "link", "cannot be resolved (a symbolic link loop?)"),
         ("../outside.csv", b"a\n1\n", "leaves the repository"),
+        ("s3://bucket/orders.csv", None, "object-store sources are not supported"),
+        ("S3://bucket/landing/*.csv", None, "object-store sources are not supported"),
     ],
 )
 def test_bad_input_is_one_clear_line(project, capsys, name, content, expected):
@@ -253,6 +255,29 @@ def test_a_header_only_file_is_one_clear_line(spark, tmp_path):
     (tmp_path / "header.csv").write_text(HEADER_ONLY)
     with pytest.raises(ProfileError, match=r"header.csv: a header with no data rows \(3 column"):
         profile_of(spark, tmp_path, "header.csv")
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("orders.csv", "csv"),
+        ("landing/*.csv", "csv"),
+        ("landing/2026-*/*.CSV", "csv"),
+        ("landing/*.json", "json"),
+        ("events.jsonl", "json"),
+        ("data/part-*.parquet", "parquet"),
+        ("data/*.pq", "parquet"),
+        ("s3://bucket/prefix/*.tsv", "csv"),
+        ("landing/", None),
+        ("landing/*", None),
+        ("README", None),
+        ("archive.tar.gz", None),
+    ],
+)
+def test_the_format_is_told_from_the_name_also_of_a_glob(location, expected):
+    from pipelines.profiling.source import guess_format
+
+    assert guess_format(location) == expected
 
 
 def test_options_are_checked_as_a_spec_checks_them(tmp_path):

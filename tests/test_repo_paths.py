@@ -147,6 +147,38 @@ def _spec(root: Path, source: str) -> Path:
     return path
 
 
+LOOPS = [
+    "loop/self",  # a link to itself
+    "loop/a",  # a -> b -> a
+    "loop/a/data.csv",  # a file under a looping folder
+    "loop/../loop/b",
+]
+
+
+@pytest.fixture
+def looping(repo: Path) -> Path:
+    (repo / "loop").mkdir()
+    (repo / "loop" / "self").symlink_to(repo / "loop" / "self")
+    (repo / "loop" / "a").symlink_to(repo / "loop" / "b")
+    (repo / "loop" / "b").symlink_to(repo / "loop" / "a")
+    return repo
+
+
+@pytest.mark.parametrize("path", LOOPS)
+def test_a_symlink_loop_is_refused_with_a_line_not_a_traceback(looping, path):
+    with pytest.raises(OutsideRepo, match="cannot be resolved") as caught:
+        inside_repo(looping, path, what="source")
+    assert str(caught.value).startswith(f"source {path!r}")
+
+
+@pytest.mark.parametrize("source", ["loop/self", "loop/a/data.csv"])
+def test_a_spec_source_through_a_symlink_loop_names_file_line_and_field(looping, source):
+    path = _spec(looping, source)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, looping)
+    assert (caught.value.line, caught.value.field) == (2, "source.path"), str(caught.value)
+
+
 @pytest.mark.parametrize(
     "source",
     [
