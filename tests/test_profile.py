@@ -58,6 +58,7 @@ def column(profile: dict, name: str) -> dict:
     return next(c for c in profile["columns"] if c["name"] == name)
 
 
+@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_types_statistics_patterns_and_keys_of_a_csv(orders):
     _, p = orders
     assert p["rows"] == p["rows_profiled"] == 60 and p["basis"] == "all rows"
@@ -95,6 +96,7 @@ def test_types_statistics_patterns_and_keys_of_a_csv(orders):
     }
 
 
+@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_sensitive_columns_are_flagged_and_none_of_their_values_is_kept(orders):
     _, p = orders
     email = column(p, "email")
@@ -132,6 +134,7 @@ def test_failing_values_composite_keys_duplicates_and_a_sample(spark, tmp_path):
     assert {c["basis"] for c in sampled["columns"]} == {"sampled"}
 
 
+@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_suggested_rules_and_the_drafted_spec_loads(orders, tmp_path):
     _, p = orders
     rules = {s.id: s.rule for s in suggest(p)}
@@ -166,6 +169,7 @@ def test_suggested_rules_and_the_drafted_spec_loads(orders, tmp_path):
     assert "# no nulls in 60 rows" in path.read_text()
 
 
+@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_report_spec_store_and_tracker_record(orders, project):
     _, p = orders
     root = project.root
