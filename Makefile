@@ -20,7 +20,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	@$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest -n 2 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory coverage-report
 
 coverage-report: $(VENV)/.dev-installed

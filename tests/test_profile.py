@@ -58,7 +58,6 @@ def column(profile: dict, name: str) -> dict:
     return next(c for c in profile["columns"] if c["name"] == name)
 
 
-@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_types_statistics_patterns_and_keys_of_a_csv(orders):
     _, p = orders
     assert p["rows"] == p["rows_profiled"] == 60 and p["basis"] == "all rows"
@@ -96,7 +95,6 @@ def test_types_statistics_patterns_and_keys_of_a_csv(orders):
     }
 
 
-@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_sensitive_columns_are_flagged_and_none_of_their_values_is_kept(orders):
     _, p = orders
     email = column(p, "email")
@@ -134,7 +132,6 @@ def test_failing_values_composite_keys_duplicates_and_a_sample(spark, tmp_path):
     assert {c["basis"] for c in sampled["columns"]} == {"sampled"}
 
 
-@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_suggested_rules_and_the_drafted_spec_loads(orders, tmp_path):
     _, p = orders
     rules = {s.id: s.rule for s in suggest(p)}
@@ -169,7 +166,6 @@ def test_suggested_rules_and_the_drafted_spec_loads(orders, tmp_path):
     assert "# no nulls in 60 rows" in path.read_text()
 
 
-@pytest.mark.xdist_group("profile_orders")  # one worker profiles the file once
 def test_report_spec_store_and_tracker_record(orders, project):
     _, p = orders
     root = project.root
@@ -282,6 +278,51 @@ def test_the_format_is_told_from_the_name_also_of_a_glob(location, expected):
     from pipelines.profiling.source import guess_format
 
     assert guess_format(location) == expected
+
+
+@pytest.mark.parametrize(
+    ("location", "given", "expected"),
+    [
+        ("landing/Orders-2026.csv", None, "orders_2026"),
+        ("landing/orders.csv", None, "orders"),
+        ("landing/*.csv", None, "source"),
+        ("2026.csv", None, "source_2026"),
+        ("s3://bucket/Daily Sales.json", None, "daily_sales"),
+        ("landing/orders.csv", "pos_orders", "pos_orders"),
+    ],
+)
+def test_the_pipeline_name_comes_from_the_file_name_or_name(location, given, expected):
+    from pipelines.profiling.run import pipeline_name
+
+    assert pipeline_name(location, given) == expected
+
+
+@pytest.mark.parametrize("given", ["Orders", "1orders", "orders-2026", "", "a" * 64, "x;rm"])
+def test_an_unsafe_name_is_refused(given):
+    from pipelines.profiling.run import pipeline_name
+
+    with pytest.raises(ProfileError, match="is not a safe pipeline name"):
+        pipeline_name("landing/orders.csv", given)
+
+
+def test_a_sample_below_one_row_is_refused(tmp_path):
+    from pipelines.profiling.run import profile_source
+
+    (tmp_path / "orders.csv").write_text("a,b\n1,2\n")
+    for rows in (0, -5):
+        with pytest.raises(ProfileError, match="--sample must be at least 1 row"):
+            profile_source(tmp_path, "orders.csv", sample_rows=rows)
+
+
+def test_the_time_limit_ends_the_profiling_subprocess(tmp_path):
+    """The limit holds while the child works (it ends the child's process group), not only after
+    the child has ended on its own."""
+    from pipelines.profiling.run import profile_source
+
+    (tmp_path / "orders.csv").write_text("a,b\n1,2\n")
+    # before the fix the limit was checked only after the child had profiled the file and ended
+    with pytest.raises(ProfileError, match=r"profiling took longer than 0\.5 s: stopped"):
+        profile_source(tmp_path, "orders.csv", timeout=0.5)
 
 
 def test_options_are_checked_as_a_spec_checks_them(tmp_path):

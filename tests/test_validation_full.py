@@ -67,7 +67,6 @@ def passing(tmp_path_factory):
     project.close()
 
 
-@pytest.mark.xdist_group("full_tier_passing")  # one worker runs the fixture once
 def test_synthesized_samples_pass_end_to_end_on_the_real_engines(passing):
     project, outcome = passing
     problems = [
@@ -102,7 +101,6 @@ def test_synthesized_samples_pass_end_to_end_on_the_real_engines(passing):
     assert len(_snapshot_runs(_catalog(project).load_table("sales.stores"))) == 1
 
 
-@pytest.mark.xdist_group("full_tier_passing")  # one worker runs the fixture once
 def test_one_result_per_expectation_from_the_checkpoint_the_dag_ran(passing):
     project, outcome = passing
     job = by_check(outcome)[("pos_orders", "job", "job on the sample")].payload
@@ -133,7 +131,6 @@ def test_one_result_per_expectation_from_the_checkpoint_the_dag_ran(passing):
     assert len(list(results.rglob("*.json"))) == 1  # run once, by the DAG's check_quality
 
 
-@pytest.mark.xdist_group("full_tier_passing")  # one worker runs the fixture once
 def test_the_dag_run_is_the_run_and_the_evidence_follows(passing):
     project, outcome = passing
     checks = by_check(outcome)
@@ -278,7 +275,6 @@ def failing(tmp_path_factory):
     project.close()
 
 
-@pytest.mark.xdist_group("full_tier_failing")  # one worker runs the fixture once
 def test_a_crash_a_failing_job_and_rejected_rows_are_recorded(failing):
     project, outcome = failing
     assert outcome.status == "failed"
@@ -320,7 +316,6 @@ def test_a_crash_a_failing_job_and_rejected_rows_are_recorded(failing):
     assert _catalog(project).load_table("ops.nulls").scan().to_arrow().num_rows == 0
 
 
-@pytest.mark.xdist_group("full_tier_failing")  # one worker runs the fixture once
 def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recorded(failing):
     project, outcome = failing
     root = project.root
@@ -389,7 +384,6 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
     assert "| run | subprocess | error |" in report and "samples: 5000" in report
 
 
-@pytest.mark.xdist_group("full_tier_failing")  # one worker runs the fixture once
 def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(failing):
     """unique over two columns, references (read from the other pipeline's Iceberg table, which
     runs first though its name sorts after), mostly, and thresholds per environment: the full

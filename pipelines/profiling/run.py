@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -133,27 +134,41 @@ def _run_child(
         os.close(write_fd)
         result: dict[str, Any] | None = None
         error: str | None = None
-        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
-            for line in events:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                kind = event.get("event")
-                if kind == "profile":
-                    result = event["profile"]
-                elif kind == "error":
-                    error = event.get("message", "")
-                elif kind == "pass":
-                    listener(event)
-        try:
-            code = child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # the events are read until the child closes its end: the time limit ends the child's
+        # process group from a timer, which closes that end (a wait after the loop never ran
+        # while the child was working)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
             _end(child)
-            raise ProfileError(f"profiling took longer than {timeout:g} s: stopped") from None
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
+                for line in events:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    kind = event.get("event")
+                    if kind == "profile":
+                        result = event["profile"]
+                    elif kind == "error":
+                        error = event.get("message", "")
+                    elif kind == "pass":
+                        listener(event)
+            code = child.wait(timeout=60)  # its end closed: it is exiting
+        except subprocess.TimeoutExpired:
+            code = None
         finally:
+            timer.cancel()
             if child.poll() is None:
                 _end(child)
+        if expired.is_set():
+            raise ProfileError(f"profiling took longer than {timeout:g} s: stopped")
         if error:
             raise ProfileError(error)
         if result is None:
