@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, date, datetime
 from datetime import time as midnight
@@ -156,15 +155,10 @@ class FullTier:
         self.spark = None
         self.specs: dict[str, PipelineSpec] = {}
         self._airflow_ready = False
-        self._warming: threading.Thread | None = None
 
     def run(self, specs: list[PipelineSpec]) -> None:
         problem = java_problem()
         if problem is None:
-            from pyspark.sql import SparkSession  # noqa: F401  (before the thread imports)
-
-            self._warming = threading.Thread(target=self._warm, name="warm-up", daemon=True)
-            self._warming.start()
             try:
                 self.spark = spark_session()
             except Exception as exc:
@@ -268,9 +262,6 @@ class FullTier:
 
     def _load_dag(self, spec: PipelineSpec):
         """(the pipeline's ingestion DAG, None), or (None, why it cannot run)."""
-        if self._warming is not None:
-            self._warming.join()
-            self._warming = None
         self._airflow()
         from airflow.dag_processing.dagbag import DagBag
 
@@ -505,23 +496,6 @@ class FullTier:
     def _date(self) -> date:
         """The logical date of this validation's runs (the job's, then the DAG's rerun)."""
         return self._now().astimezone(UTC).date()
-
-    def _warm(self) -> None:
-        """What the pipelines' DAG runs need, imported and set up in a thread while the main one
-        waits for the JVM to start (the two overlap on 2 cores): Airflow's metadata DB and ORM,
-        the DagBag, the in-process task runner and its execution API (built for each task: the
-        first build imports its routes), GX. A failure is left to the step that needs the part:
-        it raises again there, and is reported."""
-        try:
-            self._airflow()
-            from airflow.api_fastapi.execution_api.app import InProcessExecutionAPI
-            from airflow.dag_processing.dagbag import DagBag  # noqa: F401
-            from airflow.sdk.execution_time import supervisor, task_runner  # noqa: F401
-
-            _ = InProcessExecutionAPI().app
-            import great_expectations  # noqa: F401
-        except Exception:  # reported by the step that needs it
-            pass
 
     def _airflow(self) -> None:
         """AIRFLOW_HOME (set by the child before anything imported Airflow) gets a copy of a
