@@ -586,6 +586,21 @@ class Tracker:
             return len(lines)
 
     @_reading
+    def meta(self, key: str) -> str | None:
+        """A value of this clone's local state (never synced, never committed)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Sets a value of this clone's local state (e.g. when it last published)."""
+        with self._write():
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    @_reading
     def heads(self) -> dict[str, str]:
         """Per git ref, the commit whose ops were integrated last."""
         return dict(self._conn.execute("SELECT ref, commit_id FROM heads").fetchall())

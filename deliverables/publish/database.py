@@ -1,0 +1,196 @@
+"""The PostgreSQL side of a publish: the versioned schema, its forward migrations, and the
+merge of the collected rows (deliverables.publish.facts) in one transaction.
+
+Each table's rows go to a temporary table with one COPY, then one INSERT … ON CONFLICT DO
+UPDATE … WHERE the row IS DISTINCT FROM what is stored: an unchanged row is not written at all
+(publishing twice changes nothing, not even a row version), and a whole table of a project is
+one statement, never a round trip per row. A table sent whole also loses the project's rows
+that are no longer there. Imported only when a publish runs: psycopg costs start-up time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from deliverables.publish.dashboards import views
+from deliverables.publish.dsn import PublishError, libpq_dsn, redact
+from deliverables.publish.facts import TABLES, Facts, Mark
+
+SQL_DIR = Path(__file__).with_name("sql")
+# Forward-only: step N takes the schema from version N-1 to N and is never edited afterwards.
+MIGRATIONS = ("v1.sql",)
+SCHEMA_VERSION = len(MIGRATIONS)
+CONNECT_TIMEOUT = 10
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
+Listener = Callable[[str], None]
+
+
+def check_schema_name(schema: str) -> str:
+    if not _SCHEMA.match(schema):
+        raise PublishError(
+            f"--schema {schema!r}: a schema name is a-z, 0-9 and _, starting with a letter or _ "
+            "(at most 63)"
+        )
+    return schema
+
+
+def connect(dsn: str) -> psycopg.Connection:
+    """A connection, or a PublishError of one line that names the target without its password."""
+    try:
+        return psycopg.connect(
+            libpq_dsn(dsn),
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name="phasegate publish",
+        )
+    except psycopg.Error as exc:
+        raise PublishError(
+            f"cannot connect to {redact(dsn, dsn)}: {first_line(exc, dsn)}"
+        ) from None
+
+
+def first_line(exc: BaseException, dsn: str) -> str:
+    """The first line of a database error, redacted."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    text = text.removeprefix("connection failed: ")
+    return redact(text, dsn)
+
+
+def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
+    """Inside the caller's transaction: the schema at this phasegate's version (created or
+    migrated forward, its views made again), refusing one made by a newer phasegate. Returns
+    the version it was at (0: new)."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"phasegate publish {schema}",))
+    found = conn.execute(
+        "SELECT to_regclass(format('%%I.schema_version', %s::text))", (schema,)
+    ).fetchone()[0]
+    version = 0
+    if found is not None:
+        row = conn.execute(
+            sql.SQL("SELECT max(version) FROM {}.schema_version").format(sql.Identifier(schema))
+        ).fetchone()
+        version = row[0] or 0
+    if version > SCHEMA_VERSION:
+        raise PublishError(
+            f"the schema {schema} was written by a newer phasegate (schema version {version}; "
+            f"this one knows up to {SCHEMA_VERSION}): upgrade phasegate to publish there; "
+            "nothing was changed"
+        )
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+    if version < SCHEMA_VERSION:
+        listener(f"migrating schema {schema} to version {SCHEMA_VERSION}")
+        for view in views():
+            conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(view.name)))
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute((SQL_DIR / MIGRATIONS[number - 1]).read_text(encoding="utf-8"))
+            conn.execute("DELETE FROM schema_version")
+            conn.execute(
+                "INSERT INTO schema_version (version, written_by) VALUES (%s, %s)",
+                (number, "phasegate"),
+            )
+        for view in views():
+            conn.execute(view.sql)
+    return version
+
+
+def published_mark(conn: psycopg.Connection, project: str) -> Mark | None:
+    row = conn.execute(
+        "SELECT replica, arrival_seq, activity_max, activity_last_op, activity_count "
+        "FROM publish_state WHERE project = %s",
+        (project,),
+    ).fetchone()
+    return Mark(*row) if row else None
+
+
+def merge(conn: psycopg.Connection, facts: Facts, listener: Listener) -> dict[str, int]:
+    """Sends every table of `facts`; returns the rows changed (inserted, updated or deleted)
+    per table."""
+    changed: dict[str, int] = {}
+    for number, (name, table) in enumerate(TABLES.items(), start=1):
+        rows = facts.rows[name]
+        whole = not table.growing or name in facts.whole
+        listener(f"sending {name} ({len(rows)} rows) [{number}/{len(TABLES)}]")
+        changed[name] = _merge_table(
+            conn, name, table.columns, table.key, rows, whole, facts.project
+        )
+    return changed
+
+
+def save_mark(conn: psycopg.Connection, project: str, mark: Mark, old: Mark | None) -> bool:
+    """Records the high-water mark when it moved; returns whether it did."""
+    if old == mark:
+        return False
+    conn.execute(
+        "INSERT INTO publish_state (project, replica, arrival_seq, activity_max, "
+        "activity_last_op, activity_count, published_at) VALUES (%s, %s, %s, %s, %s, %s, now()) "
+        "ON CONFLICT (project) DO UPDATE SET replica = excluded.replica, "
+        "arrival_seq = excluded.arrival_seq, activity_max = excluded.activity_max, "
+        "activity_last_op = excluded.activity_last_op, activity_count = excluded.activity_count, "
+        "published_at = excluded.published_at",
+        (project, *mark),
+    )
+    return True
+
+
+def _merge_table(
+    conn: psycopg.Connection,
+    name: str,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    whole: bool,
+    project: str,
+) -> int:
+    table = sql.Identifier(name)
+    if not rows:
+        if not whole:
+            return 0
+        return conn.execute(
+            sql.SQL("DELETE FROM {} WHERE project = %s").format(table), (project,)
+        ).rowcount
+    stage = sql.Identifier(f"stage_{name}")
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(stage, table))
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    rest = [c for c in columns if c not in key]
+    ident = sql.Identifier
+    statement = sql.SQL(
+        "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+        "ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE ({old}) IS DISTINCT FROM ({new})"
+    ).format(
+        table=table,
+        cols=cols,
+        stage=stage,
+        key=sql.SQL(", ").join(map(ident, key)),
+        sets=sql.SQL(", ").join(
+            sql.SQL("{} = excluded.{}").format(ident(c), ident(c)) for c in rest
+        ),
+        old=sql.SQL(", ").join(sql.SQL("t.{}").format(ident(c)) for c in rest),
+        new=sql.SQL(", ").join(sql.SQL("excluded.{}").format(ident(c)) for c in rest),
+    )
+    changed = conn.execute(statement).rowcount
+    if whole:
+        gone = sql.SQL(
+            "DELETE FROM {table} t WHERE t.project = %s AND NOT EXISTS "
+            "(SELECT 1 FROM {stage} s WHERE {match})"
+        ).format(
+            table=table,
+            stage=stage,
+            match=sql.SQL(" AND ").join(
+                sql.SQL("s.{} = t.{}").format(ident(c), ident(c)) for c in key
+            ),
+        )
+        changed += conn.execute(gone, (project,)).rowcount
+    return changed
