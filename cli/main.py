@@ -20,6 +20,7 @@ from cli import (
     pipelines,
     profile,
     project,
+    publish,
     sync,
     validate,
 )
@@ -42,7 +43,19 @@ from pipelines.errors import (
 )
 
 # The order of `phasegate --help`: the project first, then the work of a phase, then its gate.
-GROUPS = (project, items, profile, pipelines, generate, validate, branches, gates, day, sync)
+GROUPS = (
+    project,
+    items,
+    profile,
+    pipelines,
+    generate,
+    validate,
+    branches,
+    gates,
+    day,
+    sync,
+    publish,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

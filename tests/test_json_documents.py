@@ -130,6 +130,7 @@ def test_the_schemas_are_strict_and_each_is_described():
                 "generation",
                 "branches",
                 "pipelines",
+                "publish",
             ]
         )
         == NAMES

@@ -1,0 +1,571 @@
+"""Issue 16: `phasegate publish` on the real PostgreSQL at 127.0.0.1:5432 (trust auth, user
+postgres). One throwaway database per module (CREATE DATABASE with a unique name, dropped at
+teardown); each test publishes into a schema of its own, so tests share the database's cost
+but never its rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cli.main import main
+from deliverables import Project, TrackerError
+from deliverables.demo import create_demo
+from deliverables.metrics import metrics
+from deliverables.publish import last_published, publish, resolve_dsn
+from deliverables.publish.dashboards import DOCUMENT, render, views
+from deliverables.publish.dsn import ENV, PublishError, redact, secrets
+from deliverables.publish.facts import TABLES
+from deliverables.store import CheckRecord
+from tests.conftest import NOW, ROOT, fixed_clock
+from tests.test_json_documents import valid
+
+SERVER = "postgresql://postgres@127.0.0.1:5432/"
+
+
+@pytest.fixture(scope="module")
+def database():
+    """A throwaway database for the module: its DSN."""
+    name = f"phasegate_publish_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(SERVER + "postgres", autocommit=True, connect_timeout=10) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield SERVER + name
+    with psycopg.connect(SERVER + "postgres", autocommit=True, connect_timeout=10) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def schema(request) -> str:
+    return "t_" + uuid.uuid4().hex[:10]
+
+
+def _with_runs(project: Project) -> Project:
+    """Two finished validation runs with checks, recorded as the engine records them."""
+    tracker = project.tracker
+    run = tracker.start_run("static", ["pos_orders"], "0" * 40, False)
+    tracker.add_checks(
+        [
+            CheckRecord(run, "pos_orders", "parse", "python parses", "passed", "", "{}", 0.2),
+            CheckRecord(run, "pos_orders", "suite", "rules", "failed", "bad", '{"rows": 3}'),
+        ]
+    )
+    tracker.finish_run(run, "failed", "1 failed")
+    run = tracker.start_run("full", ["pos_orders", "web_events"], None, None)
+    data = '{"rows": 200, "unexpected_count": 4, "unexpected_percent": 2.0, "severity": "warning"}'
+    tracker.add_checks(
+        [
+            CheckRecord(run, "pos_orders", "quality", "store_id not null", "warning", "", data),
+            CheckRecord(run, "pos_orders", "quality", "amount >= 0", "passed", "", "{}"),
+            CheckRecord(run, "web_events", "quality", "unique ids", "failed", "dupes", "{}"),
+        ]
+    )
+    tracker.finish_run(run, "failed", "1 failed")
+    return project
+
+
+@pytest.fixture
+def demo_runs(tmp_path: Path):
+    created = _with_runs(create_demo(tmp_path / "retail-events", clock=fixed_clock))
+    yield created
+    created.close()
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(dsn: str, sql: str, args: tuple = ()) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def snapshot(dsn: str, schema: str) -> dict[str, dict[tuple, tuple]]:
+    """Every row of every table, with its row version (xmin): a row rewritten with the same
+    values shows up too."""
+    found: dict[str, dict[tuple, tuple]] = {}
+    with psycopg.connect(dsn) as conn:
+        for name, table in TABLES.items():
+            keys = ", ".join(table.key)
+            result = conn.execute(
+                f"SELECT {keys}, xmin::text, {', '.join(table.columns)} FROM {schema}.{name}"
+            ).fetchall()
+            found[name] = {row[: len(table.key)]: row[len(table.key) :] for row in result}
+    return found
+
+
+def changed_keys(before: dict, after: dict) -> dict[str, set[tuple]]:
+    return {
+        name: {
+            k
+            for k in before[name].keys() | after[name].keys()
+            if before[name].get(k) != after[name].get(k)
+        }
+        for name in before
+    }
+
+
+# --- the views say what the tracker says ------------------------------------------------------
+
+
+def test_publishing_the_demo_makes_the_schema_and_views_that_say_what_the_tracker_says(
+    demo_runs, database, schema, capsys
+):
+    demo = demo_runs
+    root = str(demo.root)
+    code, out, err = cli(
+        capsys, "-C", root, "publish", "--dsn", database, "--schema", schema, "--json"
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    valid("publish", document)  # docs/schemas/publish.schema.json
+    assert (document["document"], document["mode"], document["project"]) == (
+        "publish",
+        "first",
+        "retail-events",
+    )
+    names = {
+        r[0]
+        for r in rows(
+            database,
+            "SELECT table_name FROM information_schema.views WHERE table_schema = %s",
+            (schema,),
+        )
+    }
+    assert names == {v.name for v in views()}
+    assert rows(database, f"SELECT version FROM {schema}.schema_version") == [(1,)]
+
+    _, out, _ = cli(capsys, "-C", root, "status", "--json")
+    status = json.loads(out)
+    _, out, _ = cli(capsys, "-C", root, "runs", "--json")
+    runs = json.loads(out)["runs"]
+    today = NOW.date()
+
+    # phases: status and gate outcome as `status --json` says
+    published = rows(
+        database,
+        f"SELECT phase, title, status, gate_outcome FROM {schema}.phases ORDER BY position",
+    )
+    assert published == [
+        (p["id"], p["title"], p["status"], p["gate"]["outcome"]) for p in status["phases"]
+    ]
+    # what blocks each gate: the same lines, in the same order
+    blockers = rows(
+        database,
+        f"SELECT phase, criterion || ': ' || blocker FROM {schema}.gate_blockers_now ORDER BY phase, position",
+    )
+    assert blockers == [(p["id"], b) for p in status["phases"] for b in p["gate"]["blockers"]]
+    # items and deliverables, row by row
+    items = {
+        r[0]: r[1:] for r in rows(database, f"SELECT item, status, owner, due FROM {schema}.items")
+    }
+    expected_items = {
+        i["id"]: (
+            i["status"],
+            i["owner"],
+            None if i["due"] is None else __import__("datetime").date.fromisoformat(i["due"]),
+        )
+        for p in status["phases"]
+        for s in p["sub_phases"]
+        for i in s["items"]
+    }
+    assert items == expected_items
+    delivs = {
+        r[0]: r[1:]
+        for r in rows(
+            database, f"SELECT deliverable, status, owner, path FROM {schema}.deliverables"
+        )
+    }
+    assert delivs == {
+        d["id"]: (d["status"], d["owner"], d["path"])
+        for p in status["phases"]
+        for d in p["deliverables"]
+    }
+    # where is the project: the current phase as `phasegate status` prints it
+    _, text, _ = cli(capsys, "-C", root, "status")
+    (where,) = rows(
+        database,
+        f"SELECT project, current_phase, current_phase_status, phases_passed FROM {schema}.project_status",
+    )
+    assert f"current phase: {where[1]}." in text.splitlines()[0]
+    by_id = {p["id"]: p for p in status["phases"]}
+    assert where[2] == by_id[where[1]]["status"]
+    assert where[3] == sum(1 for p in status["phases"] if p["status"] == "passed")
+    # overdue work per person: open items due before today, from the same JSON
+    overdue: dict[str, list[str]] = {}
+    for p in status["phases"]:
+        for s in p["sub_phases"]:
+            for i in s["items"]:
+                if (
+                    i["due"]
+                    and i["due"] < today.isoformat()
+                    and i["status"] not in ("done", "not_applicable")
+                ):
+                    overdue.setdefault(i["owner"] or "(nobody)", []).append(i["id"])
+    published_overdue = {
+        r[0]: (r[1], r[2])
+        for r in rows(database, f"SELECT owner, overdue_items, items FROM {schema}.overdue_work")
+    }
+    assert overdue  # the demo has overdue work
+    assert published_overdue == {o: (len(ids), ", ".join(ids)) for o, ids in overdue.items()}
+    # validation runs: as `runs --json`, with their checks as `runs show N --json`
+    published_runs = rows(
+        database,
+        f"SELECT id, tier, status, finished_at, summary, checks, passed, failed FROM {schema}.validation_runs ORDER BY id DESC",
+    )
+    assert [(r[0], r[1], r[2], r[4]) for r in published_runs] == [
+        (r["id"], r["tier"], r["status"], r["summary"]) for r in runs
+    ]
+    per_pipeline_day: dict[tuple, list[int]] = {}
+    for run in runs:
+        _, out, _ = cli(capsys, "-C", root, "runs", "show", str(run["id"]), "--json")
+        checks = json.loads(out)["checks"]
+        published_checks = rows(
+            database,
+            f"SELECT pipeline, step, check_name, outcome, detail FROM {schema}.validation_checks WHERE run_id = %s ORDER BY position",
+            (run["id"],),
+        )
+        assert published_checks == [
+            (c["pipeline"], c["step"], c["check"], c["outcome"], c["detail"]) for c in checks
+        ]
+        for c in checks:
+            counts = per_pipeline_day.setdefault(
+                (c["pipeline"], run["tier"], run["finished_at"][:10]), [0, 0]
+            )
+            counts[0] += 1
+            counts[1] += c["outcome"] in ("passed", "warning", "skipped")
+    rates = rows(
+        database,
+        f"SELECT pipeline, tier, day::text, checks, passed FROM {schema}.validation_pass_rate",
+    )
+    assert {(r[0], r[1], r[2]): [r[3], r[4]] for r in rates} == per_pipeline_day
+    assert rows(
+        database,
+        f"SELECT unexpected_count, unexpected_percent, severity, element_count FROM {schema}.validation_checks WHERE check_name = 'store_id not null'",
+    ) == [(4, 2.0, "warning", 200)]
+    # burn-up, time to deployment, first-review pass rate: the metrics the Metrics screen shows
+    found = metrics(demo)
+    burnup = rows(
+        database, f"SELECT phase, day, closed FROM {schema}.phase_burnup ORDER BY phase, day"
+    )
+    assert burnup == [
+        (p.phase_id, d, c) for p in found.phases for d, c in zip(p.days, p.burnup, strict=True)
+    ]
+    (deployment,) = rows(database, f"SELECT days, days_so_far FROM {schema}.time_to_deployment")
+    assert deployment == (found.velocity_days, found.elapsed_days)
+    _, out, _ = cli(capsys, "-C", root, "gate", "history", "--json")
+    history = json.loads(out)["reviews"]
+    first: dict[str, str] = {}
+    for review in history:
+        first.setdefault(review["phase"], review["outcome"])
+    (rate,) = rows(
+        database,
+        f"SELECT phases_reviewed, passed_first, pass_rate::float FROM {schema}.gate_first_review",
+    )
+    passed_first = sum(1 for o in first.values() if o in ("passed", "passed_with_waivers"))
+    assert rate == (len(first), passed_first, round(100 * passed_first / len(first), 1))
+    assert found.first_time_pass_rate == passed_first / len(first)
+    # the success metrics, one row per metric per day; today's say what the Metrics screen says
+    daily = dict(
+        rows(database, f"SELECT metric, value FROM {schema}.metrics_daily WHERE day = %s", (today,))
+    )
+    assert daily["validation_pass_rate"] == pytest.approx(found.validation_pass_rate)
+    assert daily["first_time_pass_rate"] == pytest.approx(found.first_time_pass_rate)
+    assert daily["days_since_phase_1"] == found.elapsed_days
+    timeline = rows(
+        database, f"SELECT phase, entered, passed FROM {schema}.phase_timeline ORDER BY position"
+    )
+    assert timeline == [(p.phase_id, p.entered, p.passed) for p in found.phases if p.entered]
+    # the activity log, every event
+    (count,) = rows(database, f"SELECT count(*) FROM {schema}.activity")[0]
+    assert count == demo.tracker.activity_count()
+    # this clone notes where and when it last published
+    assert last_published(demo)["schema"] == schema
+
+
+def test_publishing_twice_changes_nothing_and_new_events_change_exactly_their_rows(
+    demo_runs, database, schema
+):
+    demo = demo_runs
+    target = resolve_dsn(demo.root, database)
+    first = publish(demo, target, schema)
+    before = snapshot(database, schema)
+    again = publish(demo, target, schema)
+    assert again.total_changed == 0 and again.mode == "incremental"
+    assert snapshot(database, schema) == before  # not one row rewritten (same xmin)
+
+    newest = demo.tracker.activity(1)[0].id
+    todo = [i.id for i in demo.model.phase("3").items if demo.item_state(i.id).status == "todo"][:3]
+    assert len(todo) == 3
+    for item in todo:
+        demo.set_item(item, status="done")
+    demo.set_item(todo[0], owner="Chen Li")
+    events = [e for e in demo.tracker.activity(None) if e.id > newest]
+    assert len(events) == 4
+    later = publish(demo, target, schema)
+    assert later.mode == "incremental" and later.sent["activity"] == 4
+    diff = changed_keys(before, snapshot(database, schema))
+    key = first.project
+    assert diff["activity"] == {(key, e.id) for e in events}
+    assert diff["items"] == {(key, i) for i in todo}
+    for unchanged in (
+        "deliverables",
+        "gate_requests",
+        "gate_decisions",
+        "gate_reviews",
+        "waivers",
+        "validation_runs",
+        "validation_checks",
+        "profiles",
+        "profile_columns",
+    ):
+        assert diff[unchanged] == set(), unchanged
+    # what is derived from those items changes with them, and nothing else
+    assert diff["projects"] == {(key,)}
+    assert diff["phases"] == {(key, "3")}
+    assert {k[:2] for k in diff["phase_days"]} == {(key, "3")}
+    assert {k[1] for k in diff["metrics_daily"]} == {NOW.date()}
+    assert {k[1] for k in diff["gate_blockers"]} <= {"3"}
+
+
+def test_two_projects_share_a_schema_without_mixing(demo_runs, tmp_path, database, schema):
+    other, _ = Project.init(tmp_path / "billing-platform", clock=fixed_clock)
+    other.set_item("1.1.1", status="done")
+    other.set_item("1.1.2", owner="Ana Ruiz", due=(NOW.date() - timedelta(days=3)).isoformat())
+    target = resolve_dsn(demo_runs.root, database)
+    publish(demo_runs, target, schema)
+    before = snapshot(database, schema)
+    publish(other, target, schema)
+    after = snapshot(database, schema)
+    for name, table in before.items():  # the demo's rows are as they were, to the row version
+        assert {k: v for k, v in after[name].items() if k[0] == "retail-events"} == table, name
+    assert rows(
+        database, f"SELECT project, overdue_items FROM {schema}.overdue_work ORDER BY project"
+    ) == [
+        ("billing-platform", 1),
+        *[
+            ("retail-events", n)
+            for (n,) in rows(
+                database,
+                f"SELECT overdue_items FROM {schema}.overdue_work WHERE project = 'retail-events'",
+            )
+        ],
+    ]
+    counts = dict(
+        rows(database, f"SELECT project, count(*) FROM {schema}.activity GROUP BY project")
+    )
+    assert counts == {
+        "retail-events": demo_runs.tracker.activity_count(),
+        "billing-platform": other.tracker.activity_count(),
+    }
+    assert rows(
+        database, f"SELECT project, current_phase FROM {schema}.project_status ORDER BY project"
+    ) == [
+        ("billing-platform", "1"),
+        ("retail-events", demo_runs.current_phase().id),
+    ]
+    assert publish(other, target, schema).total_changed == 0
+    other.close()
+
+
+# --- the database down or refusing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dsn", "says"),
+    [
+        (
+            "postgresql://postgres:Pa55-w0rd@127.0.0.1:1/{db}",
+            "Connection refused",
+        ),  # nothing listens
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1:5432/no_such_db_{db}", "does not exist"),
+        (
+            "host=127.0.0.1 port=5432 user=nobody_{db} password='Pa55 w0rd' dbname={db}",
+            'role "nobody_',
+        ),
+        ("postgresql://127.0.0.1:5432/{db}?user=nobody_x&password=Pa55%2Dw0rd", 'role "nobody_x"'),
+    ],
+)
+def test_the_database_down_or_refusing_is_one_line_exit_1_and_the_next_publish_catches_up(
+    demo, database, schema, capsys, dsn, says
+):
+    db = database.rsplit("/", 1)[1]
+    ops, meta = demo.tracker.op_count(), demo.tracker.meta("last_publish")
+    code, out, err = cli(
+        capsys,
+        "-C",
+        str(demo.root),
+        "publish",
+        "-q",
+        "--schema",
+        schema,
+        "--dsn",
+        dsn.format(db=db),
+    )
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and says in err, err
+    assert "Pa55" not in err and "w0rd" not in err
+    # nothing local touched: no op, no record of a publish
+    assert (demo.tracker.op_count(), demo.tracker.meta("last_publish")) == (ops, meta)
+    demo.set_item("3.1.1", status="done")  # work goes on while the database is away
+    code, out, err = cli(
+        capsys, "-C", str(demo.root), "publish", "--json", "--schema", schema, "--dsn", database
+    )
+    assert code == 0, err
+    assert json.loads(out)["mode"] == "first"
+    assert rows(database, f"SELECT count(*) FROM {schema}.activity") == [
+        (demo.tracker.activity_count(),)
+    ]
+    assert rows(database, f"SELECT status FROM {schema}.items WHERE item = '3.1.1'") == [("done",)]
+
+
+def test_a_schema_of_a_newer_phasegate_is_refused_untouched(demo, database, schema):
+    target = resolve_dsn(demo.root, database)
+    publish(demo, target, schema)
+    with psycopg.connect(database) as conn:
+        conn.execute(f"UPDATE {schema}.schema_version SET version = 99")
+    before = snapshot(database, schema)
+    demo.set_item("3.1.1", status="done")
+    with pytest.raises(PublishError) as refused:
+        publish(demo, target, schema)
+    assert str(refused.value) == (
+        f"the schema {schema} was written by a newer phasegate (schema version 99; this one knows "
+        "up to 1): upgrade phasegate to publish there; nothing was changed"
+    )
+    assert snapshot(database, schema) == before
+
+
+def test_a_bad_schema_name_and_a_missing_dsn_are_one_clear_line(demo, capsys, monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    code, _, err = cli(capsys, "-C", str(demo.root), "publish")
+    assert code == 1 and err.strip() == (
+        "phasegate: no database to publish to: give --dsn, set PHASEGATE_PUBLISH_DSN, or "
+        "tech_stack.serving.publish_dsn in agent-prompts/context.yaml"
+    )
+    code, _, err = cli(
+        capsys, "-C", str(demo.root), "publish", "--dsn", SERVER + "x", "--schema", "Robert'); DROP"
+    )
+    assert code == 1 and "a schema name is a-z, 0-9 and _" in err
+
+
+# --- the DSN: where it comes from, and its password never shows ------------------------------------
+
+
+def test_the_dsn_comes_from_the_option_then_the_variable_then_context_yaml(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    (tmp_path / "agent-prompts").mkdir()
+    (tmp_path / "agent-prompts" / "context.yaml").write_text(
+        "project: retail\ntech_stack:\n  serving:\n    tool: Metabase\n    publish_dsn: postgresql://ctx@db/dash\n"
+    )
+    assert resolve_dsn(tmp_path).source == "agent-prompts/context.yaml"
+    monkeypatch.setenv(ENV, "postgresql://env@db/dash")
+    assert resolve_dsn(tmp_path) == ("postgresql://env@db/dash", ENV)
+    assert resolve_dsn(tmp_path, "postgresql://opt@db/dash") == (
+        "postgresql://opt@db/dash",
+        "--dsn",
+    )
+    (tmp_path / "agent-prompts" / "context.yaml").write_text(
+        "tech_stack: {serving: {publish_dsn: 3}}\n"
+    )
+    monkeypatch.delenv(ENV)
+    with pytest.raises(TrackerError, match="publish_dsn must be a PostgreSQL DSN"):
+        resolve_dsn(tmp_path)
+
+
+SECRET = "Sup3r+S3cr@t/pw"
+
+
+@pytest.mark.parametrize(
+    ("dsn", "spellings"),
+    [
+        ("postgresql://ana:hunter22@db.example.com:5432/dash", ["hunter22"]),
+        ("postgres://ana:hunter22@db/dash?sslmode=require", ["hunter22"]),
+        ("postgresql+psycopg://ana:hunter22@db/dash", ["hunter22"]),
+        ("postgresql://ana:Sup3r%2BS3cr%40t%2Fpw@db/dash", ["Sup3r%2BS3cr%40t%2Fpw", SECRET]),
+        (
+            "postgresql://db/dash?user=ana&password=Sup3r%2BS3cr%40t%2Fpw",
+            ["Sup3r%2BS3cr%40t%2Fpw", SECRET],
+        ),
+        ("postgresql://db/dash?sslmode=require&password=hunter22&user=ana", ["hunter22"]),
+        ("postgresql://ana@db/dash?sslpassword=keypass99", ["keypass99"]),
+        ("postgresql://ana:hunter22@h1:5432,h2:5433/dash", ["hunter22"]),
+        ("postgresql://ana:hunter22@db?connect_timeout=3", ["hunter22"]),
+        ("host=db user=ana password=hunter22 dbname=dash", ["hunter22"]),
+        ("host=db user=ana password = hunter22 dbname=dash", ["hunter22"]),
+        ("host=db user=ana password='hunter 22' dbname=dash", ["hunter 22"]),
+        (r"host=db password='it\'s a secret' dbname=dash", ["it's a secret", r"it\'s a secret"]),
+        ("dbname=dash PASSWORD=hunter22", ["hunter22"]),
+    ],
+)
+def test_a_password_never_shows_in_any_spelling_of_the_dsn(dsn, spellings):
+    found = secrets(dsn)
+    for spelling in spellings:
+        assert spelling in found
+        # an error message that quotes the DSN, or the password alone, or decoded
+        message = f"cannot connect to {dsn}: auth failed for {spelling!s} ({spelling})"
+        shown = redact(message, dsn)
+        assert spelling not in shown
+        assert "***" in shown
+    assert not any(s in redact(dsn, dsn) for s in spellings)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://ana@db/dash",
+        "host=db user=ana dbname=dash",
+        "postgresql://db:5432/dash?sslmode=require",
+    ],
+)
+def test_a_dsn_without_a_password_is_shown_as_it_is(dsn, monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    assert secrets(dsn) == ()
+    assert redact(dsn, dsn) == dsn
+
+
+def test_a_password_never_reaches_output_or_the_stored_record(
+    demo, database, schema, capsys, monkeypatch
+):
+    password = "N0t-Needed-" + uuid.uuid4().hex[:6]  # trust auth ignores it; it must not show
+    dsn = database.replace("postgres@", f"postgres:{password}@")
+    monkeypatch.setenv(ENV, dsn)
+    code, out, err = cli(capsys, "-C", str(demo.root), "publish", "--schema", schema)
+    assert code == 0, err
+    assert password not in out + err and "postgres:***@" in out
+    code, out, err = cli(capsys, "-C", str(demo.root), "publish", "--json", "--schema", schema)
+    assert password not in out + err
+    assert password not in json.dumps(last_published(demo))
+    assert password not in (demo.root / ".phasegate" / "tracker.db").read_bytes().decode("latin-1")
+    stored = rows(database, f"SELECT * FROM {schema}.publish_state")
+    assert password not in repr(stored)
+
+
+# --- the generated dashboard guide ---------------------------------------------------------
+
+
+def test_the_committed_metabase_guide_is_the_generated_one():
+    assert (ROOT / DOCUMENT).read_text(encoding="utf-8") == render()
+    assert len(views()) == 8
+
+
+def test_the_cli_starts_without_psycopg():
+    import subprocess
+    import sys
+
+    code = "import sys, cli.main; print('psycopg' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "False", result.stderr
