@@ -67,18 +67,31 @@ def metrics(project: Project) -> Metrics:
     per = {p.id: PhaseMetrics(p.id, p.title, len(required[p.id])) for p in model.phases}
     status: dict[str, str] = {}
     closed_by_day: dict[str, dict[date, int]] = {p.id: {} for p in model.phases}
-    for event in reversed(project.tracker.activity(None)):  # oldest first
-        phase_id = owner.get(event.subject)
+    # The local day of each event is SQLite's `date(at, 'localtime')` (the C library's local
+    # time, as Python's astimezone()): converting 10,000 times in Python took a third of a second.
+    # A phase is entered on the day of the first event (in the log's order) of one of its subjects.
+    first_event: dict[str, tuple[int, date]] = {}
+    for subject, event_id, day in project.tracker.query(
+        "SELECT a.subject, a.id, date(a.at, 'localtime') FROM activity a "
+        "JOIN (SELECT min(id) AS id FROM activity GROUP BY subject) f ON a.id = f.id"
+    ):
+        phase_id = owner.get(subject)
+        if phase_id is not None and (
+            phase_id not in first_event or event_id < first_event[phase_id][0]
+        ):
+            first_event[phase_id] = (event_id, date.fromisoformat(day))
+    for phase_id, (_, day) in first_event.items():
+        per[phase_id].entered = day
+    for day_text, subject, after in project.tracker.query(
+        "SELECT date(at, 'localtime'), subject, after FROM activity "
+        "WHERE action = 'item.status' ORDER BY id"
+    ):
+        phase_id = owner.get(subject)
         if phase_id is None:
             continue
-        day = parse_time(event.at).astimezone().date()
-        metrics_ = per[phase_id]
-        if metrics_.entered is None:
-            metrics_.entered = day
-        if event.action == "item.status":
-            status[event.subject] = event.after or "todo"
-            closed = sum(1 for i in required[phase_id] if status.get(i) in CLOSED)
-            closed_by_day[phase_id][day] = closed
+        status[subject] = after or "todo"
+        closed = sum(1 for i in required[phase_id] if status.get(i) in CLOSED)
+        closed_by_day[phase_id][date.fromisoformat(day_text)] = closed
     gate_history = []
     first_outcome: dict[str, str] = {}
     for r in reviews(project):

@@ -108,9 +108,9 @@ def publish(
             from deliverables.publish.facts import project_key
 
             old = database.published_mark(conn, project_key(project))
-            facts = collect(project, old)
-            changed = database.merge(conn, facts, say)
-            database.save_mark(conn, facts.project, facts.mark, old)
+            facts = collect(project, old[0])
+            changed, digests = database.merge(conn, facts, old[1], say)
+            database.save_mark(conn, facts.project, facts.mark, digests, old)
             say("committing")
     except PublishError:
         raise
@@ -121,7 +121,7 @@ def publish(
         ) from None
     finally:
         conn.close()
-    mode = "first" if old is None else ("full" if facts.whole else "incremental")
+    mode = "first" if old[0] is None else ("full" if facts.whole else "incremental")
     outcome = PublishOutcome(
         project=facts.project,
         target=target.shown,

@@ -10,6 +10,7 @@ that are no longer there. Imported only when a publish runs: psycopg costs start
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from deliverables.publish.dashboards import views
 from deliverables.publish.dsn import PublishError, libpq_dsn, redact
@@ -66,25 +68,25 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
     """Inside the caller's transaction: the schema at this phasegate's version (created or
     migrated forward, its views made again), refusing one made by a newer phasegate. Returns
     the version it was at (0: new)."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"phasegate publish {schema}",))
+    # one round trip: the lock (publishes into one schema take turns), whether the schema is
+    # there, and this transaction's search path (a schema that does not exist yet is skipped)
     found = conn.execute(
-        "SELECT to_regclass(format('%%I.schema_version', %s::text))", (schema,)
-    ).fetchone()[0]
+        "SELECT pg_advisory_xact_lock(hashtext(%s)), "
+        "to_regclass(format('%%I.schema_version', %s::text)), "
+        "set_config('search_path', quote_ident(%s), true)",
+        (f"phasegate publish {schema}", schema, schema),
+    ).fetchone()[1]
     version = 0
     if found is not None:
-        row = conn.execute(
-            sql.SQL("SELECT max(version) FROM {}.schema_version").format(sql.Identifier(schema))
-        ).fetchone()
-        version = row[0] or 0
+        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
     if version > SCHEMA_VERSION:
         raise PublishError(
             f"the schema {schema} was written by a newer phasegate (schema version {version}; "
             f"this one knows up to {SCHEMA_VERSION}): upgrade phasegate to publish there; "
             "nothing was changed"
         )
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
     if version < SCHEMA_VERSION:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         listener(f"migrating schema {schema} to version {SCHEMA_VERSION}")
         for view in views():
             conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(view.name)))
@@ -100,43 +102,81 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
     return version
 
 
-def published_mark(conn: psycopg.Connection, project: str) -> Mark | None:
+def published_mark(conn: psycopg.Connection, project: str) -> tuple[Mark | None, dict[str, str]]:
+    """The high-water mark of the project's last publish, and its tables' digests."""
     row = conn.execute(
-        "SELECT replica, arrival_seq, activity_max, activity_last_op, activity_count "
+        "SELECT replica, arrival_seq, activity_max, activity_last_op, activity_count, digests "
         "FROM publish_state WHERE project = %s",
         (project,),
     ).fetchone()
-    return Mark(*row) if row else None
+    if row is None:
+        return None, {}
+    return Mark(*row[:5]), dict(row[5] or {})
 
 
-def merge(conn: psycopg.Connection, facts: Facts, listener: Listener) -> dict[str, int]:
-    """Sends every table of `facts`; returns the rows changed (inserted, updated or deleted)
-    per table."""
-    changed: dict[str, int] = {}
-    for number, (name, table) in enumerate(TABLES.items(), start=1):
+def merge(
+    conn: psycopg.Connection, facts: Facts, digests: dict[str, str], listener: Listener
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Sends the tables of `facts` that differ from the last publish (a table sent whole whose
+    digest is the one stored is skipped: its rows are there); returns the rows changed
+    (inserted, updated or deleted) per table and the digests to store."""
+    changed = dict.fromkeys(TABLES, 0)
+    new_digests: dict[str, str] = {}
+    sending: list[tuple[str, bool]] = []
+    for name, table in TABLES.items():
         rows = facts.rows[name]
         whole = not table.growing or name in facts.whole
-        listener(f"sending {name} ({len(rows)} rows) [{number}/{len(TABLES)}]")
+        if not table.growing:
+            new_digests[name] = _digest(rows)
+            if digests.get(name) == new_digests[name]:
+                continue
+        if rows or whole:
+            sending.append((name, whole))
+    staged = [name for name, _ in sending if facts.rows[name]]
+    if staged:  # every temporary table in one round trip
+        conn.execute(
+            sql.SQL("; ").join(
+                sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                    sql.Identifier(f"stage_{name}"), sql.Identifier(name)
+                )
+                for name in staged
+            )
+        )
+    for number, (name, whole) in enumerate(sending, start=1):
+        rows = facts.rows[name]
+        listener(f"sending {name} ({len(rows)} rows) [{number}/{len(sending)}]")
+        table = TABLES[name]
         changed[name] = _merge_table(
             conn, name, table.columns, table.key, rows, whole, facts.project
         )
-    return changed
+    return changed, new_digests
 
 
-def save_mark(conn: psycopg.Connection, project: str, mark: Mark, old: Mark | None) -> bool:
-    """Records the high-water mark when it moved; returns whether it did."""
-    if old == mark:
+def save_mark(
+    conn: psycopg.Connection,
+    project: str,
+    mark: Mark,
+    digests: dict[str, str],
+    old: tuple[Mark | None, dict[str, str]],
+) -> bool:
+    """Records the high-water mark and the digests when they moved; returns whether they did."""
+    if old == (mark, digests):
         return False
     conn.execute(
         "INSERT INTO publish_state (project, replica, arrival_seq, activity_max, "
-        "activity_last_op, activity_count, published_at) VALUES (%s, %s, %s, %s, %s, %s, now()) "
+        "activity_last_op, activity_count, digests, published_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, now()) "
         "ON CONFLICT (project) DO UPDATE SET replica = excluded.replica, "
         "arrival_seq = excluded.arrival_seq, activity_max = excluded.activity_max, "
         "activity_last_op = excluded.activity_last_op, activity_count = excluded.activity_count, "
-        "published_at = excluded.published_at",
-        (project, *mark),
+        "digests = excluded.digests, published_at = excluded.published_at",
+        (project, *mark, Jsonb(digests)),
     )
     return True
+
+
+def _digest(rows: list[tuple[Any, ...]]) -> str:
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def _merge_table(
@@ -148,16 +188,17 @@ def _merge_table(
     whole: bool,
     project: str,
 ) -> int:
+    """One COPY into the staged table, then one statement: the upsert of the changed rows and,
+    for a table sent whole, the deletion of the project's rows no longer there (they touch
+    disjoint rows, so one statement holds both)."""
     table = sql.Identifier(name)
     if not rows:
-        if not whole:
-            return 0
         return conn.execute(
             sql.SQL("DELETE FROM {} WHERE project = %s").format(table), (project,)
         ).rowcount
-    stage = sql.Identifier(f"stage_{name}")
-    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(stage, table))
+    ident = sql.Identifier
+    stage = ident(f"stage_{name}")
+    cols = sql.SQL(", ").join(map(ident, columns))
     with (
         conn.cursor() as cursor,
         cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy,
@@ -165,10 +206,10 @@ def _merge_table(
         for row in rows:
             copy.write_row(row)
     rest = [c for c in columns if c not in key]
-    ident = sql.Identifier
-    statement = sql.SQL(
+    upsert = sql.SQL(
         "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
-        "ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE ({old}) IS DISTINCT FROM ({new})"
+        "ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE ({old}) IS DISTINCT FROM ({new}) "
+        "RETURNING 1"
     ).format(
         table=table,
         cols=cols,
@@ -180,17 +221,19 @@ def _merge_table(
         old=sql.SQL(", ").join(sql.SQL("t.{}").format(ident(c)) for c in rest),
         new=sql.SQL(", ").join(sql.SQL("excluded.{}").format(ident(c)) for c in rest),
     )
-    changed = conn.execute(statement).rowcount
-    if whole:
-        gone = sql.SQL(
-            "DELETE FROM {table} t WHERE t.project = %s AND NOT EXISTS "
-            "(SELECT 1 FROM {stage} s WHERE {match})"
-        ).format(
-            table=table,
-            stage=stage,
-            match=sql.SQL(" AND ").join(
-                sql.SQL("s.{} = t.{}").format(ident(c), ident(c)) for c in key
-            ),
-        )
-        changed += conn.execute(gone, (project,)).rowcount
-    return changed
+    if not whole:
+        return conn.execute(
+            sql.SQL("WITH up AS ({}) SELECT count(*) FROM up").format(upsert)
+        ).fetchone()[0]
+    gone = sql.SQL(
+        "DELETE FROM {table} t WHERE t.project = %s AND NOT EXISTS "
+        "(SELECT 1 FROM {stage} s WHERE {match}) RETURNING 1"
+    ).format(
+        table=table,
+        stage=stage,
+        match=sql.SQL(" AND ").join(sql.SQL("s.{} = t.{}").format(ident(c), ident(c)) for c in key),
+    )
+    statement = sql.SQL(
+        "WITH up AS ({}), gone AS ({}) SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone)"
+    ).format(upsert, gone)
+    return conn.execute(statement, (project,)).fetchone()[0]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from deliverables.metrics import Metrics, metrics
 from deliverables.statuses import PASSING
-from deliverables.store import DeliverableState, parse_time
+from deliverables.store import DeliverableState
 
 if TYPE_CHECKING:
     from deliverables.project import Project
@@ -596,25 +596,26 @@ DAILY_METRICS = (
 def _daily(project: Project, key: str, found: Metrics) -> list[tuple]:
     today = project.today()
     query = project.tracker.query
-
-    def day_of(text: str) -> date:
-        return parse_time(text).astimezone().date()
-
-    events: dict[date, int] = {}
-    approved_by_day: dict[date, int] = {}
-    approved: dict[str, bool] = {}
-    for at, subject, after in query(
-        "SELECT at, subject, after FROM activity WHERE action = 'deliverable.status' "
-        "UNION ALL SELECT at, NULL, NULL FROM activity ORDER BY 1"
-    ):
-        day = day_of(at)
-        if subject is None:
-            events[day] = events.get(day, 0) + 1
-            continue
-        approved[subject] = after in ("approved",)
-        approved_by_day[day] = sum(approved.values())
+    # local days in SQLite, as deliverables.metrics does (`date(at, 'localtime')`)
+    events = {
+        date.fromisoformat(day): count
+        for day, count in query(
+            # per minute first (zones are whole minutes from UTC): one conversion per minute
+            "SELECT date(minute, 'localtime') AS day, sum(n) FROM (SELECT CASE WHEN at LIKE "
+            "'%Z' THEN substr(at, 1, 16) || ':00Z' ELSE at END AS minute, count(*) AS n "
+            "FROM activity GROUP BY minute) GROUP BY day"
+        )
+    }
     if not events:
         return []
+    approved_by_day: dict[date, int] = {}
+    approved: dict[str, bool] = {}
+    for day, subject, after in query(
+        "SELECT date(at, 'localtime'), subject, after FROM activity "
+        "WHERE action = 'deliverable.status' ORDER BY id"
+    ):
+        approved[subject] = after == "approved"
+        approved_by_day[date.fromisoformat(day)] = sum(approved.values())
     first_day, last_day = min(events), max(max(events), today)
 
     closed_by_phase = [dict(zip(p.days, p.burnup, strict=True)) for p in found.phases]
@@ -625,22 +626,23 @@ def _daily(project: Project, key: str, found: Metrics) -> list[tuple]:
         first_outcome.setdefault(phase, (day, outcome))
         if outcome in PASSING:
             passed_on.setdefault(phase, day)
-    runs_by_day: dict[date, int] = {}
-    checks_by_day: dict[date, list[int]] = {}
-    for finished, tier, outcome in query(
-        "SELECT r.finished_at, r.tier, c.outcome FROM validation_runs r "
-        "LEFT JOIN validation_results c ON c.run_id = r.id WHERE r.finished_at IS NOT NULL"
-    ):
-        day = day_of(finished)
-        if tier == "full" and outcome is not None:
-            counts = checks_by_day.setdefault(day, [0, 0])
-            counts[0] += 1
-            counts[1] += outcome in PASSING_CHECKS
-    for (finished,) in query(
-        "SELECT finished_at FROM validation_runs WHERE finished_at IS NOT NULL"
-    ):
-        day = day_of(finished)
-        runs_by_day[day] = runs_by_day.get(day, 0) + 1
+    checks_by_day = {
+        date.fromisoformat(day): (total, passing)
+        for day, total, passing in query(
+            "SELECT date(r.finished_at, 'localtime') AS day, count(*), "
+            f"sum(c.outcome IN ({', '.join('?' * len(PASSING_CHECKS))})) "
+            "FROM validation_runs r JOIN validation_results c ON c.run_id = r.id "
+            "WHERE r.finished_at IS NOT NULL AND r.tier = 'full' GROUP BY day",
+            PASSING_CHECKS,
+        )
+    }
+    runs_by_day = {
+        date.fromisoformat(day): count
+        for day, count in query(
+            "SELECT date(finished_at, 'localtime') AS day, count(*) FROM validation_runs "
+            "WHERE finished_at IS NOT NULL GROUP BY day"
+        )
+    }
 
     started = found.phases[0].entered if found.phases else None
     deployment = next((p for p in found.phases if p.phase_id == "6"), None)

@@ -15,6 +15,7 @@ CREATE TABLE publish_state (
     activity_max bigint NOT NULL,     -- the highest activity row sent
     activity_last_op text,            -- and the op that made it (renumbered rows: a full publish)
     activity_count bigint NOT NULL,
+    digests jsonb NOT NULL,           -- per table sent whole, a digest of its rows: unchanged, not sent
     published_at timestamptz NOT NULL
 );
 
