@@ -40,7 +40,7 @@ def _publish(args: argparse.Namespace) -> int:
         target = resolve_dsn(project.root, args.dsn)
         quiet = args.quiet or args.json
 
-        def progress(text: str) -> None:
+        def progress(text: str, done: float) -> None:
             if not quiet:
                 print(f"  {text}", file=sys.stderr)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from deliverables.gates import reviews
 from deliverables.statuses import PASSING
@@ -128,6 +128,30 @@ def metrics(project: Project) -> Metrics:
         first_pass,
         _validation_pass_rate(project),
     )
+
+
+class Span(NamedTuple):
+    """A phase on the timeline: from entered to passed, or to today while it runs."""
+
+    phase: PhaseMetrics
+    start: date
+    end: date  # its last day
+    passed: bool
+
+    @property
+    def until(self) -> date:
+        """The day after its last (a gantt bar's end: a phase entered today is one day long)."""
+        return self.end + timedelta(days=1)
+
+
+def timeline(m: Metrics, today: date) -> list[Span]:
+    """The phases that have started, as spans: what the status report's Mermaid gantt and the
+    Metrics screen's bars draw (and the published phase_timeline view holds)."""
+    return [
+        Span(p, p.entered, p.passed or max(today, p.entered), p.passed is not None)
+        for p in m.phases
+        if p.entered is not None
+    ]
 
 
 def _validation_pass_rate(project: Project) -> float | None:

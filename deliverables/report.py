@@ -48,11 +48,12 @@ def status_report_path(project: Project, phase: str | None = None) -> Path:
 
 
 def _metrics_view(project: Project) -> dict[str, Any]:
-    from deliverables.metrics import metrics
+    from deliverables.metrics import metrics, timeline
 
     found = metrics(project)
     return {
         "phases": found.phases,
+        "timeline": timeline(found, project.today()),
         "gates": found.gates,
         "velocity": f"{found.velocity_days} days"
         if found.velocity_days is not None

@@ -70,7 +70,7 @@ def test_the_cli_starts_without_textual_or_heavy_modules(demo):
             f"    code = main(['-C', {str(demo.root)!r}, 'status'])",
             "loaded = {m.split('.')[0] for m in sys.modules}",
             "heavy = {'textual', 'rich', 'tui', 'pyspark', 'great_expectations', 'airflow',"
-            " 'pyiceberg', 'pandas'}",
+            " 'pyiceberg', 'pandas', 'psycopg'}",
             "print(code, sorted(loaded & heavy))",
         ]
     )
@@ -81,7 +81,7 @@ def test_the_cli_starts_without_textual_or_heavy_modules(demo):
     assert result.stdout.strip() == "0 []"
 
 
-HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas")
+HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas", "psycopg")
 
 
 def _heavy(*args: str) -> dict:

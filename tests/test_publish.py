@@ -569,3 +569,37 @@ def test_the_cli_starts_without_psycopg():
         timeout=60,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- the Metrics screen ---------------------------------------------------------------------
+
+
+async def test_the_metrics_screen_publishes_in_a_worker_and_says_when_it_last_did(
+    demo, database, monkeypatch
+):
+    from tui.app import PhasegateApp
+
+    monkeypatch.setenv(ENV, "postgresql://postgres:Pa55-w0rd@127.0.0.1:1/x")  # nothing listens
+    app = PhasegateApp(demo)
+    async with app.run_test(size=(150, 42)) as pilot:
+        await pilot.press("M")
+        await pilot.pause()
+        status = app.screen.query_one("#metric-publish")
+        assert str(status.render()).startswith("Not published yet: u publishes")
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = str(status.render())
+        assert shown.startswith("Not published: cannot connect to postgresql://postgres:***@")
+        assert "Pa55" not in shown and demo.tracker.meta("last_publish") is None
+        monkeypatch.setenv(ENV, database)
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(status.render()) == (
+            f"Last published 2026-11-27 09:30 to {database} (schema phasegate): u publishes again"
+        )
+        assert not app.screen.query_one("#metric-publish-bar").display
+        assert rows(database, "SELECT count(*) FROM phasegate.activity") == [
+            (demo.tracker.activity_count(),)
+        ]

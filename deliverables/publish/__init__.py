@@ -88,30 +88,31 @@ def publish(
     target: Target,
     schema: str = DEFAULT_SCHEMA,
     *,
-    listener: Callable[[str], None] | None = None,
+    listener: Callable[[str, float], None] | None = None,
 ) -> PublishOutcome:
-    """Publishes the project's facts; raises PublishError (one line, no password) when the
+    """Publishes the project's facts, telling `listener` each step and the fraction done
+    before it (0 to 1); raises PublishError (one line, no password) when the
     database is unreachable or refuses, or the schema is newer than this phasegate."""
     from deliverables.publish import database
     from deliverables.publish.facts import collect
 
-    say = listener or (lambda text: None)
+    say = listener or (lambda text, done: None)
     start = time.perf_counter()
     database.check_schema_name(schema)
     dsn = target.dsn
-    say(f"connecting to {target.shown}")
+    say(f"connecting to {target.shown}", 0.0)
     conn = database.connect(dsn)
     try:
         with conn.transaction():
             migrated_from = database.prepare(conn, schema, say)
-            say("reading the tracker")
+            say("reading the tracker", 0.1)
             from deliverables.publish.facts import project_key
 
             old = database.published_mark(conn, project_key(project))
             facts = collect(project, old[0])
             changed, digests = database.merge(conn, facts, old[1], say)
             database.save_mark(conn, facts.project, facts.mark, digests, old)
-            say("committing")
+            say("committing", 0.95)
     except PublishError:
         raise
     except database.psycopg.Error as exc:

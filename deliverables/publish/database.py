@@ -30,7 +30,7 @@ MIGRATIONS = ("v1.sql",)
 SCHEMA_VERSION = len(MIGRATIONS)
 CONNECT_TIMEOUT = 10
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
-Listener = Callable[[str], None]
+Listener = Callable[[str, float], None]  # a step, and the fraction of the publish done
 
 
 def check_schema_name(schema: str) -> str:
@@ -87,7 +87,7 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
         )
     if version < SCHEMA_VERSION:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        listener(f"migrating schema {schema} to version {SCHEMA_VERSION}")
+        listener(f"migrating schema {schema} to version {SCHEMA_VERSION}", 0.05)
         for view in views():
             conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(view.name)))
         for number in range(version + 1, SCHEMA_VERSION + 1):
@@ -144,7 +144,7 @@ def merge(
         )
     for number, (name, whole) in enumerate(sending, start=1):
         rows = facts.rows[name]
-        listener(f"sending {name} ({len(rows)} rows) [{number}/{len(sending)}]")
+        listener(f"sending {name} ({len(rows)} rows)", 0.2 + 0.75 * (number - 1) / len(sending))
         table = TABLES[name]
         changed[name] = _merge_table(
             conn, name, table.columns, table.key, rows, whole, facts.project

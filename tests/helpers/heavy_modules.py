@@ -17,7 +17,7 @@ import json
 import os
 import sys
 
-HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas")
+HEAVY = ("pyspark", "great_expectations", "airflow", "pyiceberg", "pandas", "psycopg")
 
 
 def loaded() -> list[str]:

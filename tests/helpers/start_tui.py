@@ -19,6 +19,7 @@ HEAVY = (
     "sqlite_utils",
     "jinja2",
     "git",
+    "psycopg",  # only when a publish runs (deliverables.publish)
 )
 
 

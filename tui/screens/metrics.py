@@ -1,29 +1,52 @@
 """History and metrics: each phase's duration (entered → passed) and checklist burn-up, gate
-outcomes over time, and the process document's success metrics the tracker can measure."""
+outcomes over time, and the process document's success metrics the tracker can measure.
+
+`u` publishes them (and the rest of the tracker's facts) to the team's PostgreSQL for Metabase
+(deliverables.publish), in a thread worker with a progress bar; the screen says when this clone
+last published."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header
+from textual.message import Message
+from textual.widgets import Header, ProgressBar
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from deliverables.metrics import metrics
+from deliverables.metrics import Span, metrics, timeline
+from deliverables.templating import local_time
 from tui.format import GATE_OUTCOME_STYLES, tone
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import Label, Static, VimTable
 
 SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
+TIMELINE_WIDTH = 60  # cells of the phase timeline's day axis
 OUTCOME_STYLES = GATE_OUTCOME_STYLES
 
 
 class MetricsScreen(ProjectScreen):
     CSS_PATH = STYLES / "metrics.tcss"
     AUTO_FOCUS = "#metric-phases"
+    BINDINGS = [
+        Binding("u", "publish", "Publish to dashboards", id="metrics.publish"),
+    ]
+
+    class PublishStep(Message):
+        """A step of the publish in progress, from its thread."""
+
+        def __init__(self, text: str, done: float) -> None:
+            super().__init__()
+            self.text, self.done = text, done
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="metric-publish-row"):
+            yield Static("", id="metric-publish")
+            yield ProgressBar(id="metric-publish-bar", total=100, show_eta=False)
         with Horizontal():
             with Vertical(id="metric-left"):
                 yield VimTable(id="metric-phases", classes="panel")
@@ -40,22 +63,27 @@ class MetricsScreen(ProjectScreen):
             table.add_column(label, key=label.lower())
         self.query_one(
             "#metric-burnups"
-        ).border_title = "Checklist burn-up: required items closed, one block per day"
+        ).border_title = "Phase timeline (bars) and checklist burn-up (one block per day)"
         self.query_one("#metric-success").border_title = "Success metrics"
         gates = self.query_one("#metric-gates", VimTable)
         gates.border_title = "Gate outcomes over time"
         for label in ("Date", "Phase", "Outcome"):
             gates.add_column(label, key=label.lower())
+        self.query_one("#metric-publish-bar", ProgressBar).display = False
 
     def reload(self) -> None:
         project = self.project
         self.title = f"phasegate · {project.name}"
         self.sub_title = "history and metrics"
         found = metrics(project)
+        if not self.publishing:
+            self._show_last_publish()
         table = self.query_one("#metric-phases", VimTable)
         table.clear()
         burnups = self.query_one("#metric-burnups", VerticalScroll)
         burnups.remove_children()
+        for line in _timeline_lines(timeline(found, project.today())):
+            burnups.mount(Static(line, classes="burnup"))
         for p in found.phases:
             done = p.burnup[-1] if p.burnup else 0
             days = p.duration_days
@@ -102,6 +130,111 @@ class MetricsScreen(ProjectScreen):
             text.append(f"{label}: ", style="bold")
             text.append(f"{value}\n")
         self.query_one("#metric-success", Static).update(text)
+
+    # --- publishing to the dashboards' database -------------------------------------------------
+
+    @property
+    def publishing(self) -> bool:
+        return any(w.group == "publish" and w.is_running for w in self.workers)
+
+    def _show_last_publish(self) -> None:
+        from deliverables.publish import last_published
+
+        last = last_published(self.project)
+        text = Text()
+        if last is None:
+            text.append("Not published yet", style="bold")
+            text.append(
+                ": u publishes to PostgreSQL for Metabase (PHASEGATE_PUBLISH_DSN, or "
+                "tech_stack.serving.publish_dsn in agent-prompts/context.yaml)",
+                style="dim",
+            )
+        else:
+            text.append("Last published ", style="bold")
+            text.append(f"{local_time(str(last.get('at', '')))} to {last.get('target', '?')}")
+            text.append(f" (schema {last.get('schema', '?')}): u publishes again", style="dim")
+        self.query_one("#metric-publish", Static).update(text)
+
+    def action_publish(self) -> None:
+        if self.publishing:
+            self.notify("A publish is already running.", severity="warning")
+            return
+        bar = self.query_one("#metric-publish-bar", ProgressBar)
+        bar.display = True
+        bar.update(total=100, progress=0)
+        self.query_one("#metric-publish", Static).update(Text("Publishing…", style=tone("info")))
+        self._publish()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="publish", name="publish")
+    def _publish(self) -> None:
+        """On a connection of its own to the tracker (the UI thread keeps reading its own)."""
+        from deliverables import Project, TrackerError
+        from deliverables.publish import publish, resolve_dsn
+
+        post = self.post_message  # thread-safe
+        try:
+            project = Project.open(self.project.root, clock=self.project.tracker.clock)
+            try:
+                target = resolve_dsn(project.root)
+                outcome = publish(
+                    project, target, listener=lambda text, done: post(self.PublishStep(text, done))
+                )
+            finally:
+                project.close()
+        except TrackerError as exc:  # PublishError among them: one line, no password
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._published, None, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._published, outcome.line(), None)
+
+    def on_metrics_screen_publish_step(self, message: PublishStep) -> None:
+        self.query_one("#metric-publish-bar", ProgressBar).update(progress=message.done * 100)
+        self.query_one("#metric-publish", Static).update(
+            Text(f"Publishing: {message.text}…", style=tone("info"))
+        )
+
+    def _published(self, line: str | None, problem: str | None) -> None:
+        self.query_one("#metric-publish-bar", ProgressBar).display = False
+        if problem is not None:
+            self.query_one("#metric-publish", Static).update(
+                Text(f"Not published: {problem}", style=tone("bold bad"))
+            )
+            self.notify(problem, title="Not published", severity="error", timeout=10)
+            return
+        self._show_last_publish()
+        self.notify(line or "", title="Published")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)  # an unexpected error: shown as a message
+        if event.worker.group == "publish" and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.query_one("#metric-publish-bar", ProgressBar).display = False
+
+
+def _timeline_lines(spans: list[Span]) -> list[Text]:
+    """The phases as bars on one day axis (the status report draws them as a Mermaid gantt)."""
+    if not spans:
+        return []
+    first = min(s.start for s in spans)
+    days = max((max(s.end for s in spans) - first).days + 1, 1)
+    scale = min(1.0, TIMELINE_WIDTH / days)  # cells per day: one, or fewer on a long project
+    lines = []
+    for span in spans:
+        offset = int((span.start - first).days * scale)
+        length = max(1, round(((span.end - span.start).days + 1) * scale))
+        line = Text(f"{span.phase.phase_id}. {span.phase.title:<32} ", style="bold")
+        line.append(" " * offset)
+        line.append("█" * length, style=tone("ok" if span.passed else "info"))
+        line.append(
+            f"  {span.start:%m-%d} → {span.end:%m-%d}" + ("" if span.passed else " (under way)"),
+            style="dim",
+        )
+        lines.append(line)
+    lines.append(Text(""))
+    return lines
 
 
 def _percent(value: float | None) -> str:
