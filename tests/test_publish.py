@@ -288,6 +288,30 @@ def test_publishing_the_demo_makes_the_schema_and_views_that_say_what_the_tracke
     assert count == demo.tracker.activity_count()
     # this clone notes where and when it last published
     assert last_published(demo)["schema"] == schema
+    # the status report's pictures are drawn from the same data as the views
+    _, report, _ = cli(capsys, "-C", root, "export")
+    gantt = report.split("```mermaid\ngantt\n", 1)[1].split("```", 1)[0]
+    bars = [
+        line.strip() for line in gantt.splitlines() if line.strip().startswith(tuple("1234567"))
+    ]
+    spans = rows(
+        database,
+        f"SELECT phase, title, passed, entered, until FROM {schema}.phase_timeline ORDER BY position",
+    )
+    assert bars == [
+        f"{phase}. {title} :{'done' if passed else 'active'}, p{phase}, {entered}, {until + timedelta(days=1)}"
+        for phase, title, passed, entered, until in spans
+    ]
+    charts = [c.split("```", 1)[0] for c in report.split("```mermaid\nxychart-beta\n")[1:]]
+    series = {}
+    for phase, closed in rows(
+        database, f"SELECT phase, closed FROM {schema}.phase_burnup ORDER BY phase, day"
+    ):
+        series.setdefault(phase, []).append(closed)
+    assert [
+        (c.split('"Phase ', 1)[1].split(" ", 1)[0], c.split("line [", 1)[1].split("]", 1)[0])
+        for c in charts
+    ] == [(phase, ", ".join(map(str, values))) for phase, values in series.items()]
 
 
 def test_publishing_twice_changes_nothing_and_new_events_change_exactly_their_rows(
