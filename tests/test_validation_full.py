@@ -49,10 +49,16 @@ def _snapshot_runs(table) -> set[str]:
     } - {None}
 
 
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
+
+
 @pytest.fixture(scope="module")
 def passing(tmp_path_factory):
     """One full run of pos_orders (its rows synthesized from the schema: the spec's sample line
-    removed) and store_master, 400 rows each."""
+    removed) and store_master, 400 rows each; the quality runners record their results in a
+    throwaway PostgreSQL database (PHASEGATE_RESULTS_DSN), as Airflow's scheduled runs would."""
+    import psycopg
+
     project = make_solution(
         tmp_path_factory.mktemp("passing") / "retail",
         {"pos_orders": EXAMPLE, "store_master": STORE_MASTER},
@@ -62,9 +68,41 @@ def passing(tmp_path_factory):
     from pipelines.codegen import generate_pipelines
 
     generate_pipelines(project)
-    outcome = validate(project, tier="full", rows=400)
+    database = f"phasegate_results_{os.getpid()}_{int(datetime.now(UTC).timestamp())}"
+    with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PHASEGATE_RESULTS_DSN", POSTGRES + database)
+            outcome = validate(project, tier="full", rows=400)
+        with psycopg.connect(POSTGRES + database) as conn:
+            results = conn.execute(
+                "SELECT project, pipeline, run, logical_date::text, expectation, success, "
+                "severity FROM phasegate.quality_results ORDER BY pipeline, position"
+            ).fetchall()
+    finally:
+        with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    project.results = results  # what the quality runners recorded
     yield project, outcome
     project.close()
+
+
+def test_the_quality_runner_run_by_dag_test_leaves_its_results_in_the_dashboards_schema(passing):
+    """Issue 16: the generated quality runner, run by `dag.test()` with a results DSN, writes
+    one row per expectation to the schema `phasegate publish` fills."""
+    project, outcome = passing
+    # the checkpoint's expectations (max_rejected is the job's own limit, not an expectation)
+    quality = [c for c in outcome.checks if c.step == "quality" and "expectation" in c.payload]
+    assert len(quality) > 4
+    recorded = {(r[1], r[4]): r for r in project.results}
+    assert set(recorded) == {(c.pipeline, c.check_name) for c in quality}
+    for check in quality:
+        row = recorded[(check.pipeline, check.check_name)]
+        assert row[0] == "retail" and row[5] == (check.outcome == "passed")
+        assert row[6] == check.payload["severity"]
+        assert row[3] is not None  # the run's logical date
+    assert len({r[2] for r in project.results if r[1] == "pos_orders"}) == 1  # one run
 
 
 def test_synthesized_samples_pass_end_to_end_on_the_real_engines(passing):

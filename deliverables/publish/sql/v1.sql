@@ -238,8 +238,9 @@ CREATE TABLE metrics_daily (
     PRIMARY KEY (project, day, metric)
 );
 
--- Written by the generated quality runner (Airflow's scheduled runs), not by `phasegate publish`.
-CREATE TABLE quality_results (
+-- Written by the generated quality runner (Airflow's scheduled runs), not by `phasegate publish`:
+-- the runner creates it (the same definition) when it writes before the first publish.
+CREATE TABLE IF NOT EXISTS quality_results (
     project text NOT NULL,
     pipeline text NOT NULL,
     run text NOT NULL,
