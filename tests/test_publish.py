@@ -627,3 +627,34 @@ async def test_the_metrics_screen_publishes_in_a_worker_and_says_when_it_last_di
         assert rows(database, "SELECT count(*) FROM phasegate.activity") == [
             (demo.tracker.activity_count(),)
         ]
+
+
+def test_a_teammates_older_op_renumbers_the_log_and_the_next_publish_sends_it_whole(
+    demo, database, schema
+):
+    """A sync that folds in an op sorting before ours renumbers the activity rows: the high-water
+    mark sees it, the publish is full, and the published log is the tracker's again, row by row."""
+    from deliverables.oplog import Op
+
+    target = resolve_dsn(demo.root, database)
+    publish(demo, target, schema)
+    older = Op.create(
+        lamport=2,  # early in the total order: everything after it moves up one number
+        replica="0" * 32,
+        author="Ben Okafor <ben.okafor@example.com>",
+        at="2026-11-13T10:00:00Z",
+        kind="item.set",
+        subject="1.1.1",
+        payload={"fields": [["note", "from Ben's clone", None]]},
+    )
+    demo.tracker.integrate([older], {}, in_git=False)
+    outcome = publish(demo, target, schema)
+    assert outcome.mode == "full" and outcome.changed["activity"] > 1
+    published = rows(
+        database,
+        f"SELECT id, at, actor, action, subject, field, before, after FROM {schema}.activity "
+        "ORDER BY id",
+    )
+    local = sorted(tuple(e) for e in demo.tracker.activity(None))
+    assert [(r[0], r[1].strftime("%Y-%m-%dT%H:%M:%SZ"), *r[2:]) for r in published] == local
+    assert publish(demo, target, schema).total_changed == 0

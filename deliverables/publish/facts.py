@@ -230,7 +230,7 @@ class Mark(NamedTuple):
     replica: str
     arrival_seq: int
     activity_max: int
-    activity_last_op: str | None
+    activity_last_op: str | None  # ROW_IDENTITY of the last row sent
     activity_count: int
 
 
@@ -262,12 +262,17 @@ def project_key(project: Project) -> str:
     return project.name
 
 
+# What identifies an activity row whatever its number: its op and the field it changed (an op
+# that sets two fields makes two rows, so the op alone would not see them shift by one).
+ROW_IDENTITY = "SELECT coalesce(op, '') || ' ' || action || ' ' || field FROM activity WHERE id = ?"
+
+
 def current_mark(project: Project) -> Mark:
     """The tracker's high-water mark now."""
     query = project.tracker.query
     (seq,) = query("SELECT coalesce(max(seq), 0) FROM arrivals")[0]
     top, count = query("SELECT coalesce(max(id), 0), count(*) FROM activity")[0]
-    found = query("SELECT op FROM activity WHERE id = ?", (top,))
+    found = query(ROW_IDENTITY, (top,))
     return Mark(project.tracker.replica, seq, top, found[0][0] if found else None, count)
 
 
@@ -285,7 +290,7 @@ def still_numbered_as(project: Project, mark: Mark | None) -> bool:
         return False
     if mark.activity_max == 0:
         return True
-    found = query("SELECT op FROM activity WHERE id = ?", (mark.activity_max,))
+    found = query(ROW_IDENTITY, (mark.activity_max,))
     return bool(found) and found[0][0] == mark.activity_last_op
 
 
