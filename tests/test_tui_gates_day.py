@@ -143,6 +143,9 @@ async def test_the_metrics_screen_shows_durations_burnups_and_gates(demo):
             burnups[0].startswith("1. Discovery & Requirements")
             and "12/12 in 7 day(s)" in burnups[0]
         )
+        bars = [str(s.render()) for s in app.screen.query(".timeline") if str(s.render())]
+        assert bars[0].startswith("1. Discovery & Requirements") and "11-13 → 11-19" in bars[0]
+        assert len(bars) == 4 and bars[1].endswith("(under way)")  # phases 1-4 have started
         assert app.screen.query_one("#metric-gates", VimTable).row_count == 1
         assert "Gates passed at the first review: 100%" in str(
             app.screen.query_one("#metric-success").render()

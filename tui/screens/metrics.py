@@ -83,7 +83,7 @@ class MetricsScreen(ProjectScreen):
         burnups = self.query_one("#metric-burnups", VerticalScroll)
         burnups.remove_children()
         for line in _timeline_lines(timeline(found, project.today())):
-            burnups.mount(Static(line, classes="burnup"))
+            burnups.mount(Static(line, classes="timeline"))
         for p in found.phases:
             done = p.burnup[-1] if p.burnup else 0
             days = p.duration_days
