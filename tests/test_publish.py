@@ -658,3 +658,47 @@ def test_a_teammates_older_op_renumbers_the_log_and_the_next_publish_sends_it_wh
     local = sorted(tuple(e) for e in demo.tracker.activity(None))
     assert [(r[0], r[1].strftime("%Y-%m-%dT%H:%M:%SZ"), *r[2:]) for r in published] == local
     assert publish(demo, target, schema).total_changed == 0
+
+
+def test_stored_profiles_are_published_with_their_columns(demo, database, schema):
+    """`.phasegate/profiles/<name>.json` as `phasegate profile` stores it (its fields here are
+    the profiler's, pipelines.profiling.run.assemble); a broken file is skipped."""
+    folder = demo.root / ".phasegate" / "profiles"
+    folder.mkdir(parents=True)
+    profile = {
+        "version": 1,
+        "name": "pos_orders",
+        "profiled_at": "2026-11-27T09:00:00+00:00",
+        "source": {"location": "landing/pos_orders.csv", "format": "csv", "files": 1},
+        "rows": 1000,
+        "rows_profiled": 1000,
+        "basis": "all rows",
+        "duplicate_rows": 3,
+        "columns": [
+            {
+                "name": "order_id",
+                "type": "integer",
+                "nulls": 0,
+                "distinct": 997,
+                "sensitive": False,
+            },
+            {"name": "email", "type": "string", "nulls": 12, "distinct": 640, "sensitive": True},
+        ],
+    }
+    (folder / "pos_orders.json").write_text(json.dumps(profile))
+    (folder / "broken.json").write_text("{not json")
+    publish(demo, resolve_dsn(demo.root, database), schema)
+    assert rows(
+        database,
+        f"SELECT name, source, rows_profiled, duplicate_rows, basis, columns FROM {schema}.profiles",
+    ) == [("pos_orders", "landing/pos_orders.csv", 1000, 3, "all rows", 2)]
+    assert rows(
+        database,
+        f"SELECT column_name, type, nulls, distinct_count, sensitive FROM {schema}.profile_columns ORDER BY position",
+    ) == [
+        ("order_id", "integer", 0, 997, False),
+        ("email", "string", 12, 640, True),
+    ]
+    (folder / "pos_orders.json").unlink()  # a profile removed: its rows go
+    publish(demo, resolve_dsn(demo.root, database), schema)
+    assert rows(database, f"SELECT count(*) FROM {schema}.profile_columns") == [(0,)]
