@@ -94,7 +94,7 @@ def publish(
     before it (0 to 1); raises PublishError (one line, no password) when the
     database is unreachable or refuses, or the schema is newer than this phasegate."""
     from deliverables.publish import database
-    from deliverables.publish.facts import collect
+    from deliverables.publish.facts import collect, project_key
 
     say = listener or (lambda text, done: None)
     start = time.perf_counter()
@@ -106,8 +106,6 @@ def publish(
         with conn.transaction():
             migrated_from = database.prepare(conn, schema, say)
             say("reading the tracker", 0.1)
-            from deliverables.publish.facts import project_key
-
             old = database.published_mark(conn, project_key(project))
             facts = collect(project, old[0])
             changed, digests = database.merge(conn, facts, old[1], say)

@@ -25,7 +25,8 @@ from deliverables.publish.dsn import PublishError, libpq_dsn, redact
 from deliverables.publish.facts import TABLES, Facts, Mark
 
 SQL_DIR = Path(__file__).with_name("sql")
-# Forward-only: step N takes the schema from version N-1 to N and is never edited afterwards.
+# Forward-only: step N takes the schema from version N-1 to N and is never edited afterwards. A
+# step that changes what a table holds also empties publish_state.digests (its rows are sent again).
 MIGRATIONS = ("v1.sql",)
 SCHEMA_VERSION = len(MIGRATIONS)
 CONNECT_TIMEOUT = 10
