@@ -15,12 +15,13 @@ run: $(VENV)/.run-installed
 
 # Coverage counts every process the tests start (pyproject's [tool.coverage.run] patch =
 # subprocess): the xdist workers, each `phasegate` run, the validation child with both tiers.
+# The two workers take the tests in the order tests/conftest.py gives (the engines first).
 test: $(VENV)/.dev-installed
 	@$(BIN)/python -m compileall -q $(PKGS)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	@$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory coverage-report
 
 coverage-report: $(VENV)/.dev-installed

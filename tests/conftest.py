@@ -70,8 +70,74 @@ def spark():
     """One local Spark session for the tests that run generated jobs in this process, with the
     settings of the full tier's (pipelines.validation.full.spark_session)."""
     from pipelines.validation.full import spark_session
+    from tests.helpers.unmeasured import COVERAGE_VARIABLES
 
-    session = spark_session()
+    # the JVM, and the Python workers it starts, run generated code only: coverage would only
+    # slow them (see tests/helpers/unmeasured.py); this process stays measured
+    saved = {key: os.environ.pop(key) for key in COVERAGE_VARIABLES if key in os.environ}
+    try:
+        session = spark_session()
+    finally:
+        os.environ.update(saved)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+# --- the order two xdist workers take the tests in ---------------------------------------------
+# `make test` runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`: each worker takes the
+# next test (or group) in this order when it is free. The tests that start engines come first,
+# the longest first, so that the two workers end together instead of one running a 5-minute test
+# alone at the end; the tests sharing a module fixture that runs an engine are one group (one
+# worker, one run of the fixture). Seconds: `make test PYTEST_ARGS=--durations=60`, 21:00-21:45
+# at load ~10 (a quiet machine takes about 0.4 of them).
+FIRST = (
+    "tests/test_validation_full.py::test_a_crash",  # `failing`: 434 s set-up + 60 s
+    "tests/test_cli_validate.py::test_the_full_tier_from_the_shell",  # 344 s
+    "tests/test_profile_full.py",  # 290 s
+    "tests/test_generated_ci.py",  # 276 s (its virtualenv built once per machine)
+    "tests/test_cluster.py",  # 254 s
+    "tests/test_validation_full.py::test_synthesized",  # `passing`: 186 s set-up + 40 s
+    "tests/test_dag_modes.py",  # 208 s
+    "tests/test_codegen.py::test_the_generated_job_tests_pass_on_real_spark",  # 116 s
+    "tests/test_validation_static.py",  # 7 tests of 45-110 s
+    "tests/test_cluster_write.py",  # 250 s in 6 tests
+    "tests/test_profile.py",
+    "tests/test_codegen.py",
+    "tests/test_validation_full.py",
+    "tests/test_scaffold.py",
+    "tests/test_import_hygiene.py",
+)
+# module fixtures that run an engine: the tests using one go to one worker together
+ENGINE_FIXTURES = {
+    ("tests/test_validation_full.py", "passing"),
+    ("tests/test_validation_full.py", "failing"),
+}
+
+
+def _rank(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(FIRST)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        for name in item.fixturenames:
+            if (module, name) in ENGINE_FIXTURES:
+                item.add_marker(pytest.mark.xdist_group(f"{module}:{name}"))
+    # a stable sort by rank: the tests of one module keep their order; a group's tests all take
+    # the rank of its first-ranked test
+    group_rank: dict[str, int] = {}
+    for item in items:
+        for mark in item.iter_markers("xdist_group"):
+            group_rank[mark.args[0]] = min(group_rank.get(mark.args[0], len(FIRST)), _rank(item))
+
+    def rank(item: pytest.Item) -> int:
+        groups = [group_rank[m.args[0]] for m in item.iter_markers("xdist_group")]
+        return min(groups) if groups else _rank(item)
+
+    items.sort(key=rank)

@@ -16,6 +16,7 @@ from deliverables import Project
 from pipelines.codegen import generate_pipelines
 from pipelines.scaffold import generate_scaffold
 from tests.conftest import ROOT, fixed_clock
+from tests.helpers.unmeasured import unmeasured
 from tests.test_pipeline_spec import EXAMPLE, STORE_MASTER
 
 RUFF = os.path.join(os.path.dirname(sys.executable), "ruff")
@@ -34,7 +35,8 @@ def solution(tmp_path_factory):
 
 
 def _run(args, cwd, env_extra=None, timeout=600):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
+    # tests/helpers' Airflow and GX runs and the generated project's tests: no phasegate code
+    env = {**unmeasured(), "PYTHONPATH": str(ROOT), **(env_extra or {})}
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -20,6 +20,7 @@ from pipelines.codegen import generate_pipelines
 from pipelines.lake import open_catalog
 from pipelines.scaffold import generate_scaffold
 from tests.conftest import ROOT, fixed_clock
+from tests.helpers.unmeasured import unmeasured
 from tests.test_validation_static import PLAIN
 
 ROWS = "".join(json.dumps({"id": n, "label": f"row {n}"}) + "\n" for n in (1, 2, 3))
@@ -52,7 +53,7 @@ def test_spark_submit_runs_the_job_and_publish_updates_the_asset_downstream_wait
     shutil.copyfile(migrated_database(), home / "airflow.db")
     dags = root / "airflow" / "dags"
     env = {
-        **os.environ,
+        **unmeasured(),  # Airflow and spark-submit run the generated code only
         "PYTHONPATH": str(ROOT),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),

@@ -4,7 +4,6 @@ that load in a real DagBag, checklist items ticked by the generator, safe re-run
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 
 from pipelines.scaffold import generate_scaffold
 from tests.conftest import ROOT
+from tests.helpers.unmeasured import unmeasured
 
 DOCUMENT = (ROOT / "docs" / "process" / "data-solution-delivery-process.md").read_text()
 RUFF = Path(sys.executable).with_name("ruff")
@@ -89,7 +89,7 @@ def test_generated_python_is_lint_and_format_clean(scaffolded):
 
 def test_generated_dags_load_in_a_real_dagbag_and_the_integrity_test_passes(scaffolded, tmp_path):
     project, _ = scaffolded
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path / "airflow-home")}
+    env = {**unmeasured(), "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path / "airflow-home")}
     result = subprocess.run(
         [
             sys.executable,

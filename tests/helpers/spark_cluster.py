@@ -5,7 +5,6 @@ started with `$SPARK_HOME/bin/spark-class` (SPARK_HOME = the pyspark package's f
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.helpers.unmeasured import unmeasured
 
 STARTUP = 180  # seconds for the master and the workers to register (a loaded machine)
 
@@ -32,9 +33,10 @@ def spark_home() -> Path:
 
 def environment(**extra: str) -> dict[str, str]:
     """This process's environment with Spark's: the pyspark package as SPARK_HOME, this Python
-    for the driver and the executors, everything on 127.0.0.1."""
+    for the driver and the executors, everything on 127.0.0.1 (coverage not measuring: the
+    cluster and the jobs submitted run no phasegate code)."""
     env = {
-        **os.environ,
+        **unmeasured(),
         "SPARK_HOME": str(spark_home()),
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
