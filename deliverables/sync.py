@@ -25,6 +25,7 @@ from pathlib import Path
 
 from deliverables.errors import TrackerError
 from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
+from deliverables.gitrefs import git_dir as find_git_dir
 from deliverables.identity import display_name
 from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
 from deliverables.store import op_text_problem, plain_text
@@ -75,7 +76,7 @@ class _Clone:
 
 
 def _clone_facts(repo: Repo) -> _Clone:
-    git_dir = _git_dir(repo.root)
+    git_dir = find_git_dir(repo.root)
     if git_dir is None:  # not found as git finds it in the common case: git says
         done = repo.git("rev-parse", "--absolute-git-dir", check=False)
         if done.returncode != 0:
@@ -96,30 +97,6 @@ def _clone_facts(repo: Repo) -> _Clone:
         if key.startswith("remote.") and key.endswith(".url"):
             remotes.append(key[len("remote.") : -len(".url")])
     return _Clone(remotes, lines, branch)
-
-
-_DISCOVERY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_COMMON_DIR")
-
-
-def _git_dir(root: Path) -> Path | None:
-    """The git directory of the work tree at `root`, read from the disk as git discovers it (a
-    `.git` folder, or a `.git` file naming one: a linked worktree, a submodule), saving a
-    process per sync; None when the environment steers git's discovery or nothing is found
-    (then `git rev-parse` says)."""
-    if any(name in os.environ for name in _DISCOVERY_ENV):
-        return None
-    for folder in (root, *root.parents):
-        dot = folder / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():
-            text = dot.read_text(errors="replace").strip()
-            if not text.startswith("gitdir: "):
-                return None
-            found = Path(text.removeprefix("gitdir: "))
-            found = found if found.is_absolute() else folder / found
-            return found if found.is_dir() else None
-    return None
 
 
 def default_remote(facts: _Clone) -> str | None:
