@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import struct
 import subprocess
 import time
@@ -87,6 +88,7 @@ class Layout:
     directory (shared by linked worktrees) holding `objects/`, `refs/` and `packed-refs`."""
 
     common: Path
+    writes_refs: bool = True  # False: git writes the refs (it must log their updates)
 
     @classmethod
     def of(cls, root: Path) -> Layout | None:
@@ -109,7 +111,8 @@ class Layout:
             return None
         if not (common / "objects").is_dir() or not (common / "refs").is_dir():
             return None
-        return cls(common)
+        # core.logAllRefUpdates = always: every ref update is logged in a reflog, which git writes
+        return cls(common, writes_refs="always" not in config)
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ class Repo:
     def set_ref(self, ref: str, new: str, old: str | None) -> None:
         """Compare-and-swap: moves `ref` to `new` only if it still points at `old` (None: only
         if it does not exist yet)."""
-        self.git("update-ref", "-m", "phasegate", ref, new, old or ZERO)
+        self.update_refs([(ref, new, old)])
 
     # --- packs -----------------------------------------------------------------------------------
 
@@ -212,9 +215,11 @@ class Repo:
     def _move(self, ref: str, new: str, old: str | None) -> None:
         """Moves `ref` from `old` to `new`, or forward from wherever it is when `new` continues
         that (what fast-import allows); else GitError."""
-        done = self.git("update-ref", "-m", "phasegate", ref, new, old or ZERO, check=False)
-        if done.returncode == 0:
+        try:
+            self.set_ref(ref, new, old)
             return
+        except GitError:
+            pass
         actual = self.head_of(ref)
         if actual != old and (actual is None or self.is_ancestor(actual, new)):
             self.set_ref(ref, new, actual)
@@ -264,6 +269,9 @@ class Repo:
         all move or none."""
         if not updates:
             return
+        layout = self.layout
+        if layout is not None and layout.writes_refs and write_refs(layout.common, updates):
+            return
         lines = ["start"]
         lines += [f"update {ref} {new} {old or ZERO}" for ref, new, old in updates]
         lines += ["prepare", "commit", ""]
@@ -287,6 +295,24 @@ class Repo:
         args = ["rev-list", "--reverse", "--topo-order", *heads]
         args += [f"^{commit}" for commit in exclude]
         return self.text(*args).split()
+
+    def read_chains(self, chains: list[tuple[str, str | None]]) -> list[tuple[str, bytes]]:
+        """(commit, pack blob) of each commit from each head back to its old head, not
+        included (None: the whole chain), oldest first: what `read_packs(commits(heads,
+        olds))` gives. Read from the loose objects when every one is loose (a fetch or a flush
+        of a few commits leaves them so: `fetch.unpackLimit`) and the chains are what
+        phasegate writes (one parent each, each ending at its old head); else by git."""
+        layout = self.layout
+        if layout is not None:
+            found = read_loose_chains(layout.common / "objects", chains)
+            if found is not None:
+                return found
+        heads = [head for head, _ in chains]
+        try:
+            commits = self.commits(heads, [old for _, old in chains if old])
+        except GitError:  # an old head git no longer has: read the chains whole
+            commits = self.commits(heads)
+        return self.read_packs(commits)
 
     def read_packs(self, commits: list[str]) -> list[tuple[str, bytes]]:
         """(commit, pack blob) of each commit, in one `cat-file --batch`."""
@@ -372,6 +398,210 @@ def write_pack_file(objects: Path, entries: list[tuple[str, bytes, str]]) -> Non
             file.flush()
             os.fsync(file.fileno())  # git syncs the packs it writes (core.fsync's default)
         os.replace(temporary, final)
+
+
+def write_refs(common: Path, updates: list[tuple[str, str, str | None]]) -> bool:
+    """Compare-and-swaps of loose refs (ref, new, old or None: must not exist) as git's files
+    backend makes them: each ref locked by creating `<ref>.lock` exclusively, every old value
+    checked (loose file, else `packed-refs`), then each lock written and renamed over its ref;
+    one that does not hold its old value moves none (GitError). False when git must do it (a
+    symbolic ref, a folder in the way): nothing was changed then."""
+    locked: list[tuple[Path, Path, str]] = []
+    try:
+        for ref, new, old in updates:
+            path = common / ref
+            lock = path.with_name(path.name + ".lock")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                raise GitError(
+                    f"git update-ref: cannot lock {ref}: {lock} exists (another git process "
+                    "is running, or one crashed: then remove that file)"
+                ) from None
+            except OSError:
+                return False
+            os.close(fd)
+            locked.append((lock, path, new))
+            current = read_ref(common, ref)
+            if current is False:
+                return False
+            if current != old:
+                raise GitError(
+                    f"git update-ref: cannot lock {ref}: it is at {current or 'nothing'}, "
+                    f"expected {old or 'nothing'}"
+                )
+        for lock, _, new in locked:
+            lock.write_bytes(f"{new}\n".encode())
+        while locked:
+            lock, path, _ = locked.pop(0)
+            os.replace(lock, path)
+        return True
+    finally:
+        for lock, _, _ in locked:
+            lock.unlink(missing_ok=True)
+
+
+def read_loose_chains(
+    objects: Path, chains: list[tuple[str, str | None]]
+) -> list[tuple[str, bytes]] | None:
+    """`Repo.read_chains` from the loose objects, or None for git to read them (an object not
+    loose, a commit with two parents, a chain that does not reach its old head or that meets
+    another chain: what rev-list decides)."""
+    stops = {old for _, old in chains if old}
+    seen: set[str] = set()
+    out: list[tuple[str, bytes]] = []
+    try:
+        for head, old in chains:
+            chain, sha = [], head
+            while sha != old:
+                found = read_loose(objects, sha)
+                if sha in stops or sha in seen or found is None or found[0] != b"commit":
+                    return None
+                lines = found[1].split(b"\n\n", 1)[0].split(b"\n")
+                if not lines[0].startswith(b"tree "):
+                    return None
+                parents = [line[7:].decode() for line in lines[1:] if line.startswith(b"parent ")]
+                seen.add(sha)
+                chain.append((sha, lines[0][5:].decode()))
+                if len(parents) > 1 or (not parents and old is not None):
+                    return None
+                if not parents:
+                    break
+                sha = parents[0]
+            for commit, tree in reversed(chain):
+                blob = _pack_in_tree(objects, tree)
+                if blob is None:
+                    return None
+                out.append((commit, blob))
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    return out
+
+
+def _pack_in_tree(objects: Path, tree: str) -> bytes | None:
+    """The content of the blob named `ops` in a loose tree (b"" when there is none, as
+    `cat-file` reads `<commit>:ops`), or None when git must read it."""
+    found = read_loose(objects, tree)
+    if found is None or found[0] != b"tree":
+        return None
+    entries, at = found[1], 0
+    while at < len(entries):
+        space = entries.index(b" ", at)
+        nul = entries.index(b"\0", space)
+        name, sha = entries[space + 1 : nul], entries[nul + 1 : nul + 21]
+        at = nul + 21
+        if name == PACK_FILE.encode():
+            found = read_loose(objects, sha.hex())
+            if found is None:
+                return None
+            return found[1] if found[0] == b"blob" else b""
+    return b""
+
+
+def read_loose(objects: Path, sha: str) -> tuple[bytes, bytes] | None:
+    """(kind, body) of a loose object, or None when it is not loose (packed, elsewhere) or not
+    whole."""
+    try:
+        raw = zlib.decompress((objects / sha[:2] / sha[2:]).read_bytes())
+    except (OSError, zlib.error):
+        return None
+    cut = raw.find(b"\0")
+    kind, _, size = raw[:cut].partition(b" ")
+    if cut < 0 or not size.isdigit() or int(size) != len(raw) - cut - 1:
+        return None
+    return kind, raw[cut + 1 :]
+
+
+# Configuration given to git by the environment besides files: git must read it
+_CONFIG_ENV = ("GIT_CONFIG", "GIT_CONFIG_COUNT", "GIT_CONFIG_PARAMETERS")
+_SECTIONS_READ = ("[remote", "[branch", "[phasegate", "[include")
+
+
+def read_settings(common: Path, wanted: re.Pattern) -> list[str] | None:
+    """`git config --get-regexp` of the keys `wanted` matches, as `key value` lines, read from
+    the repository's config file; None when git must read them: a value or a section name
+    spelled with quotes, escapes or comments in it, includes, a worktree's own config, or a
+    global or system file (as git finds them: GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM,
+    GIT_CONFIG_NOSYSTEM) with a section of those names."""
+    environ = os.environ
+    if any(name in environ for name in _CONFIG_ENV):
+        return None
+    if "GIT_CONFIG_GLOBAL" in environ:
+        others = [Path(environ["GIT_CONFIG_GLOBAL"])]
+    else:
+        home = Path(environ.get("HOME", "/nonexistent"))
+        others = [home / ".gitconfig", Path(environ.get("XDG_CONFIG_HOME") or home / ".config")]
+        others[1] = others[1] / "git" / "config"
+    if environ.get("GIT_CONFIG_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
+        others.append(Path(environ.get("GIT_CONFIG_SYSTEM", "/etc/gitconfig")))
+    for other in others:
+        try:
+            text = other.read_text(errors="replace").lower()
+        except OSError:
+            continue
+        if any(section in text for section in _SECTIONS_READ):
+            return None
+    try:
+        text = (common / "config").read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    found, section = [], ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[":
+            match = _SECTION.fullmatch(line)
+            if match is None:
+                return None
+            name, sub = match.group(1).lower(), match.group(2)
+            if name in ("include", "includeif") or name.startswith("includeif"):
+                return None
+            section = f"{name}.{sub}" if sub is not None else name
+            continue
+        key, equals, value = line.partition("=")
+        key = key.strip().lower()
+        if not _KEY.fullmatch(key):
+            return None
+        if key == "worktreeconfig" and section == "extensions":
+            return None
+        full = f"{section}.{key}"
+        if not wanted.match(full):
+            continue
+        value = value.strip()
+        if not equals or any(c in value for c in '"\\#;'):
+            return None
+        found.append(f"{full} {value}")
+    return found
+
+
+# git's grammar (config.c): `[name]` or `[name "subsection"]`, no other space
+_SECTION = re.compile(r'\[([A-Za-z0-9.-]+)(?:\s+"([^"\\]*)")?\]')
+_KEY = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def read_ref(common: Path, ref: str) -> str | bool | None:
+    """The commit a ref names as the files backend stores it (its loose file, else its line in
+    `packed-refs`), None when it does not exist, False when git must read it (symbolic)."""
+    try:
+        value = (common / ref).read_bytes().strip()
+    except FileNotFoundError:
+        value = None
+    except OSError:
+        return False
+    if value is not None:
+        return value.decode() if len(value) == 40 and _is_hex(value) else False
+    try:
+        packed = (common / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return None
+    at = packed.find(f" {ref}\n".encode())
+    if at < 40:
+        return None
+    start = packed.rfind(b"\n", 0, at) + 1
+    sha = packed[start:at]
+    return sha.decode() if len(sha) == 40 and _is_hex(sha) else False
 
 
 def read_refs(common: Path, prefix: str) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deliverables.errors import TrackerError
-from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
+from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref, read_settings
 from deliverables.gitrefs import git_dir as find_git_dir
 from deliverables.identity import display_name
 from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
@@ -68,11 +69,16 @@ class SyncReport:
 
 @dataclass
 class _Clone:
-    """What one sync needs to know of the clone, read with one git process."""
+    """What one sync needs to know of the clone, read from its git config file (or by one git
+    process)."""
 
     remotes: list[str]
     config: list[str]  # "key value" lines of the settings phasegate reads
     branch: str | None
+
+
+# the settings a sync reads, as `git config --get-regexp` names them
+_SETTINGS = re.compile(r"^(remote\..*\.(url|fetch)|branch\..*\.remote|phasegate\.replica)$")
 
 
 def _clone_facts(repo: Repo) -> _Clone:
@@ -84,13 +90,11 @@ def _clone_facts(repo: Repo) -> _Clone:
         git_dir = Path(done.stdout.decode().strip())
     head = (git_dir / "HEAD").read_text().strip() if (git_dir / "HEAD").exists() else ""
     branch = head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else None
-    found = repo.git(
-        "config",
-        "--get-regexp",
-        r"^(remote\..*\.(url|fetch)|branch\..*\.remote|phasegate\.replica)$",
-        check=False,
-    )
-    lines = found.stdout.decode().splitlines()
+    layout = repo.layout
+    lines = read_settings(layout.common, _SETTINGS) if layout is not None else None
+    if lines is None:  # a configuration git must read (includes, quoting, global remotes, ...)
+        found = repo.git("config", "--get-regexp", _SETTINGS.pattern, check=False)
+        lines = found.stdout.decode().splitlines()
     remotes = []
     for line in lines:
         key = line.split(" ", 1)[0]
@@ -269,7 +273,7 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     if not changed:
         return [], []
     try:
-        ops = _read_ops(repo, list(changed.values()), [heads[r] for r in changed if heads.get(r)])
+        ops = _read_ops(repo, [(sha, heads.get(ref)) for ref, sha in changed.items()])
         return tracker.integrate(ops, changed), []
     except OpError:
         pass  # find which ref holds it: one at a time
@@ -277,7 +281,7 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     for ref, sha in changed.items():
         old = heads.get(ref)
         try:
-            ops = _read_ops(repo, [sha], [old] if old else [])
+            ops = _read_ops(repo, [(sha, old)])
         except UnwritableOp as exc:
             problems.append(
                 f"{ref} holds {exc}: its new ops were not taken (`phasegate verify` details it)"
@@ -293,21 +297,17 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     return received, problems
 
 
-def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
-    """The verified ops of the commits reachable from `heads` and not from `olds`."""
-    try:
-        commits = repo.commits(heads, olds)
-    except GitError:  # an old head git no longer has: read the chains whole
-        commits = repo.commits(heads)
+def _read_ops(repo: Repo, chains: list[tuple[str, str | None]]) -> list[Op]:
+    """The verified ops of the commits from each head back to its old head (None: all)."""
     ops: list[Op] = []
     gc_was_on = gc.isenabled()
     gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
     try:
-        for _commit, blob in repo.read_packs(commits):
+        for _commit, blob in repo.read_chains(chains):
             text = pack_text(blob)
             start = len(ops)
             ops.extend(unpack(blob, text=text))
-            if not plain_text(text):  # one look at the whole pack, else op by op
+            if not plain_text(text, blob):  # one look at the whole pack, else op by op
                 for op in ops[start:]:
                     check_received(op)
     finally:

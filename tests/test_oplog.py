@@ -344,3 +344,76 @@ def test_a_linked_worktree_and_a_steered_git_share_the_same_refs_and_objects(rep
     assert repo.refs("refs/phasegate/") == {ops_ref("a"): tip}
     assert repo.commits(tip) == [base, head, tip]
     _git_out(repo.root, "fsck", "--strict", "--no-dangling")
+
+
+def test_refs_move_together_or_not_at_all_and_a_held_lock_is_a_clear_error(repo):
+    a = repo.append_pack(ops_ref("a"), pack([_op(1)]), None, "1", "A <a@example.com>")
+    b = repo.append_pack(ops_ref("b"), pack([_op(2)]), None, "1", "A <a@example.com>")
+    c = repo.append_pack(ops_ref("c"), pack([_op(3)]), None, "1", "A <a@example.com>")
+    repo.git("pack-refs", "--all")  # the old values are read from packed-refs too
+    with pytest.raises(GitError, match="expected"):
+        repo.update_refs([(ops_ref("a"), b, a), (ops_ref("b"), c, a)])  # b is not at a
+    assert repo.refs("refs/phasegate/") == {ops_ref("a"): a, ops_ref("b"): b, ops_ref("c"): c}
+    repo.update_refs([(ops_ref("a"), b, a), (ops_ref("b"), c, b), (ops_ref("d"), a, None)])
+    assert repo.refs("refs/phasegate/") == {
+        ops_ref("a"): b,
+        ops_ref("b"): c,
+        ops_ref("c"): c,
+        ops_ref("d"): a,
+    }
+    lock = repo.root / ".git" / "refs" / "phasegate" / "ops" / "c.lock"
+    lock.write_text("")  # another git process at work, or one that crashed
+    with pytest.raises(GitError, match=r"c\.lock exists"):
+        repo.set_ref(ops_ref("c"), a, c)
+    assert lock.exists() and repo.head_of(ops_ref("c")) == c
+    assert not list((repo.root / ".git" / "refs").rglob("[abd].lock"))  # none left behind
+    _git_out(repo.root, "fsck", "--strict", "--no-dangling")
+
+
+def test_chains_read_from_loose_objects_are_what_git_reads(repo):
+    from deliverables.gitrefs import read_loose_chains
+
+    author = "A <a@example.com>"
+    objects = repo.root / ".git" / "objects"
+    # loose objects (hash-object, mktree, commit-tree), as a fetch of a few commits leaves them
+    a1 = repo.write_pack(pack([_op(1), _op(2)]), None, "2", author)
+    a2 = repo.write_pack(pack([_op(3)]), a1, "1", author)
+    a3 = repo.write_pack(b"", a2, "0", author)  # an empty pack
+    b1 = repo.write_pack(pack([_op(4, "r2")]), None, "1", author)
+    tree = repo.text("mktree", input=b"")  # a commit holding no pack at all
+    env = {
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@x",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@x",
+    }
+    b2 = repo.text("commit-tree", tree, "-p", b1, "-m", "none", env=env)
+    merge = repo.text("commit-tree", tree, "-p", a1, "-p", b1, "-m", "merge", env=env)
+
+    def by_git(chains):
+        heads = [head for head, _ in chains]
+        return repo.read_packs(repo.commits(heads, [old for _, old in chains if old]))
+
+    for chains in (
+        [(a3, None)],
+        [(a3, a1)],
+        [(a3, a2), (b2, None)],
+        [(b2, b1), (a2, None)],
+    ):
+        loose = read_loose_chains(objects, chains)
+        assert loose is not None  # read without git
+        assert sorted(loose) == sorted(by_git(chains)) and repo.read_chains(chains) == loose
+        for head, old in chains:  # each chain oldest first
+            own = [c for c in repo.commits(head, [old] if old else [])]
+            assert [c for c, _ in loose if c in own] == own
+    # what git decides: an old head the chain does not reach, a merge, chains that meet
+    for chains in ([(a2, b1)], [(merge, None)], [(a3, a1), (a2, None)]):
+        assert read_loose_chains(objects, chains) is None
+    assert sorted(repo.read_chains([(a2, b1)])) == sorted(by_git([(a2, b1)]))
+    assert sorted(repo.read_chains([(merge, a1)])) == sorted(by_git([(merge, a1)]))
+    # packed (gc): git reads them
+    repo.git("update-ref", ops_ref("a"), a3)
+    repo.git("update-ref", ops_ref("b"), b2)
+    repo.git("gc", "--quiet")
+    assert read_loose_chains(objects, [(a3, None)]) is None
+    assert repo.read_chains([(a3, a1), (b2, None)]) == by_git([(a3, a1), (b2, None)])

@@ -813,3 +813,70 @@ def test_a_forged_self_approval_of_a_waiver_never_counts_on_any_clone(team, appr
     sync(ana)
     assert [w.approver for w in waivers(ana)] == [BEN]
     assert _state(ana) == _state(ben)
+
+
+@pytest.mark.parametrize(
+    "text", [*LINE_TEXTS.values(), "", "\n", "a\nb", "\\", '\\"', "\t", "~\x7f", "\ud800", "→ é 𝄞"]
+)
+@pytest.mark.parametrize("around", ["", "{}", '{"a":"\\\\"}\n', "é"])
+def test_the_whole_pack_text_check_on_bytes_gives_the_verdict_of_isprintable(text, around):
+    """plain_text judges the UTF-8 bytes (printable ASCII deleted, the rest by `isprintable`):
+    the verdict is the one `isprintable` gives on the whole text."""
+    from deliverables.store import plain_text
+
+    def general(value: str) -> bool:
+        flat = value.replace("\n", "")
+        if not flat.isprintable():
+            return False
+        return "\\" not in flat or "\\" not in flat.replace("\\\\", "").replace('\\"', "")
+
+    for value in (text, around + text, text + around, around + text + "\n" + around):
+        encoded = value.encode(errors="surrogatepass")
+        assert plain_text(value) == general(value) == plain_text(value, encoded), value
+
+
+CONFIG_SPELLINGS = {
+    "as git writes it": '[remote "origin"]\n\turl = /r.git\n\tfetch = +refs/heads/*:refs/x/*\n',
+    "two remotes, a branch, the replica": (
+        '[remote "a"]\n\turl = /a.git\n[remote "b-2"]\n\turl = https://h/b c.git\n'
+        '[branch "main"]\n\tremote = b-2\n\tmerge = refs/heads/main\n[phasegate]\n\treplica = r1\n'
+    ),
+    "upper case names, odd spaces": '[Remote  "origin"]\nURL=/r.git\n  Fetch   =  +a:b  \n',
+    "a space git refuses": '[remote "origin" ]\n\turl = /r.git\n',
+    "the old subsection spelling": "[remote.origin]\n\turl = /r.git\n",
+    "a section twice": '[remote "o"]\n\turl = /1\n[core]\n\tbare = false\n[remote "o"]\n\tfetch = x\n',
+    "comments": '# a comment\n; another\n[remote "o"]\n\turl = /r.git # the url\n',
+    "a quoted value": '[remote "o"]\n\turl = "/with space.git"\n',
+    "an escape": '[remote "o"]\n\turl = /a\\\\b\n',
+    "a continued line": '[remote "o"]\n\turl = /a\\\n/b\n',
+    "a quote in a subsection": '[remote "o\\"x"]\n\turl = /r.git\n',
+    "an include": '[include]\n\tpath = other\n[remote "o"]\n\turl = /r.git\n',
+    "a conditional include": '[includeIf "gitdir:/x/"]\n\tpath = other\n',
+    "a bare key": '[remote "o"]\n\turl\n',
+    "an empty value": '[remote "o"]\n\turl =\n',
+    "other sections only": "[core]\n\tbare = false\n[user]\n\tname = A B\n",
+}
+
+
+@pytest.mark.parametrize("text", list(CONFIG_SPELLINGS.values()), ids=list(CONFIG_SPELLINGS))
+def test_the_settings_a_sync_reads_from_the_config_file_are_what_git_reads(tmp_path, text):
+    """Read without a process where the file is plain; anything else is left to git."""
+    from deliverables.gitrefs import Layout, read_settings
+    from deliverables.sync import _SETTINGS, _clone_facts
+
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    config = tmp_path / ".git" / "config"
+    config.write_text(config.read_text() + text)
+    by_git = subprocess.run(
+        ["git", "config", "--get-regexp", _SETTINGS.pattern],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    layout = Layout.of(tmp_path)
+    assert layout is not None
+    found = read_settings(layout.common, _SETTINGS)
+    assert found is None or found == by_git
+    if text == CONFIG_SPELLINGS["as git writes it"]:
+        assert found is not None  # the common case needs no git process
+    assert _clone_facts(Repo(tmp_path)).config == by_git
