@@ -1,7 +1,8 @@
-"""Op packs in git refs, through git's plumbing (a handful of processes per sync, never one per op).
+"""Op packs in git refs, through git's formats and plumbing (a handful of processes per sync at
+most, never one per op).
 
 deliverables.git asks git everything else, in text; this module is its sibling for the op log,
-whose packs are bytes read and written in batches (`cat-file --batch`).
+whose packs are bytes read and written in batches.
 
 Each replica appends only to `refs/phasegate/ops/<replica>`: a chain of commits whose tree holds
 one blob, `ops`, a pack of canonical op lines (deliverables.oplog.pack). Appending is always a
@@ -9,12 +10,17 @@ fast-forward, written as a compare-and-swap of the ref (a concurrent writer make
 instead of losing a commit). Fetched copies land in `refs/phasegate/remotes/<remote>/<replica>`,
 a staging namespace nothing local is overwritten in.
 
-Two things are done without a git process where the repository is laid out as git lays it out
-by default (the files ref backend, SHA-1 objects, nothing steered by the environment: see
-`Layout`): a flush writes its three objects (blob, tree, commit) as one pack file with its index,
-the format git itself writes and reads (Documentation/gitformat-pack.txt), and the refs under
-`refs/phasegate/` are read from the loose ref files and `packed-refs`. Anywhere else, git does
-both (`fast-import`, `for-each-ref`), as it always did.
+Where the repository is laid out as git lays it out by default (the files ref backend, SHA-1
+object names, nothing steered by the environment: `Layout`), this module reads and writes git's
+own formats itself instead of starting a process for each step: a flush writes its three objects
+(blob, tree, commit) as one pack file with its index (Documentation/gitformat-pack.txt); refs
+are read from their loose files and `packed-refs` and moved under their `.lock` files, as the
+files backend does; fetched commits are read from their loose objects (a fetch of a few commits
+leaves them loose); the few settings a sync reads or adds are in the plain config file. Tests
+compare each with git's own answer. Anything else (another layout, packed objects, a merge, a
+config with includes or quoting) goes to git (`fast-import`, `for-each-ref`, `update-ref`,
+`rev-list`, `cat-file --batch`, `config`), as it always did. A sync's git processes are then
+the fetch and the push alone.
 """
 
 from __future__ import annotations
@@ -574,6 +580,44 @@ def read_settings(common: Path, wanted: re.Pattern) -> list[str] | None:
             return None
         found.append(f"{full} {value}")
     return found
+
+
+def add_settings(common: Path, settings: list[tuple[str, str, str]]) -> bool:
+    """Appends each (section, key, value) to the repository's config file (`remote.origin`,
+    `fetch`, `+refs/...`: a section `[remote "origin"]` of its own, which git reads as one with
+    the others of that name) the way `git config` writes it: the whole file written under
+    `config.lock` (created exclusively, the file's mode kept) and renamed over it. False, and
+    nothing written, when a name or value would need quoting (then `git config` writes it)."""
+    text = ""
+    for section, key, value in settings:
+        name, _, sub = section.partition(".")
+        plain = _PLAIN_NAME.fullmatch(name) and _PLAIN_NAME.fullmatch(key)
+        if not plain or not _PLAIN_SUB.fullmatch(sub) or not _PLAIN_VALUE.fullmatch(value):
+            return False
+        text += f'[{name} "{sub}"]\n' if sub else f"[{name}]\n"
+        text += f"\t{key} = {value}\n"
+    path, lock = common / "config", common / "config.lock"
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise GitError(
+            f"git config: could not lock {path}: {lock} exists (another git process is "
+            "running, or one crashed: then remove that file)"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            old = path.read_bytes()
+            os.fchmod(file.fileno(), os.stat(path).st_mode & 0o7777)
+            file.write(old + (b"\n" if old and not old.endswith(b"\n") else b"") + text.encode())
+        os.replace(lock, path)
+    finally:
+        lock.unlink(missing_ok=True)
+    return True
+
+
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9-]*")
+_PLAIN_SUB = re.compile(r"[A-Za-z0-9._/-]*")
+_PLAIN_VALUE = re.compile(r"[^\s\"\\#;][^\"\\#;\n]*(?<!\s)")
 
 
 # git's grammar (config.c): `[name]` or `[name "subsection"]`, no other space

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deliverables.errors import TrackerError
-from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref, read_settings
+from deliverables.gitrefs import (
+    OPS,
+    STAGING,
+    GitError,
+    Repo,
+    add_settings,
+    ops_ref,
+    read_settings,
+)
 from deliverables.gitrefs import git_dir as find_git_dir
 from deliverables.identity import display_name
 from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
@@ -117,15 +125,23 @@ def default_remote(facts: _Clone) -> str | None:
 
 def configure(repo: Repo, facts: _Clone, remote: str | None, replica: str) -> None:
     """Once per clone and remote: a plain `git fetch` brings the ops too (into the staging
-    namespace); a plain `git push` is left as it was. The replica id goes into the git config."""
+    namespace); a plain `git push` is left as it was. The replica id goes into the git config.
+    Both are appended to the config file at once, as `git config` writes it (under its lock),
+    or by `git config` when git must spell them (a remote name it would quote)."""
+    settings: list[tuple[str, str, str]] = []
     if not any(line.startswith("phasegate.replica ") for line in facts.config):
-        repo.git("config", "phasegate.replica", replica)
-        facts.config.append(f"phasegate.replica {replica}")
-    if remote is None:
+        settings.append(("phasegate", "replica", replica))
+    if remote is not None:
+        spec = fetch_refspec(remote)
+        if f"remote.{remote}.fetch {spec}" not in facts.config:
+            settings.append((f"remote.{remote}", "fetch", spec))
+    if not settings:
         return
-    spec = fetch_refspec(remote)
-    if f"remote.{remote}.fetch {spec}" not in facts.config:
-        repo.git("config", "--add", f"remote.{remote}.fetch", spec)
+    layout = repo.layout
+    if layout is None or not add_settings(layout.common, settings):
+        for section, key, value in settings:
+            repo.git("config", "--add", f"{section}.{key}", value)
+    facts.config += [f"{section}.{key} {value}" for section, key, value in settings]
 
 
 def configure_clone(root: Path, replica: str) -> None:
@@ -146,9 +162,10 @@ def flush(tracker, repo: Repo) -> int:
     """Moves the outbox into one new commit on this replica's ref; returns how many ops.
 
     The commit's parent is the head this clone recorded for its ref (no git process to ask);
-    `git fast-import` moves the ref only forward, so if the ref is elsewhere (a flush killed
+    the ref moves only forward (`Repo.append_pack`), so if the ref is elsewhere (a flush killed
     after moving the ref but before emptying the outbox, or a second flush of this clone in
-    another process), nothing is written: the flush integrates the ref's commits first (which
+    another process), the ref is not moved (the commit written stays unreferenced, for `git
+    gc` to drop): the flush integrates the ref's commits first (which
     takes their ops out of the outbox) and starts over, so no op is written twice. The outbox
     is read, committed and emptied under one write lock (`Tracker.move_outbox`)."""
     return _flush(tracker, repo)[0]

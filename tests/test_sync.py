@@ -880,3 +880,35 @@ def test_the_settings_a_sync_reads_from_the_config_file_are_what_git_reads(tmp_p
     if text == CONFIG_SPELLINGS["as git writes it"]:
         assert found is not None  # the common case needs no git process
     assert _clone_facts(Repo(tmp_path)).config == by_git
+
+
+@pytest.mark.parametrize("name", ["origin", "up-stream", "team/main", "équipe", "x@y"])
+def test_the_first_sync_configures_the_remote_once_as_git_config_would(tmp_path, name):
+    """Written to the config file under its lock where git needs no quoting, else by git."""
+    from deliverables.sync import _clone_facts, configure, fetch_refspec
+
+    remote = _remote(tmp_path)
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "c")], check=True)
+    _git("remote", "add", name, str(remote), cwd=tmp_path / "c")
+    repo = Repo(tmp_path / "c")
+    config = tmp_path / "c" / ".git" / "config"
+    config.chmod(0o640)
+    for _ in range(2):  # the second time, nothing to add
+        facts = _clone_facts(repo)
+        configure(repo, facts, name, "r1")
+        specs = _git("config", "--get-all", f"remote.{name}.fetch", cwd=repo.root).splitlines()
+        assert specs == [f"+refs/heads/*:refs/remotes/{name}/*", fetch_refspec(name)]
+        assert _git("config", "phasegate.replica", cwd=repo.root).strip() == "r1"
+        assert sorted(_clone_facts(repo).config) == sorted(facts.config)  # what it believes
+    assert config.stat().st_mode & 0o777 == 0o640 and not (config.parent / "config.lock").exists()
+    if name.isascii() and "@" not in name:  # written here, not by git: a section appended
+        assert config.read_text().endswith(f'[remote "{name}"]\n\tfetch = {fetch_refspec(name)}\n')
+    _git("fetch", "--quiet", name, cwd=repo.root)  # git reads the file it was given
+    # a held lock is a clear error, the file untouched
+    _git("remote", "add", "other", str(remote), cwd=repo.root)
+    facts = _clone_facts(repo)
+    before = config.read_bytes()
+    (config.parent / "config.lock").write_text("")
+    with pytest.raises(TrackerError, match="lock"):
+        configure(repo, facts, "other", "r1")
+    assert config.read_bytes() == before
