@@ -112,8 +112,11 @@ class Layout:
             config = (common / "config").read_text(errors="replace").lower()
         except OSError:
             return None
-        # another object format (SHA-256) or ref backend (reftable): git's own business
-        if "objectformat" in config or "refstorage" in config or (common / "reftable").exists():
+        # another object format (SHA-256) or ref backend (reftable), or files shared by a group
+        # (core.sharedRepository: the modes git gives them): git's own business
+        if any(name in config for name in ("objectformat", "refstorage", "sharedrepository")):
+            return None
+        if (common / "reftable").exists():
             return None
         if not (common / "objects").is_dir() or not (common / "refs").is_dir():
             return None

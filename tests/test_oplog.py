@@ -417,3 +417,17 @@ def test_chains_read_from_loose_objects_are_what_git_reads(repo):
     repo.git("gc", "--quiet")
     assert read_loose_chains(objects, [(a3, None)]) is None
     assert repo.read_chains([(a3, a1), (b2, None)]) == by_git([(a3, a1), (b2, None)])
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [("core.sharedRepository", "group"), ("extensions.refStorage", "files")],
+)
+def test_a_repository_set_up_otherwise_is_left_to_git(repo, setting):
+    """Files shared by a group get the modes git gives them; another ref backend is git's."""
+    repo.git("config", *setting)
+    assert Repo(repo.root).layout is None
+    fresh = Repo(repo.root)
+    head = fresh.append_pack(ops_ref("a"), pack([_op(1)]), None, "1", "A <a@example.com>")
+    assert fresh.refs("refs/phasegate/") == {ops_ref("a"): head}
+    assert [len(list(unpack(b))) for _, b in fresh.read_chains([(head, None)])] == [1]
