@@ -121,7 +121,8 @@ class Layout:
         if not (common / "objects").is_dir() or not (common / "refs").is_dir():
             return None
         # core.logAllRefUpdates = always: every ref update is logged in a reflog, which git writes
-        return cls(common, writes_refs="always" not in config)
+        logged = re.search(r"logallrefupdates\s*=\s*\"?always", config) is not None
+        return cls(common, writes_refs=not logged)
 
 
 @dataclass(frozen=True)
@@ -364,11 +365,11 @@ _PACK_TYPES = {"commit": 1, "tree": 2, "blob": 3}
 
 
 def write_pack_file(objects: Path, entries: list[tuple[str, bytes, str]]) -> None:
-    """Writes `entries` ((kind, body, object id) each) into `objects/pack` as one pack (version 2, each
-    object whole and zlib-compressed at level 1: packs of JSON lines shrink about as well as
-    at the default level, three times faster) and its index (version 2), as git writes them:
-    both written under temporary names and synced, then renamed, the pack first (git reads a
-    pack only through its index, so a reader never sees half of one)."""
+    """Writes `entries` ((kind, body, object id) each) into `objects/pack` as one pack
+    (version 2, each object whole and zlib-compressed at level 1: packs of JSON lines shrink
+    about as well as at the default level, three times faster) and its index (version 2), as
+    git writes them: both written under temporary names and synced, then renamed, the pack
+    first (git reads a pack only through its index, so a reader never sees half of one)."""
     pack = bytearray(b"PACK" + struct.pack(">II", 2, len(entries)))
     index = []  # (object id, crc32 of its packed bytes, offset)
     for kind, body, name in entries:
@@ -401,6 +402,7 @@ def write_pack_file(objects: Path, entries: list[tuple[str, bytes, str]]) -> Non
     for suffix, data in ((".pack", pack), (".idx", idx)):
         final = folder / (name + suffix)
         temporary = folder / f"tmp_{name}_{os.getpid()}{suffix}"
+        temporary.unlink(missing_ok=True)  # left by a process of that id killed while writing
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
         with os.fdopen(fd, "wb") as file:
             file.write(data)

@@ -421,13 +421,21 @@ def test_chains_read_from_loose_objects_are_what_git_reads(repo):
 
 @pytest.mark.parametrize(
     "setting",
-    [("core.sharedRepository", "group"), ("extensions.refStorage", "files")],
+    [
+        ("core.sharedRepository", "group"),
+        ("extensions.refStorage", "files"),
+        ("core.logAllRefUpdates", "always"),
+    ],
 )
 def test_a_repository_set_up_otherwise_is_left_to_git(repo, setting):
-    """Files shared by a group get the modes git gives them; another ref backend is git's."""
+    """Files shared by a group get the modes git gives them; another ref backend is git's; a
+    reflog for every ref is git's to write."""
     repo.git("config", *setting)
-    assert Repo(repo.root).layout is None
     fresh = Repo(repo.root)
+    layout = fresh.layout
+    assert layout is None or (setting[1] == "always" and not layout.writes_refs)
     head = fresh.append_pack(ops_ref("a"), pack([_op(1)]), None, "1", "A <a@example.com>")
     assert fresh.refs("refs/phasegate/") == {ops_ref("a"): head}
     assert [len(list(unpack(b))) for _, b in fresh.read_chains([(head, None)])] == [1]
+    if setting[1] == "always":  # git wrote the ref, and its reflog
+        assert (repo.root / ".git" / "logs" / ops_ref("a")).is_file()

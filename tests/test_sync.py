@@ -545,7 +545,7 @@ def test_a_flush_that_finds_its_ref_moved_writes_every_op_once(team, moved_by):
         other.close()
         ana.tracker._conn.execute("UPDATE heads SET commit_id = ? WHERE ref = ?", (stale, ref))
     ana.set_item("1.1.3", status="done")
-    # the flush commits on the head it recorded: fast-import refuses to move the ref back, the
+    # the flush commits on the head it recorded: the ref is not moved from another, the
     # flush integrates what moved it and starts over
     assert flush(ana.tracker, repo) == 1  # 1.1.3 alone: 1.1.2 is in the ref already
     assert ana.tracker.outbox() == []
