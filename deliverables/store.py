@@ -833,7 +833,7 @@ def op_text_problem(op: Op) -> str | None:
     return None
 
 
-def plain_text(text: str) -> bool:
+def plain_text(text: str, encoded: bytes | None = None) -> bool:
     """Whether JSON text (a pack line, or a pack: lines joined by `\\n`) holds no character
     `check_user_text` refuses in any of its strings. True when, newlines between lines aside,
     it is printable (in C: every refused character is a control, a separator or a format
@@ -842,11 +842,22 @@ def plain_text(text: str) -> bool:
     out the escaped backslashes, then the escaped quotes, leaves a backslash exactly where
     another escape began, as escapes pair from the left and a line begins with `{`). Every
     string decoded from such text is made of its characters, so it passes too; otherwise each
-    string is checked (`op_text_problem`)."""
-    flat = text.replace("\n", "") if "\n" in text else text
-    if not flat.isprintable():
+    string is checked (`op_text_problem`). `encoded`: the text's UTF-8 bytes, when the caller
+    has them."""
+    # in C on the UTF-8 bytes: deleting printable ASCII and the newlines leaves the other
+    # characters (ASCII bytes are never part of a longer UTF-8 sequence), few in a pack, which
+    # `isprintable` then judges: ten times faster than `isprintable` over the whole text
+    data = text.encode(errors="surrogatepass") if encoded is None else encoded
+    rest = data.translate(None, _PRINTABLE_ASCII)
+    if rest and not rest.decode(errors="surrogatepass").isprintable():
         return False
+    if "\\" not in text:
+        return True
+    flat = text.replace("\n", "")
     return "\\" not in flat or "\\" not in flat.replace("\\\\", "").replace('\\"', "")
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"  # what `plain_text` lets through in ASCII
 
 
 def check_user_text(row: dict) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -24,7 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deliverables.errors import TrackerError
-from deliverables.gitrefs import OPS, STAGING, GitError, Repo, ops_ref
+from deliverables.gitrefs import (
+    OPS,
+    STAGING,
+    GitError,
+    Repo,
+    add_settings,
+    ops_ref,
+    read_settings,
+)
+from deliverables.gitrefs import git_dir as find_git_dir
 from deliverables.identity import display_name
 from deliverables.oplog import Op, OpError, from_line, pack_text, unpack
 from deliverables.store import op_text_problem, plain_text
@@ -67,15 +77,20 @@ class SyncReport:
 
 @dataclass
 class _Clone:
-    """What one sync needs to know of the clone, read with one git process."""
+    """What one sync needs to know of the clone, read from its git config file (or by one git
+    process)."""
 
     remotes: list[str]
     config: list[str]  # "key value" lines of the settings phasegate reads
     branch: str | None
 
 
+# the settings a sync reads, as `git config --get-regexp` names them
+_SETTINGS = re.compile(r"^(remote\..*\.(url|fetch)|branch\..*\.remote|phasegate\.replica)$")
+
+
 def _clone_facts(repo: Repo) -> _Clone:
-    git_dir = _git_dir(repo.root)
+    git_dir = find_git_dir(repo.root)
     if git_dir is None:  # not found as git finds it in the common case: git says
         done = repo.git("rev-parse", "--absolute-git-dir", check=False)
         if done.returncode != 0:
@@ -83,43 +98,17 @@ def _clone_facts(repo: Repo) -> _Clone:
         git_dir = Path(done.stdout.decode().strip())
     head = (git_dir / "HEAD").read_text().strip() if (git_dir / "HEAD").exists() else ""
     branch = head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else None
-    found = repo.git(
-        "config",
-        "--get-regexp",
-        r"^(remote\..*\.(url|fetch)|branch\..*\.remote|phasegate\.replica)$",
-        check=False,
-    )
-    lines = found.stdout.decode().splitlines()
+    layout = repo.layout
+    lines = read_settings(layout.common, _SETTINGS) if layout is not None else None
+    if lines is None:  # a configuration git must read (includes, quoting, global remotes, ...)
+        found = repo.git("config", "--get-regexp", _SETTINGS.pattern, check=False)
+        lines = found.stdout.decode().splitlines()
     remotes = []
     for line in lines:
         key = line.split(" ", 1)[0]
         if key.startswith("remote.") and key.endswith(".url"):
             remotes.append(key[len("remote.") : -len(".url")])
     return _Clone(remotes, lines, branch)
-
-
-_DISCOVERY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_COMMON_DIR")
-
-
-def _git_dir(root: Path) -> Path | None:
-    """The git directory of the work tree at `root`, read from the disk as git discovers it (a
-    `.git` folder, or a `.git` file naming one: a linked worktree, a submodule), saving a
-    process per sync; None when the environment steers git's discovery or nothing is found
-    (then `git rev-parse` says)."""
-    if any(name in os.environ for name in _DISCOVERY_ENV):
-        return None
-    for folder in (root, *root.parents):
-        dot = folder / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():
-            text = dot.read_text(errors="replace").strip()
-            if not text.startswith("gitdir: "):
-                return None
-            found = Path(text.removeprefix("gitdir: "))
-            found = found if found.is_absolute() else folder / found
-            return found if found.is_dir() else None
-    return None
 
 
 def default_remote(facts: _Clone) -> str | None:
@@ -136,15 +125,23 @@ def default_remote(facts: _Clone) -> str | None:
 
 def configure(repo: Repo, facts: _Clone, remote: str | None, replica: str) -> None:
     """Once per clone and remote: a plain `git fetch` brings the ops too (into the staging
-    namespace); a plain `git push` is left as it was. The replica id goes into the git config."""
+    namespace); a plain `git push` is left as it was. The replica id goes into the git config.
+    Both are appended to the config file at once, as `git config` writes it (under its lock),
+    or by `git config` when git must spell them (a remote name it would quote)."""
+    settings: list[tuple[str, str, str]] = []
     if not any(line.startswith("phasegate.replica ") for line in facts.config):
-        repo.git("config", "phasegate.replica", replica)
-        facts.config.append(f"phasegate.replica {replica}")
-    if remote is None:
+        settings.append(("phasegate", "replica", replica))
+    if remote is not None:
+        spec = fetch_refspec(remote)
+        if f"remote.{remote}.fetch {spec}" not in facts.config:
+            settings.append((f"remote.{remote}", "fetch", spec))
+    if not settings:
         return
-    spec = fetch_refspec(remote)
-    if f"remote.{remote}.fetch {spec}" not in facts.config:
-        repo.git("config", "--add", f"remote.{remote}.fetch", spec)
+    layout = repo.layout
+    if layout is None or not add_settings(layout.common, settings):
+        for section, key, value in settings:
+            repo.git("config", "--add", f"{section}.{key}", value)
+    facts.config += [f"{section}.{key} {value}" for section, key, value in settings]
 
 
 def configure_clone(root: Path, replica: str) -> None:
@@ -165,9 +162,10 @@ def flush(tracker, repo: Repo) -> int:
     """Moves the outbox into one new commit on this replica's ref; returns how many ops.
 
     The commit's parent is the head this clone recorded for its ref (no git process to ask);
-    `git fast-import` moves the ref only forward, so if the ref is elsewhere (a flush killed
+    the ref moves only forward (`Repo.append_pack`), so if the ref is elsewhere (a flush killed
     after moving the ref but before emptying the outbox, or a second flush of this clone in
-    another process), nothing is written: the flush integrates the ref's commits first (which
+    another process), the ref is not moved (the commit written stays unreferenced, for `git
+    gc` to drop): the flush integrates the ref's commits first (which
     takes their ops out of the outbox) and starts over, so no op is written twice. The outbox
     is read, committed and emptied under one write lock (`Tracker.move_outbox`)."""
     return _flush(tracker, repo)[0]
@@ -292,7 +290,7 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     if not changed:
         return [], []
     try:
-        ops = _read_ops(repo, list(changed.values()), [heads[r] for r in changed if heads.get(r)])
+        ops = _read_ops(repo, [(sha, heads.get(ref)) for ref, sha in changed.items()])
         return tracker.integrate(ops, changed), []
     except OpError:
         pass  # find which ref holds it: one at a time
@@ -300,7 +298,7 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     for ref, sha in changed.items():
         old = heads.get(ref)
         try:
-            ops = _read_ops(repo, [sha], [old] if old else [])
+            ops = _read_ops(repo, [(sha, old)])
         except UnwritableOp as exc:
             problems.append(
                 f"{ref} holds {exc}: its new ops were not taken (`phasegate verify` details it)"
@@ -316,21 +314,17 @@ def _integrate_refs(tracker, repo: Repo, refs: dict[str, str]) -> tuple[list[Op]
     return received, problems
 
 
-def _read_ops(repo: Repo, heads: list[str], olds: list[str]) -> list[Op]:
-    """The verified ops of the commits reachable from `heads` and not from `olds`."""
-    try:
-        commits = repo.commits(heads, olds)
-    except GitError:  # an old head git no longer has: read the chains whole
-        commits = repo.commits(heads)
+def _read_ops(repo: Repo, chains: list[tuple[str, str | None]]) -> list[Op]:
+    """The verified ops of the commits from each head back to its old head (None: all)."""
     ops: list[Op] = []
     gc_was_on = gc.isenabled()
     gc.disable()  # decoding allocates and frees nothing: no collector walks (see view.rebuild)
     try:
-        for _commit, blob in repo.read_packs(commits):
+        for _commit, blob in repo.read_chains(chains):
             text = pack_text(blob)
             start = len(ops)
             ops.extend(unpack(blob, text=text))
-            if not plain_text(text):  # one look at the whole pack, else op by op
+            if not plain_text(text, blob):  # one look at the whole pack, else op by op
                 for op in ops[start:]:
                     check_received(op)
     finally:

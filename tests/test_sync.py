@@ -545,7 +545,7 @@ def test_a_flush_that_finds_its_ref_moved_writes_every_op_once(team, moved_by):
         other.close()
         ana.tracker._conn.execute("UPDATE heads SET commit_id = ? WHERE ref = ?", (stale, ref))
     ana.set_item("1.1.3", status="done")
-    # the flush commits on the head it recorded: fast-import refuses to move the ref back, the
+    # the flush commits on the head it recorded: the ref is not moved from another, the
     # flush integrates what moved it and starts over
     assert flush(ana.tracker, repo) == 1  # 1.1.3 alone: 1.1.2 is in the ref already
     assert ana.tracker.outbox() == []
@@ -813,3 +813,102 @@ def test_a_forged_self_approval_of_a_waiver_never_counts_on_any_clone(team, appr
     sync(ana)
     assert [w.approver for w in waivers(ana)] == [BEN]
     assert _state(ana) == _state(ben)
+
+
+@pytest.mark.parametrize(
+    "text", [*LINE_TEXTS.values(), "", "\n", "a\nb", "\\", '\\"', "\t", "~\x7f", "\ud800", "→ é 𝄞"]
+)
+@pytest.mark.parametrize("around", ["", "{}", '{"a":"\\\\"}\n', "é"])
+def test_the_whole_pack_text_check_on_bytes_gives_the_verdict_of_isprintable(text, around):
+    """plain_text judges the UTF-8 bytes (printable ASCII deleted, the rest by `isprintable`):
+    the verdict is the one `isprintable` gives on the whole text."""
+    from deliverables.store import plain_text
+
+    def general(value: str) -> bool:
+        flat = value.replace("\n", "")
+        if not flat.isprintable():
+            return False
+        return "\\" not in flat or "\\" not in flat.replace("\\\\", "").replace('\\"', "")
+
+    for value in (text, around + text, text + around, around + text + "\n" + around):
+        encoded = value.encode(errors="surrogatepass")
+        assert plain_text(value) == general(value) == plain_text(value, encoded), value
+
+
+CONFIG_SPELLINGS = {
+    "as git writes it": '[remote "origin"]\n\turl = /r.git\n\tfetch = +refs/heads/*:refs/x/*\n',
+    "two remotes, a branch, the replica": (
+        '[remote "a"]\n\turl = /a.git\n[remote "b-2"]\n\turl = https://h/b c.git\n'
+        '[branch "main"]\n\tremote = b-2\n\tmerge = refs/heads/main\n[phasegate]\n\treplica = r1\n'
+    ),
+    "upper case names, odd spaces": '[Remote  "origin"]\nURL=/r.git\n  Fetch   =  +a:b  \n',
+    "a space git refuses": '[remote "origin" ]\n\turl = /r.git\n',
+    "the old subsection spelling": "[remote.origin]\n\turl = /r.git\n",
+    "a section twice": '[remote "o"]\n\turl = /1\n[core]\n\tbare = false\n[remote "o"]\n\tfetch = x\n',
+    "comments": '# a comment\n; another\n[remote "o"]\n\turl = /r.git # the url\n',
+    "a quoted value": '[remote "o"]\n\turl = "/with space.git"\n',
+    "an escape": '[remote "o"]\n\turl = /a\\\\b\n',
+    "a continued line": '[remote "o"]\n\turl = /a\\\n/b\n',
+    "a quote in a subsection": '[remote "o\\"x"]\n\turl = /r.git\n',
+    "an include": '[include]\n\tpath = other\n[remote "o"]\n\turl = /r.git\n',
+    "a conditional include": '[includeIf "gitdir:/x/"]\n\tpath = other\n',
+    "a bare key": '[remote "o"]\n\turl\n',
+    "an empty value": '[remote "o"]\n\turl =\n',
+    "other sections only": "[core]\n\tbare = false\n[user]\n\tname = A B\n",
+}
+
+
+@pytest.mark.parametrize("text", list(CONFIG_SPELLINGS.values()), ids=list(CONFIG_SPELLINGS))
+def test_the_settings_a_sync_reads_from_the_config_file_are_what_git_reads(tmp_path, text):
+    """Read without a process where the file is plain; anything else is left to git."""
+    from deliverables.gitrefs import Layout, read_settings
+    from deliverables.sync import _SETTINGS, _clone_facts
+
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    config = tmp_path / ".git" / "config"
+    config.write_text(config.read_text() + text)
+    by_git = subprocess.run(
+        ["git", "config", "--get-regexp", _SETTINGS.pattern],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    layout = Layout.of(tmp_path)
+    assert layout is not None
+    found = read_settings(layout.common, _SETTINGS)
+    assert found is None or found == by_git
+    if text == CONFIG_SPELLINGS["as git writes it"]:
+        assert found is not None  # the common case needs no git process
+    assert _clone_facts(Repo(tmp_path)).config == by_git
+
+
+@pytest.mark.parametrize("name", ["origin", "up-stream", "team/main", "équipe", "x@y"])
+def test_the_first_sync_configures_the_remote_once_as_git_config_would(tmp_path, name):
+    """Written to the config file under its lock where git needs no quoting, else by git."""
+    from deliverables.sync import _clone_facts, configure, fetch_refspec
+
+    remote = _remote(tmp_path)
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "c")], check=True)
+    _git("remote", "add", name, str(remote), cwd=tmp_path / "c")
+    repo = Repo(tmp_path / "c")
+    config = tmp_path / "c" / ".git" / "config"
+    config.chmod(0o640)
+    for _ in range(2):  # the second time, nothing to add
+        facts = _clone_facts(repo)
+        configure(repo, facts, name, "r1")
+        specs = _git("config", "--get-all", f"remote.{name}.fetch", cwd=repo.root).splitlines()
+        assert specs == [f"+refs/heads/*:refs/remotes/{name}/*", fetch_refspec(name)]
+        assert _git("config", "phasegate.replica", cwd=repo.root).strip() == "r1"
+        assert sorted(_clone_facts(repo).config) == sorted(facts.config)  # what it believes
+    assert config.stat().st_mode & 0o777 == 0o640 and not (config.parent / "config.lock").exists()
+    if name.isascii() and "@" not in name:  # written here, not by git: a section appended
+        assert config.read_text().endswith(f'[remote "{name}"]\n\tfetch = {fetch_refspec(name)}\n')
+    _git("fetch", "--quiet", name, cwd=repo.root)  # git reads the file it was given
+    # a held lock is a clear error, the file untouched
+    _git("remote", "add", "other", str(remote), cwd=repo.root)
+    facts = _clone_facts(repo)
+    before = config.read_bytes()
+    (config.parent / "config.lock").write_text("")
+    with pytest.raises(TrackerError, match="lock"):
+        configure(repo, facts, "other", "r1")
+    assert config.read_bytes() == before
