@@ -274,6 +274,8 @@ class _Profiler:
             typed[col["name"]] = expr
             aggs += self._type_aggs(i, col, expr, rows, F, marker)
         second = df.agg(*aggs).first().asDict() if aggs else {}
+        if rows <= SMALL_ROWS:
+            second.update(self._exact_distincts(df, columns, typed, F))
         for i, col in enumerate(columns):
             self._fill_types(i, col, second, rows)
         self._failing_examples(df, columns, typed, marker, F)
@@ -457,8 +459,6 @@ class _Profiler:
             return []
         kind = col["type"]
         aggs = []
-        if rows <= SMALL_ROWS and kind not in ("double", "float"):
-            aggs.append(F.count_distinct(expr).alias(f"{i}_distinct"))
         if kind in ("date", "timestamp") or is_numeric(kind):
             aggs += [F.min(expr).alias(f"{i}_min"), F.max(expr).alias(f"{i}_max")]
         if is_numeric(kind):
@@ -469,6 +469,25 @@ class _Profiler:
                 F.percentile_approx(d, list(QUANTILES), 10_000).alias(f"{i}_q"),
             ]
         return aggs
+
+    def _exact_distincts(self, df, columns, typed, F) -> dict[str, int]:
+        """Exact distinct counts of the typed values (not of doubles), in one aggregation over a
+        (column, value) stack: one distinct aggregate grouped by the column, where a
+        `count(DISTINCT)` per column would make Spark expand every row once per column."""
+        parts = [
+            F.struct(F.lit(i).alias("i"), typed[col["name"]].cast("string").alias("v"))
+            for i, col in enumerate(columns)
+            if typed[col["name"]] is not None and col["type"] not in ("double", "float")
+        ]
+        if not parts:
+            return {}
+        counted = (
+            df.select(F.explode(F.array(*parts)).alias("p"))
+            .groupBy("p.i")
+            .agg(F.count_distinct("p.v").alias("n"))
+            .collect()
+        )
+        return {f"{row['i']}_distinct": row["n"] for row in counted}
 
     def _fill_types(self, i: int, col: dict, second: dict, rows: int) -> None:
         if f"{i}_distinct" in second:
