@@ -1,5 +1,6 @@
 """What `phasegate profile` reads: the location and reader options checked as a spec's are
-(pipelines.spec), the files it names, their size and path partitions, and the bad input that is
+(pipelines.spec), the files it names (in the repository, or objects in S3 copied to a temporary
+folder: pipelines.profiling.remote), their size and path partitions, and the bad input that is
 cheaper to find before Spark starts: an unreadable, empty or binary file, text that is not UTF-8
 (or mixes encodings), a Parquet file that is not one.
 """
@@ -35,10 +36,25 @@ class SourceFiles:
     files: tuple[str, ...]  # absolute local paths, or URIs
     bytes: int
     partitions: dict[str, list[str]] = field(default_factory=dict)
+    # an S3 source: the local copies Spark reads, one per URI of `files`, in a temporary folder
+    # (pipelines.profiling.remote)
+    local: tuple[str, ...] = ()
+    staging: str | None = None
 
     @property
     def remote(self) -> bool:
         return "://" in self.location and not self.location.startswith("file:")
+
+    @property
+    def readable(self) -> tuple[str, ...]:
+        """The paths Spark reads."""
+        return self.local or self.files
+
+    def discard(self) -> None:
+        """Removes the temporary copies of a remote source (nothing for a local one)."""
+        from pipelines.profiling.remote import discard
+
+        discard(self.staging)
 
 
 def parse_options(pairs: list[str]) -> dict[str, str | int | float | bool]:
@@ -94,14 +110,28 @@ def resolve(
         raise ProfileError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
     scheme = scheme_of(location)
     if scheme not in (None, "file"):
-        return _remote(location, fmt, options)
+        from pipelines.profiling.remote import stage
+
+        staged = stage(
+            location, lambda copy, uri: check_file(copy, uri, fmt, options), keep=data_file
+        )
+        return SourceFiles(
+            location,
+            fmt,
+            dict(options),
+            staged.uris,
+            staged.bytes,
+            partitions_of(list(staged.uris)),
+            local=staged.local,
+            staging=staged.staging,
+        )
     local = file_uri_path(location) if scheme == "file" else location
     if re.search(r"[*?\[]", local):
         found = [str(Path(root) / m) for m in matches(root, local)]
     else:
         path = Path(root) / local
         if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and _data_file(p))
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and data_file(p))
         elif path.exists():
             found = [str(path)]
         elif path.is_symlink():
@@ -126,7 +156,8 @@ def location_of(root: Path, name: str) -> str:
         return name
 
 
-def _data_file(path: Path) -> bool:
+def data_file(path: Path | PurePosixPath) -> bool:
+    """Not a hidden or bookkeeping file (`.crc`, `_SUCCESS`)."""
     return not path.name.startswith((".", "_"))
 
 
@@ -204,12 +235,3 @@ def _check_text(handle, shown: str, options: dict) -> None:
             first = next(i for i, b in enumerate(chunk) if b > 127)
             non_ascii_line = line + chunk[:first].count(b"\n")
         line += chunk.count(b"\n")
-
-
-def _remote(location: str, fmt: str, options: dict) -> SourceFiles:
-    """An object-store location: not read yet (issue 15 asks for S3 through PyArrow's
-    filesystem; not built), refused with a line that says what to do instead."""
-    raise ProfileError(
-        f"{location}: object-store sources are not supported by `phasegate profile` yet; "
-        "copy a sample of it into the repository and profile that file"
-    )
