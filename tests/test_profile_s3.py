@@ -61,7 +61,7 @@ def put(client, key: str, data: bytes) -> None:
         out.write(data)
 
 
-def big_csv(path: Path) -> None:
+def big_csv(path: Path, size: int = BIG_BYTES) -> None:
     """About 50 MB of orders: an int key, a category, a decimal, a timestamp, an email, and a
     long note (about 250 bytes a row: over 200,000 rows, so distinct counts are approximate)."""
     rng = random.Random(15)
@@ -70,7 +70,7 @@ def big_csv(path: Path) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write("order_id,store_id,amount,ordered_at,email,note\n")
         i, written = 0, 0
-        while written < BIG_BYTES:
+        while written < size:
             at = (start + timedelta(seconds=i * 3)).strftime("%Y-%m-%d %H:%M:%S")
             line = (
                 f"{100000 + i},{rng.choice(stores)},{rng.randint(1, 99999) / 100:.2f},{at},"
