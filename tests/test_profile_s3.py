@@ -63,7 +63,8 @@ def put(client, key: str, data: bytes) -> None:
 
 def big_csv(path: Path, size: int = BIG_BYTES) -> None:
     """About 50 MB of orders: an int key, a category, a decimal, a timestamp, an email, and a
-    long note (about 250 bytes a row: over 200,000 rows, so distinct counts are approximate)."""
+    long note (about 680 bytes a row, about 77,000 rows: the bytes of a 50 MB file with a
+    quarter of the Spark work of short rows)."""
     rng = random.Random(15)
     stores = [f"S{n:03d}" for n in range(40)]
     start = NOW - timedelta(days=30)
@@ -75,7 +76,7 @@ def big_csv(path: Path, size: int = BIG_BYTES) -> None:
             line = (
                 f"{100000 + i},{rng.choice(stores)},{rng.randint(1, 99999) / 100:.2f},{at},"
                 f"user{i % 50000}@example.com,{'' if i % 17 == 0 else 'note ' + str(i % 97)}"
-                f" {'x' * rng.randint(120, 200)}\n"
+                f" {'x' * rng.randint(500, 700)}\n"
             )
             out.write(line)
             written += len(line)
@@ -111,7 +112,7 @@ def test_a_50_mb_csv_through_s3_profiles_as_the_same_file_on_disk(spark, uploade
     finally:
         remote.discard()
     assert not Path(remote.staging).exists()  # the temporary copy is gone
-    assert via_s3["rows"] == on_disk["rows"] > 200_000
+    assert via_s3["rows"] == on_disk["rows"] > 70_000
     assert measured(via_s3) == measured(on_disk)
     assert via_s3["source"]["file_names"] == [f"s3://{BUCKET}/orders/orders.csv"]
     assert via_s3["source"]["location"] == f"s3://{BUCKET}/orders/"
