@@ -59,13 +59,13 @@ $(VENV)/.run-installed: requirements/run.txt pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/run.txt -e .
 	@touch $@
 
-$(VENV)/.dev-installed: requirements/dev.txt requirements/run.txt pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/dev.txt -e .
+$(VENV)/.dev-installed: requirements/dev.txt requirements/overrides.txt requirements/run.txt pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/dev.txt --override requirements/overrides.txt -e .
 	@touch $@ $(VENV)/.run-installed
 
 lock: | $(UV)
 	cd requirements && ../$(UV) pip compile --quiet --python-version 3.11 run.in -o run.txt
-	cd requirements && ../$(UV) pip compile --quiet --python-version 3.11 dev.in -c run.txt -o dev.txt
+	cd requirements && ../$(UV) pip compile --quiet --python-version 3.11 dev.in -c run.txt --override overrides.txt -o dev.txt
 
 clean:
 	rm -rf $(VENV) .demo .coverage .coverage.* .coverage.json

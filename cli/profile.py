@@ -94,7 +94,7 @@ def _profile(args: argparse.Namespace) -> int:
     print(f"spec     {outcome.spec_state:<9} {outcome.spec}")
     if outcome.spec_problem:
         print(f"  {outcome.spec_problem}")
-    print(f"profile  stored    {outcome.stored}")
+    print(f"profile  stored    {outcome.stored}, and in the tracker (`phasegate sync` shares it)")
     if outcome.drafted:
         print("D1.3 is now a draft")
     if outcome.ticked:

@@ -1,5 +1,6 @@
 """The engineer's day: what is mine, what is due, what others changed since my last session,
-waivers about to expire (or just expired), gates waiting for my decision, and my stand-up note.
+waivers about to expire (or just expired), gates waiting for my decision, drift found in the
+sources I answer for (deliverables.profiles), and my stand-up note.
 
 `phasegate today` prints it; the TUI opens on it for a returning user. Sessions (one row each
 time someone opens phasegate's TUI or asks for their day) tell "since my last session".
@@ -21,6 +22,7 @@ from deliverables.gates import (
 )
 from deliverables.identity import display_name, possessive, same_person
 from deliverables.paths import repo_file
+from deliverables.profiles import StoredProfile, my_drift
 from deliverables.store import Event
 from phases.text import check_text
 
@@ -104,6 +106,7 @@ class Day:
         self.reviews: list[GateRequest] = []  # gates waiting for my decision
         self.standup: Standup | None = None
         self.conflicts: list[Conflict] = []  # concurrent edits not yet settled
+        self.drift: list[StoredProfile] = []  # my sources whose latest profile found drift
 
     @property
     def returning(self) -> bool:
@@ -166,6 +169,7 @@ def day_view(project: Project, since: str | None = LOOK_UP) -> Day:
             day.reviews.append(request)
     day.standup = standup(project, today)
     day.conflicts = conflicts(project)
+    day.drift = my_drift(project, me)
     return day
 
 

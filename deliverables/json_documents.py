@@ -246,6 +246,19 @@ def day_document(project: Project, day: Day) -> dict[str, Any]:
             }
             for c in day.conflicts
         ],
+        "drift": [
+            {
+                "source": p.name,
+                "profiled_at": p.profiled_at,
+                "profiled_by": p.actor,
+                "since": p.since,
+                "findings": [
+                    {"kind": f["kind"], "column": f["column"], "detail": f["detail"]}
+                    for f in p.drift
+                ],
+            }
+            for p in day.drift
+        ],
         "waivers": [
             {"id": w.id, "target": w.target, "expires": w.expires, "note": note}
             for w, note in day.waivers

@@ -255,6 +255,25 @@ def _v7_outbox_table(db: Any) -> None:
     conn.execute("DROP TRIGGER ops_arrival")
 
 
+def _v8_profiles(db: Any) -> None:
+    """Profiles of sources (process 1.3), one row per `profile` op: the profile's summary as
+    JSON (statistics, keys, drift found), so drift compares with the latest profile anyone on
+    the team stored. A log that holds profile ops already (synced from a teammate's newer
+    phasegate, skipped by the view until now) is folded again, so the view numbers them as a
+    clone that always knew the kind does."""
+    from deliverables.view import rebuild
+
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE profiles (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "profiled_at TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, "
+        "summary TEXT NOT NULL, op TEXT)"
+    )
+    conn.execute("CREATE INDEX profiles_name ON profiles (name, id)")
+    if conn.execute("SELECT 1 FROM ops WHERE kind = 'profile' LIMIT 1").fetchone():
+        rebuild(conn)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _v1_core,
     _v2_due_notes_and_fields,
@@ -263,6 +282,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _v5_operation_log,
     _v6_arrivals,
     _v7_outbox_table,
+    _v8_profiles,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

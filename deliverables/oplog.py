@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 #   session                     {}
 #   run                         {"tier", "status", "started_at", "finished_at", "git_commit",
 #                                "git_dirty", "pipelines", "versions", "summary", "checks": [...]}
+#   profile                     {"profile": a source's profile as pipelines.profiling.outputs
+#                                .summary stores it (drift included), "action"}
 #   import                      {"table", "row"}: one row of a tracker made before the op log
 KINDS = (
     "item.set",
@@ -47,6 +49,7 @@ KINDS = (
     "standup",
     "session",
     "run",
+    "profile",
     "import",
 )
 IMPORT_REPLICA = "import"  # the pseudo-replica of migrated history: the same on every clone

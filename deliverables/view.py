@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from deliverables.identity import same_person
-from deliverables.oplog import IMPORT_REPLICA, Op, decode, new_replica_id
+from deliverables.oplog import IMPORT_REPLICA, Op, canonical, decode, new_replica_id
 
 FIELDS = {
     "item": ("status", "reason", "owner", "due", "note"),
@@ -47,6 +47,7 @@ VIEW_TABLES = (
     "sessions",
     "standups",
     "conflicts",
+    "profiles",
 )
 # (table, column naming who, column naming when) of a tracker made before the op log
 _IMPORTED = (
@@ -389,6 +390,22 @@ class Fold:
         subject = f"run:{row_id}"  # the number this clone gives it
         return Applied(row_id, [self._activity(op, p["action"], subject, "", None, p["status"])])
 
+    def _profile(self, op: Op, _run_id: int | None) -> Applied:
+        p = op.payload
+        summary = p["profile"]
+        row_id = self._insert(
+            "profiles",
+            {
+                "name": summary["name"],
+                "profiled_at": summary["profiled_at"],
+                "at": op.at,
+                "actor": op.author,
+                "summary": canonical(summary),  # the same text however the op was read
+            },
+            op,
+        )
+        return Applied(row_id, [self._activity(op, p["action"], op.subject)])
+
     def _import(self, op: Op, _run_id: int | None) -> Applied:
         table, row = op.payload["table"], dict(op.payload["row"])
         kind = {"items": "item", "deliverables": "deliverable"}.get(table)
@@ -485,6 +502,7 @@ _HANDLERS = {
     "standup": Fold._standup,
     "session": Fold._session,
     "run": Fold._run,
+    "profile": Fold._profile,
     "import": Fold._import,
 }
 
@@ -645,8 +663,13 @@ def rebuild(conn: sqlite3.Connection, *, keep_live: bool = True) -> int:
         for run in live
     }
     drop_append_only_triggers(conn)
+    # an earlier migration step (5) rebuilds before the tables of later steps exist
+    present = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     for table in VIEW_TABLES:
-        conn.execute(f"DELETE FROM {table}")
+        if table in present:
+            conn.execute(f"DELETE FROM {table}")
     fold = Fold(conn, empty=True)
     # finish() inside the pause too: its row tuples, allocated with 100,000 ops on the heap,
     # set off full collections that took longer than the inserts themselves

@@ -98,14 +98,14 @@ def _heavy(*args: str) -> dict:
 
 
 def test_every_tui_screen_opens_without_heavy_modules(demo):
-    keys = ["d", "p", "D", "r", "P", "T", "V", "t", "R", "M", "3", "question_mark"]
+    keys = ["d", "p", "D", "r", "P", "T", "V", "t", "R", "M", "F", "3", "question_mark"]
     seen = _heavy("tui", str(demo.root), *keys)
     screens = set()
     for key, modules in seen.items():
         heavy = [m for m in modules if m in HEAVY]
         assert heavy == [], f"after {key}: {heavy}"
         screens.add(modules[-1] if key != "start" else None)
-    assert len(screens - {None}) >= 10  # each key did open its own screen
+    assert len(screens - {None}) >= 11  # each key did open its own screen
 
 
 def _cli_project(tmp_path):

@@ -220,3 +220,56 @@ def test_the_outbox_of_an_old_tracker_keeps_exactly_the_ops_not_yet_in_git(tmp_p
     project.set_item("1.1.4", note="after the upgrade")
     assert len(project.tracker.outbox()) == len(waiting) + 1
     project.close()
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v >= 8])
+def test_the_profiles_of_an_old_tracker_are_read_back(tmp_path, version):
+    from deliverables.profiles import latest_profile, profile_history
+
+    rows = fixture_rows(version)
+    project = Project.open(open_old(tmp_path, version), clock=fixed_clock)
+    history = profile_history(project.tracker, "orders")
+    assert [(p.profiled_at, p.actor) for p in history] == [
+        (row["profiled_at"], row["actor"]) for row in reversed(rows["profiles"])
+    ]
+    newest = latest_profile(project.tracker, "orders")
+    assert [(f["kind"], f["column"]) for f in newest.drift] == [("nulls", "note")]
+    project.close()
+
+
+def test_profile_ops_a_newer_teammate_synced_into_a_v7_log_are_folded_by_the_migration(tmp_path):
+    """A schema-7 phasegate keeps ops of kinds it does not know in the log and skips them in the
+    view; the migration that teaches it `profile` folds them, numbered as a rebuild numbers them."""
+    from deliverables.oplog import Op
+    from deliverables.profiles import latest_profile
+    from deliverables.view import op_row
+
+    root = open_old(tmp_path, 7)
+    conn = sqlite3.connect(root / ".phasegate" / "tracker.db")
+    (top,) = conn.execute("SELECT max(lamport) FROM ops").fetchone()
+    summary = {"name": "orders", "profiled_at": "2026-11-27T09:30:00+00:00", "columns": []}
+    op = Op.create(
+        lamport=top + 1,
+        replica="f" * 32,
+        author="Chen Li <chen@example.com>",
+        at="2026-11-27T10:00:00Z",
+        kind="profile",
+        subject="profile:orders",
+        payload={"profile": summary, "action": "profiled orders: 60 rows (all rows)"},
+    )
+    with conn:
+        conn.execute(
+            "INSERT INTO ops (lamport, replica, id, author, at, kind, subject, line) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            op_row(op),
+        )
+        conn.execute("INSERT INTO arrivals (id) VALUES (?)", (op.id,))
+    conn.close()
+    project = Project.open(root, clock=fixed_clock)
+    stored = latest_profile(project.tracker, "orders")
+    assert (stored.actor, stored.summary) == ("Chen Li <chen@example.com>", summary)
+    assert "profiled orders" in project.tracker.activity(1)[0].action
+    before = project.tracker.query("SELECT * FROM activity ORDER BY id")
+    project.tracker.rebuild()
+    assert project.tracker.query("SELECT * FROM activity ORDER BY id") == before
+    project.close()

@@ -232,8 +232,8 @@ HEADER_ONLY = "a,b,c\n"
         ("missing.csv", None, "missing.csv: no such file"),
         ("unreadable.csv", "link", "cannot be resolved (a symbolic link loop?)"),
         ("../outside.csv", b"a\n1\n", "leaves the repository"),
-        ("s3://bucket/orders.csv", None, "object-store sources are not supported"),
-        ("S3://bucket/landing/*.csv", None, "object-store sources are not supported"),
+        # S3 sources, good and bad, on a real S3-protocol server: tests/test_profile_s3.py
+        ("gs://bucket/orders.csv", None, "only s3:// object-store sources are read (not gs://)"),
     ],
 )
 def test_bad_input_is_one_clear_line(project, capsys, name, content, expected):
@@ -389,3 +389,34 @@ def test_drift_schema_nulls_distribution_and_new_categories():
     # whole-day edges may repeat (ten bins over six days): such bins join a neighbour
     days = {"edges": ["2026-11-01", "2026-11-01", "2026-11-02", "2026-11-03"], "counts": [5, 5, 10]}
     assert psi(days, days) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 16, 1 << 20])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "a\nb\nZürich\n".encode() + "Gen\xe8ve\n".encode("latin-1"),
+            "x.csv: line 4: mixed encodings: utf-8 text (line 3 has utf-8 characters)",
+        ),
+        (b"a\n" * 5 + "Gen\xe8ve\n".encode("latin-1"), "x.csv: line 6: not utf-8 text"),
+        (
+            b"a\n" * 3 + "é\n".encode() + b"x\n" * 3 + b"\xff\n",
+            "x.csv: line 8: mixed encodings: utf-8 text (line 4 has utf-8 characters)",
+        ),
+        (b"id\n" + b"1\n" * 9 + b"\x00\n", "x.csv: line 11: a NUL byte"),
+    ],
+)
+def test_encoding_problems_name_their_lines_whatever_the_chunk_size(
+    tmp_path, monkeypatch, chunk, content, expected
+):
+    """The text check reads the file in chunks (1 MiB): where a chunk ends never moves the line
+    a problem is reported on, nor the line the first non-ASCII character was seen on."""
+    from pipelines.profiling import source
+
+    monkeypatch.setattr(source, "CHUNK", chunk)
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    with pytest.raises(ProfileError) as raised:
+        source.check_file(path, "x.csv", "csv", {})
+    assert str(raised.value).startswith(expected), str(raised.value)

@@ -52,3 +52,39 @@ def test_pipelines_screen(snap_compare, demo):
         await _settle(pilot)  # the plan is computed in a worker
 
     assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=open_pipelines)
+
+
+def test_day_screen_with_drift(snap_compare, demo):
+    """My day when a source I answer for (I own D1.3) drifted since its last profile."""
+    from pipelines.profiling.outputs import write_outputs
+    from tests.helpers.profiles import drifted, orders
+
+    me = "Test Engineer <test@example.com>"
+    demo.tracker.actor = me
+    demo.set_deliverable("D1.3", owner=me)
+    write_outputs(demo, orders())
+    write_outputs(demo, drifted())
+    demo.tracker.append("sessions", {"actor": me, "at": "2026-11-24T00:00:00Z"})
+    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=_settle)
+
+
+def test_profile_screen(snap_compare, demo):
+    """Profiles (F): the drifted orders source, the chart of `quantity`, a rule rejected."""
+    from pipelines.profiling.outputs import write_outputs
+    from tests.helpers.profiles import drifted, orders
+
+    write_outputs(demo, orders())
+    write_outputs(demo, drifted())
+
+    async def open_profiles(pilot) -> None:
+        await pilot.press("F")
+        await _settle(pilot)
+        pilot.app.screen.query_one("#profile-columns").focus()
+        await pilot.press("j", "j", "j", "j")
+        rules = pilot.app.screen.query_one("#profile-rules")
+        rules.focus()
+        rules.select_key("in_set_status")
+        await pilot.press("x")
+        await _settle(pilot)
+
+    assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, run_before=open_profiles)

@@ -49,6 +49,7 @@ SHARED = {
     "sessions": "SELECT * FROM sessions",
     "validation_runs": "SELECT * FROM validation_runs WHERE op IS NOT NULL",
     "conflicts": "SELECT * FROM conflicts",
+    "profiles": "SELECT * FROM profiles",
 }
 
 

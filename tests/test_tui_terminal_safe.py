@@ -131,7 +131,7 @@ def test_printable_text_is_untouched():
     assert shown("Ana Ruiz · café") == "Ana Ruiz · café"
 
 
-@pytest.mark.parametrize("key", ["d", "p", "D", "t", "R", "M", "V", "r", "P", "T"])
+@pytest.mark.parametrize("key", ["d", "p", "D", "t", "R", "M", "V", "r", "P", "T", "F"])
 async def test_every_screen_draws_stored_controls_as_escapes(demo, key):
     _poison(demo.root)
     demo.tracker.append(

@@ -44,6 +44,7 @@ SCREENS = {
     "today": ("tui.screens.today", "TodayScreen"),
     "gates": ("tui.screens.gates", "GatesScreen"),
     "metrics": ("tui.screens.metrics", "MetricsScreen"),
+    "profile": ("tui.screens.profile", "ProfileScreen"),
 }
 # The keys that open a screen. Lower and upper case open different screens (d/D, p/P, r/R,
 # t/T): the help shows each pair side by side, explained (tui/screens/help.py).
@@ -58,6 +59,7 @@ GO_KEYS = [
     ("t", "today", "switch_mode('today')", "My day"),
     ("R", "gates", "switch_mode('gates')", "Gates"),
     ("M", "metrics", "switch_mode('metrics')", "Metrics"),
+    ("F", "profile", "switch_mode('profile')", "Profiles"),
 ]
 
 

@@ -14,9 +14,10 @@ Light at import: nothing here imports Spark, GX, textual, the TUI or the CLI at 
 
 from __future__ import annotations
 
+from deliverables.profiles import REPORT_DELIVERABLE as REPORT_DELIVERABLE  # D1.3, one name
+
 PROFILE_VERSION = 1
 PROFILE_DIR = ".phasegate/profiles"  # one JSON per profiled source: <name>.json
-REPORT_DELIVERABLE = "D1.3"
 # The checklist items of 1.3 a stored profile satisfies, and why.
 ITEMS = {
     "1.3.1": "profiled for quality issues (nulls, duplicates, malformed values, keys)",

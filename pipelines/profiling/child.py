@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             emit.emit("error", message=problem)
             return 1
-        source = SourceFiles(**{**request["source"], "files": tuple(request["source"]["files"])})
+        given = request["source"]
+        source = SourceFiles(
+            **{**given, "files": tuple(given["files"]), "local": tuple(given.get("local") or ())}
+        )
         spark = spark_session()
         spark.sparkContext.setLogLevel("ERROR")
         now = datetime.fromisoformat(request["now"]) if request.get("now") else None

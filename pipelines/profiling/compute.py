@@ -125,7 +125,7 @@ def read_source(spark: SparkSession, source: SourceFiles) -> DataFrame:
     if source.format == "parquet":
         options.pop("mode")
     reader = spark.read.format(source.format).options(**options)
-    return reader.load(list(source.files))
+    return reader.load(list(source.readable))
 
 
 def profile(

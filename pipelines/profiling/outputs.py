@@ -1,7 +1,10 @@
-"""What a profile leaves behind: the stored profile (`.phasegate/profiles/<name>.json`), the Data
-Profiling Report (D1.3) at its document path, the drafted `pipelines/<name>.yaml`, and the
-tracker's record: D1.3 moved to draft, the 1.3 items a profile satisfies ticked, in the activity
-log as done by the profiler, with the evidence in each item's note.
+"""What a profile leaves behind: the profile in the tracker (a `profile` op holding its
+`summary`, shared with the team by `phasegate sync`; drift is found against the latest one stored
+there), the full profile in `.phasegate/profiles/<name>.json` (with the examples of failing values,
+which stay on this clone), the Data Profiling Report (D1.3) at its document path, the drafted
+`pipelines/<name>.yaml`, and the tracker's record: D1.3 moved to draft, the 1.3 items a profile
+satisfies ticked, in the activity log as done by the profiler, with the evidence in each item's
+note.
 
 The report and the spec are written through generation's plan (pipelines.generate): a file the
 profiler wrote before and nobody edited is rewritten, an edited one is merged, and a file
@@ -11,11 +14,13 @@ phasegate did not write is never touched.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from phases.text import control_problem
 from pipelines.errors import ProfileError
 from pipelines.profiling import ITEMS, PROFILE_DIR, REPORT_DELIVERABLE
 from pipelines.profiling.suggest import DRAFT_TEMPLATE, draft_spec, spec_columns, suggest
@@ -61,6 +66,47 @@ def _stored(root: Path, relative: str) -> dict[str, Any] | None:
         return None
 
 
+# What the tracker's copy leaves out: values of rows (the examples of failing values; a
+# sensitive column's values never reach a profile at all), the file list, the timings.
+_LOCAL_ONLY = ("timings",)
+_LOCAL_ONLY_COLUMN = ("failing_examples",)
+_LOCAL_ONLY_SOURCE = ("file_names",)
+
+
+def summary(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile as the tracker stores it (a `profile` op): everything drift, the report and
+    the suggested rules read, without the local-only parts, every string printable (a control
+    character in a category is stored escaped: `\\x1b`), as every op's text must be."""
+    out = {k: v for k, v in profile.items() if k not in _LOCAL_ONLY}
+    out["source"] = {k: v for k, v in profile["source"].items() if k not in _LOCAL_ONLY_SOURCE}
+    out["columns"] = [
+        {k: v for k, v in c.items() if k not in _LOCAL_ONLY_COLUMN} for c in profile["columns"]
+    ]
+    return _printable(out)
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("unicode_escape").decode("ascii") if control_problem(value) else value
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
+def previous_profile(project: Project, name: str) -> dict[str, Any] | None:
+    """What a new profile of `name` is compared with: the latest profile the tracker holds
+    (this clone's, or a teammate's once synced), else the stored JSON of a profile made before
+    profiles were ops."""
+    from deliverables.profiles import latest_profile
+
+    stored = latest_profile(project.tracker, name)
+    if stored is not None:
+        return stored.summary
+    return _stored(project.root, profile_path(name))
+
+
 def write_outputs(
     project: Project, profile: dict[str, Any], *, update: bool = False
 ) -> ProfileOutcome:
@@ -76,30 +122,13 @@ def write_outputs(
     name = profile["name"]
     deliverable = project.deliverable(REPORT_DELIVERABLE)
     report = document_path(project, deliverable)
-    spec = f"pipelines/{name}.yaml"
+    spec = spec_path(name)
 
     # the spec first: a problem there (a column a spec cannot name) is reported, not fatal
-    spec_state, problem, spec_text = "refused", "", None
-    try:
-        spec_text = draft_spec(profile, report)
-    except ProfileError as exc:
-        problem = str(exc)
-    if spec_text is not None:
-        drafted = RenderedFile(spec, spec_text, DRAFT_TEMPLATE)
-        spec_plan = plan(root, [drafted])
-        state = spec_plan.files[0].state
-        if state == "new" or update:
-            apply(root, spec_plan, [drafted])
-            spec_state = state
-        else:
-            spec_state = "exists"
-            problem = f"{spec} exists: not drafted over it (--update merges the new draft into it)"
-        if state == "kept":
-            spec_state = "kept"
-            problem = f"{spec} exists and was not drafted by the profiler: left as it is"
+    spec_state, problem = write_spec(project, profile, update=update, report=report)
 
     stored = profile_path(name)
-    previous = _stored(root, stored)
+    previous = previous_profile(project, name)
     if previous is not None and previous.get("columns"):
         from pipelines.profiling.drift import drift
 
@@ -111,7 +140,7 @@ def write_outputs(
         repo_file(root, stored, what="the stored profile"), json.dumps(profile, indent=1) + "\n"
     )
 
-    profiles = [p for p in stored_profiles(root) if p.get("name") != name] + [profile]
+    profiles = [p for p in team_profiles(project) if p.get("name") != name] + [profile]
     profiles.sort(key=lambda p: p["name"])
     text = render_report(project, profiles, {name: (spec, spec_state)})
     rendered = RenderedFile(report, text, REPORT_TEMPLATE)
@@ -124,7 +153,81 @@ def write_outputs(
     return outcome
 
 
+def write_spec(
+    project: Project,
+    profile: dict[str, Any],
+    *,
+    update: bool = False,
+    rejected: Iterable[str] = (),
+    report: str | None = None,
+) -> tuple[str, str]:
+    """Drafts `pipelines/<name>.yaml` from `profile` with its suggested rules, but those whose
+    ids (`Suggestion.id`) are in `rejected`: never over a file that exists, unless `update`
+    merges into one the profiler drafted (generation's plan: an edited file is merged, a file
+    phasegate did not write is kept). The CLI (`phasegate profile`) and the TUI's Profile
+    screen both write through here. Returns the state (new | updated | merged | conflict |
+    unchanged | exists | kept | refused) and the problem, if any, in words."""
+    from deliverables.documents import document_path
+    from pipelines.generate import RenderedFile, apply, plan
+
+    root = project.root
+    spec = spec_path(profile["name"])
+    if report is None:
+        report = document_path(project, project.deliverable(REPORT_DELIVERABLE))
+    try:
+        text = draft_spec(profile, report, rejected=frozenset(rejected))
+    except ProfileError as exc:
+        return "refused", str(exc)
+    drafted = RenderedFile(spec, text, DRAFT_TEMPLATE)
+    spec_plan = plan(root, [drafted])
+    state = spec_plan.files[0].state
+    if state == "kept":
+        return "kept", f"{spec} exists and was not drafted by the profiler: left as it is"
+    if state != "new" and not update:
+        return (
+            "exists",
+            f"{spec} exists: not drafted over it (--update merges the new draft into it)",
+        )
+    apply(root, spec_plan, [drafted])
+    return state, ""
+
+
+def spec_path(name: str) -> str:
+    return f"pipelines/{name}.yaml"
+
+
+def team_profiles(project: Project) -> list[dict[str, Any]]:
+    """The newest profile of every source: the tracker's (the team's, once synced), or this
+    clone's JSON when it is as new or newer (it holds the examples the tracker's copy leaves
+    out)."""
+    from deliverables.profiles import latest_profiles
+
+    found = {p["name"]: p for p in stored_profiles(project.root) if p.get("name")}
+    for record in latest_profiles(project.tracker):
+        local = found.get(record.name)
+        if local is None or str(local.get("profiled_at")) < record.profiled_at:
+            found[record.name] = record.summary
+    return [found[name] for name in sorted(found)]
+
+
 def _record(project: Project, profile: dict, outcome: ProfileOutcome) -> None:
+    drift = profile.get("drift")
+    findings = len(drift["findings"]) if drift else 0
+    action = (
+        f"profiled {profile['name']}: {profile['rows_profiled']:,} rows ({profile['basis']}), "
+        + (
+            "first profile"
+            if drift is None
+            else f"{findings} drift finding(s)"
+            if findings
+            else "no drift"
+        )
+    )
+    # the person profiled it (the day view tells their sources by it); the checklist's ticks
+    # below are the profiler's
+    project.tracker.record(
+        "profile", f"profile:{profile['name']}", {"profile": summary(profile), "action": action}
+    )
     person = project.tracker.actor
     project.tracker.actor = f"phasegate profiler (run by {person})"
     try:

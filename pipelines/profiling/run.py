@@ -65,7 +65,10 @@ def profile_source(
     chosen = pipeline_name(location, name)
     source = resolve(root, location, fmt, parsed)
     when = now or datetime.now(UTC)
-    result = _run_child(root, source, sample_rows, when, listener or (lambda e: None), timeout)
+    try:
+        result = _run_child(root, source, sample_rows, when, listener or (lambda e: None), timeout)
+    finally:
+        source.discard()  # an S3 source's temporary copies
     return assemble(root, chosen, source, result, when)
 
 
@@ -100,7 +103,7 @@ def _run_child(
     timeout: float,
 ) -> dict[str, Any]:
     request = {
-        "source": {**asdict(source), "files": list(source.files)},
+        "source": {**asdict(source), "files": list(source.files), "local": list(source.local)},
         "sample_rows": sample_rows,
         "now": now.isoformat(),
     }

@@ -1,5 +1,6 @@
 """What `phasegate profile` reads: the location and reader options checked as a spec's are
-(pipelines.spec), the files it names, their size and path partitions, and the bad input that is
+(pipelines.spec), the files it names (in the repository, or objects in S3 copied to a temporary
+folder: pipelines.profiling.remote), their size and path partitions, and the bad input that is
 cheaper to find before Spark starts: an unreadable, empty or binary file, text that is not UTF-8
 (or mixes encodings), a Parquet file that is not one.
 """
@@ -35,10 +36,25 @@ class SourceFiles:
     files: tuple[str, ...]  # absolute local paths, or URIs
     bytes: int
     partitions: dict[str, list[str]] = field(default_factory=dict)
+    # an S3 source: the local copies Spark reads, one per URI of `files`, in a temporary folder
+    # (pipelines.profiling.remote)
+    local: tuple[str, ...] = ()
+    staging: str | None = None
 
     @property
     def remote(self) -> bool:
         return "://" in self.location and not self.location.startswith("file:")
+
+    @property
+    def readable(self) -> tuple[str, ...]:
+        """The paths Spark reads."""
+        return self.local or self.files
+
+    def discard(self) -> None:
+        """Removes the temporary copies of a remote source (nothing for a local one)."""
+        from pipelines.profiling.remote import discard
+
+        discard(self.staging)
 
 
 def parse_options(pairs: list[str]) -> dict[str, str | int | float | bool]:
@@ -94,14 +110,28 @@ def resolve(
         raise ProfileError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
     scheme = scheme_of(location)
     if scheme not in (None, "file"):
-        return _remote(location, fmt, options)
+        from pipelines.profiling.remote import stage
+
+        staged = stage(
+            location, lambda copy, uri: check_file(copy, uri, fmt, options), keep=data_file
+        )
+        return SourceFiles(
+            location,
+            fmt,
+            dict(options),
+            staged.uris,
+            staged.bytes,
+            partitions_of(list(staged.uris)),
+            local=staged.local,
+            staging=staged.staging,
+        )
     local = file_uri_path(location) if scheme == "file" else location
     if re.search(r"[*?\[]", local):
         found = [str(Path(root) / m) for m in matches(root, local)]
     else:
         path = Path(root) / local
         if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and _data_file(p))
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and data_file(p))
         elif path.exists():
             found = [str(path)]
         elif path.is_symlink():
@@ -126,7 +156,8 @@ def location_of(root: Path, name: str) -> str:
         return name
 
 
-def _data_file(path: Path) -> bool:
+def data_file(path: Path | PurePosixPath) -> bool:
+    """Not a hidden or bookkeeping file (`.crc`, `_SUCCESS`)."""
     return not path.name.startswith((".", "_"))
 
 
@@ -185,10 +216,8 @@ def _check_text(handle, shown: str, options: dict) -> None:
         except UnicodeDecodeError as exc:
             good = chunk[: exc.start]
             at = line + good.count(b"\n")
-            if non_ascii_line is None and any(b > 127 for b in good):
-                non_ascii_line = line + good[
-                    : next(i for i, b in enumerate(good) if b > 127)
-                ].count(b"\n")
+            if non_ascii_line is None and not good.isascii():
+                non_ascii_line = line + good[: _first_non_ascii(good)].count(b"\n")
             bad = chunk[exc.start : exc.start + 4]
             if non_ascii_line is not None:
                 raise ProfileError(
@@ -200,16 +229,21 @@ def _check_text(handle, shown: str, options: dict) -> None:
                 f"{shown}: line {at}: not {encoding} text ({bad!r}); if the whole file is in "
                 "another encoding, pass it, e.g. --option encoding=ISO-8859-1"
             ) from None
-        if non_ascii_line is None and any(b > 127 for b in chunk):
-            first = next(i for i, b in enumerate(chunk) if b > 127)
-            non_ascii_line = line + chunk[:first].count(b"\n")
+        # what decoded: bytes the decoder still holds (the start of a character the next chunk
+        # may end, or a byte of another encoding) are not text of this encoding yet
+        held = len(decoder.getstate()[0])
+        decoded = chunk[: max(0, len(chunk) - held)]
+        if non_ascii_line is None and not decoded.isascii():
+            first = _first_non_ascii(decoded)
+            non_ascii_line = line + decoded[:first].count(b"\n")
         line += chunk.count(b"\n")
 
 
-def _remote(location: str, fmt: str, options: dict) -> SourceFiles:
-    """An object-store location: not read yet (issue 15 asks for S3 through PyArrow's
-    filesystem; not built), refused with a line that says what to do instead."""
-    raise ProfileError(
-        f"{location}: object-store sources are not supported by `phasegate profile` yet; "
-        "copy a sample of it into the repository and profile that file"
-    )
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _first_non_ascii(data: bytes) -> int:
+    """Where the first byte above 127 is (in C: a byte-by-byte Python loop took 10-20 s over the
+    chunks of a 50 MB file before Spark even started)."""
+    found = _NON_ASCII.search(data)
+    return found.start() if found else len(data)

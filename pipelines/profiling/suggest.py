@@ -237,12 +237,19 @@ def _widen(lo, hi, kind: str) -> tuple[Any, Any]:
 # --- the drafted spec ----------------------------------------------------------------------------
 
 
-def draft_spec(profile: dict, report_path: str, now: datetime | None = None) -> str:
+def draft_spec(
+    profile: dict,
+    report_path: str,
+    now: datetime | None = None,
+    rejected: frozenset[str] = frozenset(),
+) -> str:
     """`pipelines/<name>.yaml` text: the source with the options that parsed it, the schema, and
-    the suggested rules, each after a comment with its evidence."""
+    the suggested rules, each after a comment with its evidence; the rules whose ids are in
+    `rejected` (a reviewer turned them down) are named in a comment, not written."""
     name = profile["name"]
     columns, options, notes = spec_columns(profile)
-    suggestions = suggest(profile, now)
+    suggestions = [s for s in suggest(profile, now) if s.id not in rejected]
+    turned_down = sorted(rejected & {s.id for s in suggest(profile, now)})
     source = profile["source"]
     rows = profile["rows_profiled"]
     lines = [
@@ -273,6 +280,8 @@ def draft_spec(profile: dict, report_path: str, now: datetime | None = None) -> 
     lines += ["target:", f"  table: raw.{name}"]
     for note in notes:
         lines.append(f"# note: {_comment(note)}")
+    if turned_down:
+        lines.append(f"# rejected at review: {', '.join(turned_down)}")
     lines.append("quality:")
     for s in suggestions:
         lines.append(f"  # {_comment(s.evidence)}")

@@ -18,6 +18,8 @@ from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import Static, VimTable, WrappedLog
 
+DRIFT_SHOWN = 5  # findings per source; the Profile screen lists them all
+
 
 class TodayScreen(ProjectScreen):
     CSS_PATH = STYLES / "today.tcss"
@@ -124,6 +126,20 @@ class TodayScreen(ProjectScreen):
             text.append(f"  waiver {waiver.id} for {waiver.target}: ")
             text.append(what, style=tone(style))
             text.append(f" — {waiver.reason}\n", style="dim")
+        if day.drift:  # my sources whose latest profile differs from the one before
+            text.append("\nDrift in my sources\n", style="bold")
+            for profile in day.drift:
+                text.append(f"  {profile.name}", style=tone("bold warn"))
+                text.append(
+                    f" — profiled {when(profile.profiled_at)} by {display_name(profile.actor)}; "
+                    f"{len(profile.drift)} finding(s) (F: Profiles)\n",
+                    style="dim",
+                )
+                for finding in profile.drift[:DRIFT_SHOWN]:
+                    text.append(f"    {finding['kind']:<12} ", style=tone("warn"))
+                    text.append(f"{finding['column']}: {finding['detail']}\n")
+                if len(profile.drift) > DRIFT_SHOWN:
+                    text.append(f"    … {len(profile.drift) - DRIFT_SHOWN} more\n", style="dim")
         if day.conflicts:  # concurrent edits from two clones (deliverables.oplog)
             text.append("\nConflicts to look at\n", style="bold")
             for conflict in day.conflicts:

@@ -1,0 +1,371 @@
+"""Profiles (process 1.3): the profiled sources, the columns of the one under the cursor, a bar
+chart of the selected column (its histogram, or its most frequent values), the drift found
+against the profile before, and the suggested quality rules, each accepted or rejected before
+the spec is written.
+
+The profiles are the team's (the tracker's, once synced) and this clone's JSON, as the report
+reads them (pipelines.profiling.outputs.team_profiles); `W` writes `pipelines/<name>.yaml`
+through the same domain function as `phasegate profile` (outputs.write_spec), without the
+rules rejected here. Nothing here starts Spark: profiling a source is `phasegate profile`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Header
+
+from deliverables import TrackerError
+from tui.format import tone
+from tui.keybar import KeyBar
+from tui.screens.base import STYLES, ProjectScreen
+from tui.widgets import Static, VimTable
+
+BAR_WIDTH = 30  # the longest bar of the chart, in cells
+LABEL_WIDTH = 16  # a bin's lower edge (a time to the minute) or a value, cut to this
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+class ProfileScreen(ProjectScreen):
+    CSS_PATH = STYLES / "profile.tcss"
+    AUTO_FOCUS = "#profile-sources"
+    BINDINGS = [
+        Binding("space", "toggle_rule", "Accept/reject rule", id="profile.toggle_rule"),
+        Binding("a", "set_rule('accepted')", "Accept rule", id="profile.accept_rule"),
+        Binding("x", "set_rule('rejected')", "Reject rule", id="profile.reject_rule"),
+        Binding("W", "write_spec", "Write the spec", id="profile.write_spec"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.suggestions: dict[str, list] = {}  # per source: its Suggestions, in spec order
+        self.decisions: dict[str, dict[str, str]] = {}  # per source: rule id -> accepted|rejected
+        self.problems: dict[str, str] = {}  # per source: why no rule can be suggested
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="profile-left"):
+                yield VimTable(id="profile-sources", classes="panel")
+                yield VimTable(id="profile-columns", classes="panel")
+            with Vertical(id="profile-right"):
+                with VerticalScroll(id="profile-chart-panel", classes="panel"):
+                    yield Static(id="profile-chart")
+                yield VimTable(id="profile-rules", classes="panel")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        sources = self.query_one("#profile-sources", VimTable)
+        sources.border_title = "Profiled sources"
+        for label in ("Source", "Rows", "Basis", "Profiled", "By", "Drift"):
+            sources.add_column(label, key=label.lower())
+        columns = self.query_one("#profile-columns", VimTable)
+        columns.border_title = "Columns"
+        for label in ("Column", "Type", "Nulls", "Distinct", "Min", "Max", "Flags"):
+            columns.add_column(label, key=label.lower())
+        self.query_one("#profile-chart-panel").border_title = "Chart"
+        rules = self.query_one("#profile-rules", VimTable)
+        rules.border_title = "Suggested rules (space · a accept · x reject · W write the spec)"
+        for label in ("", "Rule", "Column", "Evidence"):
+            rules.add_column(label, key=label.lower() or "decision")
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        from deliverables.identity import display_name
+        from deliverables.profiles import latest_profiles
+        from pipelines.errors import ProfileError
+        from pipelines.profiling.outputs import team_profiles
+        from pipelines.profiling.suggest import suggest
+
+        self.title = f"phasegate · {self.project.name}"
+        self.sub_title = "profiles (1.3)"
+        profiles = team_profiles(self.project)
+        self.profiles = {p["name"]: p for p in profiles}
+        self.suggestions, self.problems = {}, {}
+        for name, profile in self.profiles.items():
+            try:
+                self.suggestions[name] = suggest(profile)
+            except ProfileError as exc:
+                self.suggestions[name], self.problems[name] = [], str(exc)
+            kept = self.decisions.get(name, {})
+            self.decisions[name] = {s.id: kept.get(s.id, ACCEPTED) for s in self.suggestions[name]}
+        by = {p.name: (p.profiled_at, p.actor) for p in latest_profiles(self.project.tracker)}
+        sources = self.query_one("#profile-sources", VimTable)
+        keep = sources.current_key
+        sources.clear()
+        for profile in profiles:
+            stored = by.get(profile["name"])
+            # the tracker's profile, or this clone's newer one (not recorded: made before profiles
+            # were ops)
+            who = (
+                display_name(stored[1])
+                if stored and stored[0] == profile["profiled_at"]
+                else "this clone"
+            )
+            findings = (profile.get("drift") or {}).get("findings")
+            drift = (
+                Text("—", style="dim")
+                if findings is None
+                else Text(f"{len(findings)} finding(s)", style=tone("bold warn"))
+                if findings
+                else Text("none", style=tone("ok"))
+            )
+            sources.add_row(
+                profile["name"],
+                f"{profile['rows_profiled']:,}",
+                profile["basis"],
+                profile["profiled_at"][:16].replace("T", " "),
+                who,
+                drift,
+                key=profile["name"],
+            )
+        if keep:
+            sources.select_key(keep)
+        sources.border_subtitle = "" if sources.row_count else "none yet"
+        self._show_source()
+
+    @property
+    def source(self) -> str | None:
+        return self.query_one("#profile-sources", VimTable).current_key
+
+    def on_data_table_row_highlighted(self, event: VimTable.RowHighlighted) -> None:
+        if event.data_table.id == "profile-sources":
+            self._show_source()
+        elif event.data_table.id == "profile-columns":
+            self._show_chart()
+
+    def _show_source(self) -> None:
+        name = self.source
+        profile = self.profiles.get(name) if name else None
+        columns = self.query_one("#profile-columns", VimTable)
+        keep = columns.current_key
+        columns.clear()
+        for c in (profile or {}).get("columns", []):
+            flags = []
+            if c.get("sensitive"):
+                flags.append(f"sensitive: {c['sensitive']}")
+            if name and c["name"] in profile["keys"]["single"]:
+                flags.append("key")
+            if c.get("failing"):
+                flags.append(f"{c['failing']:,} fail the type")
+            columns.add_row(
+                c["name"],
+                c["type"] or "?",
+                _share(c["nulls"], profile["rows_profiled"]),
+                f"{c['distinct']:,}" + ("" if c.get("distinct_exact") else "~"),
+                "withheld" if c.get("withheld") else _short(c.get("min")),
+                "withheld" if c.get("withheld") else _short(c.get("max")),
+                ", ".join(flags),
+                key=c["name"],
+            )
+        if keep:
+            columns.select_key(keep)
+        columns.border_title = f"Columns of {name}" if name else "Columns"
+        columns.border_subtitle = "" if columns.row_count else "no source profiled"
+        self._show_rules()
+        self._show_chart()
+
+    def _show_rules(self) -> None:
+        name = self.source
+        rules = self.query_one("#profile-rules", VimTable)
+        keep = rules.current_key
+        rules.clear()
+        decisions = self.decisions.get(name or "", {})
+        for s in self.suggestions.get(name or "", []):
+            rules.add_row(
+                _decision(decisions.get(s.id, ACCEPTED)),
+                s.rule["rule"],
+                ", ".join(s.rule.get("columns", [])) or s.rule.get("column", "—"),
+                s.evidence,
+                key=s.id,
+            )
+        if keep:
+            rules.select_key(keep)
+        rejected = sum(1 for v in decisions.values() if v == REJECTED)
+        rules.border_subtitle = (
+            self.problems.get(name or "", "")
+            or (f"{rejected} rejected" if rejected else "")
+            or ("" if rules.row_count else "no rules")
+        )
+
+    def _show_chart(self) -> None:
+        name = self.source
+        profile = self.profiles.get(name) if name else None
+        panel = self.query_one("#profile-chart-panel")
+        chart = self.query_one("#profile-chart", Static)
+        if profile is None:
+            panel.border_title = "Chart"
+            chart.update(
+                Text(
+                    "No source profiled yet: `phasegate profile SOURCE` profiles a file, a "
+                    "folder, a glob or s3://bucket/prefix; its profile shows here.",
+                    style="dim",
+                )
+            )
+            return
+        column_name = self.query_one("#profile-columns", VimTable).current_key
+        column = next((c for c in profile["columns"] if c["name"] == column_name), None)
+        if column is None:
+            panel.border_title = "Chart"
+            chart.update(Text("Select a column.", style="dim"))
+            return
+        panel.border_title = f"{name}.{column['name']}"
+        text = column_chart(column, profile["rows_profiled"])
+        findings = [
+            f
+            for f in (profile.get("drift") or {}).get("findings", [])
+            if f["column"] == column["name"]
+        ]
+        if findings:
+            text.append("\nDrift since the profile before\n", style="bold")
+            for f in findings:
+                text.append(f"  {f['kind']:<12} ", style=tone("warn"))
+                text.append(f"{f['detail']}\n")
+        chart.update(text)
+
+    # --- accepting and rejecting rules, writing the spec ----------------------------------------
+
+    def _rule_in_focus(self) -> tuple[str, str] | None:
+        """(source, rule id) under the rules table's cursor; None (with a message) when there is
+        none: no source, or no rule."""
+        name = self.source
+        rule = self.query_one("#profile-rules", VimTable).current_key
+        if name is None or rule is None:
+            self.notify(
+                "No rule to decide on: profile a source first (`phasegate profile SOURCE`)."
+                if name is None
+                else f"{name} has no suggested rules.",
+                severity="warning",
+            )
+            return None
+        return name, rule
+
+    def action_toggle_rule(self) -> None:
+        found = self._rule_in_focus()
+        if found is not None:
+            name, rule = found
+            current = self.decisions[name].get(rule, ACCEPTED)
+            self._decide(name, rule, REJECTED if current == ACCEPTED else ACCEPTED)
+
+    def action_set_rule(self, decision: str) -> None:
+        found = self._rule_in_focus()
+        if found is not None:
+            self._decide(*found, decision)
+
+    def _decide(self, name: str, rule: str, decision: str) -> None:
+        self.decisions[name][rule] = decision
+        rules = self.query_one("#profile-rules", VimTable)
+        rules.update_cell(rule, "decision", _decision(decision))
+        rejected = sum(1 for v in self.decisions[name].values() if v == REJECTED)
+        rules.border_subtitle = f"{rejected} rejected" if rejected else ""
+
+    def action_write_spec(self) -> None:
+        from pipelines.errors import GenerationError, ProfileError
+        from pipelines.profiling.outputs import write_spec
+
+        name = self.source
+        if name is None:
+            self.notify(
+                "No source to write a spec for: profile one first (`phasegate profile SOURCE`).",
+                severity="warning",
+            )
+            return
+        rejected = sorted(k for k, v in self.decisions[name].items() if v == REJECTED)
+        try:
+            state, problem = write_spec(
+                self.project, self.profiles[name], update=True, rejected=rejected
+            )
+        except (ProfileError, GenerationError, TrackerError, OSError) as exc:
+            self.notify(str(exc), title="Spec not written", severity="error", timeout=8)
+            return
+        spec = f"pipelines/{name}.yaml"
+        if problem:
+            self.notify(problem, title=f"{spec}: {state}", severity="warning", timeout=8)
+            return
+        left_out = f", without {len(rejected)} rejected rule(s)" if rejected else ""
+        self.notify(f"{spec}: {state}{left_out}", title="Spec written")
+
+
+def column_chart(column: dict[str, Any], rows: int) -> Text:
+    """The selected column as text a terminal draws: its facts, then a bar chart of its
+    histogram (numbers and times) or of its most frequent values; a sensitive column's values
+    are withheld, so it gets no chart."""
+    text = Text()
+    nulls = column["nulls"]
+    text.append(f"{column['type'] or '?'}", style="bold")
+    text.append(f" · nulls {_share(nulls, rows)} · distinct {column['distinct']:,}\n")
+    text.append(_bar(rows - nulls, rows, BAR_WIDTH), style=tone("ok"))
+    text.append(_bar(nulls, rows, BAR_WIDTH), style=tone("bad"))
+    text.append(" values · nulls\n\n", style="dim")
+    if column.get("withheld"):
+        text.append(
+            f"Sensitive ({column.get('sensitive')}): its values are withheld, so no chart.",
+            style=tone("warn"),
+        )
+        return text
+    histogram = column.get("histogram")
+    if histogram and histogram.get("counts"):
+        edges, counts = histogram["edges"], histogram["counts"]
+        # each bar is labelled with its bin's lower edge; the last edge closes the range
+        text.append("Histogram", style="bold")
+        text.append(
+            f" (bins from their lower edge; the last ends at {_short(edges[-1])})\n", style="dim"
+        )
+        _bars(text, [_short(e) for e in edges[: len(counts)]], counts)
+        return text
+    top = column.get("top")
+    if top:
+        text.append("Most frequent values\n", style="bold")
+        _bars(text, [_short(v) for v, _ in top], [n for _, n in top])
+        return text
+    text.append("No histogram or frequent values for this column.", style="dim")
+    return text
+
+
+def _bars(text: Text, labels: list[str], counts: list[int]) -> None:
+    top = max(counts) or 1
+    for label, count in zip(labels, counts, strict=False):
+        text.append(f"{label[:LABEL_WIDTH]:>{LABEL_WIDTH}} ", style="dim")
+        text.append(_bar(count, top, BAR_WIDTH).ljust(BAR_WIDTH), style=tone("info"))
+        text.append(f" {count:,}\n")
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _bar(value: int, top: int, width: int) -> str:
+    """A bar of `value` out of `top` in `width` cells, to an eighth of a cell."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(8 * width * value / top))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def _decision(decision: str) -> Text:
+    if decision == REJECTED:
+        return Text("✗ reject", style=tone("bad"))
+    return Text("✓ accept", style=tone("ok"))
+
+
+def _share(n: int, rows: int) -> str:
+    if not n:
+        return "0"
+    return f"{n:,} ({100 * n / rows:.1f} %)" if rows else f"{n:,}"
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = str(value)
+    if len(text) >= 19 and text[10:11] == "T":  # an ISO time: to the minute
+        return text[:16].replace("T", " ")
+    return text
