@@ -812,15 +812,26 @@ def test_a_dsn_from_the_variable_or_context_yaml_is_checked_the_same_way(
     monkeypatch.delenv(ENV)
     context = bystander.root / "agent-prompts" / "context.yaml"
     context.parent.mkdir(exist_ok=True)
-    context.write_text(
-        'tech_stack:\n  serving:\n    publish_dsn: "postgresql://a:Pa55@db/x\\x07"\n'
-    )
+    dsn = 'tech_stack:\n  serving:\n    publish_dsn: "{}"\n'
     try:
+        context.write_text(dsn.format("postgresql://a@db/x\\x07"))
         line = refused(capsys, bystander)
+        assert "tech_stack.serving.publish_dsn holds the control character U+0007 (BEL)" in line
+        # a committed file holding a password: refused, whatever its spelling
+        for written in (
+            "postgresql://a:Pa55-w0rd@db/x",
+            "postgresql://a@db/x?password=Pa55-w0rd",
+            "host=db user=a password='Pa55 w0rd'",
+        ):
+            context.write_text(dsn.format(written))
+            line = refused(capsys, bystander)
+            assert line == (
+                f"phasegate: {context}: tech_stack.serving.publish_dsn holds a password, and the "
+                "file is committed: remove it and keep it in ~/.pgpass or PGPASSWORD (or give "
+                "the whole DSN in PHASEGATE_PUBLISH_DSN)"
+            )
     finally:
         context.unlink()
-    assert "tech_stack.serving.publish_dsn holds the control character U+0007 (BEL)" in line
-    assert "Pa55" not in line
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,17 @@ def libpq_dsn(dsn: str) -> str:
 def secrets(dsn: str) -> tuple[str, ...]:
     """Every spelling of the DSN's passwords (as written, percent-decoded, unquoted), longest
     first, and PGPASSWORD's: what `redact` replaces wherever it appears."""
+    found = _written_secrets(dsn)
+    if os.environ.get("PGPASSWORD"):
+        found.add(os.environ["PGPASSWORD"])
+    spelled: set[str] = set()
+    for value in found:
+        spelled |= {value, unquote(value), unquote_plus(value)}
+    return tuple(sorted((s for s in spelled if s), key=lambda s: (-len(s), s)))
+
+
+def _written_secrets(dsn: str) -> set[str]:
+    """The passwords written in the DSN itself, in every place a DSN can hold one."""
     found: set[str] = set()
     if _URL.match(dsn):
         rest = dsn[_URL.match(dsn).end() :]
@@ -120,12 +131,7 @@ def secrets(dsn: str) -> tuple[str, ...]:
             found.add(inner)
             found.add(re.sub(r"\\(.)", r"\1", inner))
     found |= _parsed_secrets(dsn)
-    if os.environ.get("PGPASSWORD"):
-        found.add(os.environ["PGPASSWORD"])
-    spelled: set[str] = set()
-    for value in found:
-        spelled |= {value, unquote(value), unquote_plus(value)}
-    return tuple(sorted((s for s in spelled if s), key=lambda s: (-len(s), s)))
+    return {value for value in found if value}
 
 
 def _parsed_secrets(dsn: str) -> set[str]:
@@ -167,4 +173,9 @@ def _from_context(path: Path) -> str | None:
         return None
     if not isinstance(node, str) or not node.strip():
         raise PublishError(f"{path}: {FIELD} must be a PostgreSQL DSN (a URL or key=value pairs)")
+    if _written_secrets(node):  # the file is committed: the password would be in git's history
+        raise PublishError(
+            f"{path}: {FIELD} holds a password, and the file is committed: remove it and keep "
+            "it in ~/.pgpass or PGPASSWORD (or give the whole DSN in PHASEGATE_PUBLISH_DSN)"
+        )
     return node.strip()
