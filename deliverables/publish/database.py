@@ -108,6 +108,8 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
         (f"phasegate publish {schema}", schema, schema),
     ).fetchone()[1]
     version = 0
+    # statements of their own, after the lock: the one above read tables with the snapshot it
+    # took before waiting for it, and would miss what the publish it waited for made
     if found is not None:
         version = _version(conn, schema)
     else:
