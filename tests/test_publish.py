@@ -851,9 +851,13 @@ def test_a_dsn_from_the_variable_or_context_yaml_is_checked_the_same_way(
         ("pg_catalog", "that schema is PostgreSQL's own"),
         ("pg_temp", "that schema is PostgreSQL's own"),
         ("pg_toast", "that schema is PostgreSQL's own"),
+        # the server's own SQL says which words need quoting
+        ("select", "a reserved word of PostgreSQL's SQL"),
+        ("user", "a reserved word of PostgreSQL's SQL"),
+        ("left", "a reserved word of PostgreSQL's SQL"),
     ],
 )
-def test_a_schema_name_that_cannot_be_one_is_refused_before_connecting(
+def test_a_schema_name_that_cannot_be_one_is_refused_before_anything_is_written(
     bystander, database, capsys, schema, says
 ):
     namespaces = "SELECT nspname, nspowner FROM pg_namespace ORDER BY 1"

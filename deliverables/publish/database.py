@@ -100,13 +100,19 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
     migrated forward, its views made again), refusing one made by a newer phasegate. Returns
     the version it was at (0: new)."""
     # one round trip: the lock (publishes into one schema take turns), whether the schema is
-    # there, and this transaction's search path (a schema that does not exist yet is skipped)
-    found = conn.execute(
+    # there, this transaction's search path (a schema that does not exist yet is skipped), and
+    # whether this server's SQL reads the name unquoted (not a reserved word such as `user`)
+    _, found, _, plain = conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext(%s)), "
         "to_regclass(format('%%I.schema_version', %s::text)), "
-        "set_config('search_path', quote_ident(%s), true)",
-        (f"phasegate publish {schema}", schema, schema),
-    ).fetchone()[1]
+        "set_config('search_path', quote_ident(%s), true), quote_ident(%s) = %s",
+        (f"phasegate publish {schema}", schema, schema, schema, schema),
+    ).fetchone()
+    if not plain:
+        raise PublishError(
+            f"--schema {schema}: a reserved word of PostgreSQL's SQL (every dashboard query would "
+            "have to quote it): choose another name"
+        )
     version = 0
     # statements of their own, after the lock: the one above read tables with the snapshot it
     # took before waiting for it, and would miss what the publish it waited for made
