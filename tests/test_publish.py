@@ -552,6 +552,10 @@ def test_a_password_never_shows_in_any_spelling_of_the_dsn(dsn, spellings):
         "postgresql://ana@db/dash",
         "host=db user=ana dbname=dash",
         "postgresql://db:5432/dash?sslmode=require",
+        # where libpq finds the password is no password
+        "postgresql://ana@db/dash?passfile=/home/ana/.pgpass",
+        "host=db user=ana passfile=/home/ana/.pgpass dbname=dash",
+        "host=db user=ana PASSFILE = /home/ana/.pgpass dbname=dash",
     ],
 )
 def test_a_dsn_without_a_password_is_shown_as_it_is(dsn, monkeypatch):

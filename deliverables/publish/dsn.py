@@ -28,9 +28,9 @@ _URL = re.compile(r"\A\s*(?P<scheme>postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?)://", re
 _ANY_URL = re.compile(r"\A\s*(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 # key=value pairs: a quoted value may hold spaces and escaped quotes (libpq's rules). The key is
 # any that looks like a password's (`passwd`, `pass\word`, `pwd`): libpq refuses such a DSN, and
-# its text is then shown as written
+# its text is then shown as written. Not `passfile`: where a password belongs, not one
 _PAIR = re.compile(
-    r"(?P<key>(?<![\w\\])[\w\\]*(?:pass|pwd)[\w\\]*)(?P<eq>\s*=\s*)"
+    r"(?P<key>(?<![\w\\])(?!passfile\b)[\w\\]*(?:pass|pwd)[\w\\]*)(?P<eq>\s*=\s*)"
     r"(?P<value>'(?:\\.|[^'\\])*'?|\"[^\"]*\"?|[^\s&'\"]*)",
     re.IGNORECASE,
 )
