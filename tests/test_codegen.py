@@ -447,3 +447,172 @@ def test_a_conflict_blocks_its_checklist_item_until_resolved(tmp_path):
     generate_pipelines(project)
     assert project.item_state("4.3.1").status == "todo"
     project.close()
+
+
+def _quality_runner(project, name: str):
+    """A generated quality runner imported as a module (its top imports only the standard
+    library; GX and PyIceberg are imported by the functions that use them)."""
+    import importlib.util
+
+    path = project.root / f"src/validation/{name}_quality.py"
+    spec = importlib.util.spec_from_file_location(f"generated_{name}_quality", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# a report as run_checkpoint returns it (its `_result` per expectation), with a failure of each
+# kind: counted, observed, raised; a warning; a pass
+REPORT = {
+    "success": False,
+    "rows": 9,
+    "expectations": 6,
+    "environment": "sample",
+    "data_docs": None,
+    "results": [
+        {
+            "rule": "not_null_order_id",
+            "expectation": "expect_column_values_to_not_be_null",
+            "severity": "critical",
+            "success": True,
+            "kwargs": {"column": "order_id"},
+            "unexpected_count": 0,
+            "unexpected_percent": 0.0,
+        },
+        {
+            "rule": "between_quantity",
+            "expectation": "expect_column_values_to_be_between",
+            "severity": "critical",
+            "success": False,
+            "kwargs": {"column": "quantity", "min_value": 1, "max_value": 1000},
+            "unexpected_count": 1,
+            "unexpected_percent": 11.11111111111111,
+            "unexpected_samples": [5000],
+        },
+        {
+            "rule": "in_set_status",
+            "expectation": "expect_column_values_to_be_in_set",
+            "severity": "warning",
+            "success": False,
+            "kwargs": {"column": "status"},
+            "unexpected_count": 2,
+            "unexpected_percent": 22.22222222222222,
+        },
+        {
+            "rule": "row_count",
+            "expectation": "expect_table_row_count_to_be_between",
+            "severity": "critical",
+            "success": False,
+            "kwargs": {"min_value": 10},
+            "observed_value": 9,
+        },
+        {
+            "rule": "regex_email",
+            "expectation": "expect_column_values_to_match_regex",
+            "severity": "critical",
+            "success": False,
+            "kwargs": {"column": "email"},
+            "exception": "column email does not exist",
+        },
+        {
+            "rule": "unique_order_id",
+            "expectation": "expect_column_values_to_be_unique",
+            "severity": "critical",
+            "success": False,
+            "kwargs": {"column": "order_id"},
+            "unexpected_count": 3,
+            "unexpected_percent": None,  # GX's when every value is null
+        },
+    ],
+}
+
+
+def test_a_failed_quality_check_names_each_failed_expectation_with_its_counts(solution):
+    """Issue 16: what Airflow shows as the check_quality task's failure. The full tier checks
+    the same message from real GX runs (tests/test_validation_full.py)."""
+    project, _ = solution
+    quality = _quality_runner(project, "pos_orders")
+    failed = ["between_quantity", "row_count", "regex_email", "unique_order_id"]
+    error = quality.DataQualityException(failed, REPORT)
+    assert str(error) == (
+        "4 of 6 expectations of severity error failed on 9 rows (sample thresholds): "
+        "between_quantity (expect_column_values_to_be_between): 1 unexpected (11.11%); "
+        "row_count (expect_table_row_count_to_be_between): observed 9; "
+        "regex_email (expect_column_values_to_match_regex): raised column email does not exist; "
+        "unique_order_id (expect_column_values_to_be_unique): 3 unexpected"
+    )
+    assert "in_set_status" not in str(error)  # a warning stays in the results
+    assert (error.failed, error.report) == (failed, REPORT)
+
+
+def test_the_quality_runner_records_failed_results_and_never_a_password(
+    solution, monkeypatch, caplog
+):
+    """record_results on the real PostgreSQL: every result, the failed ones with their counts;
+    a rerun of the run replaces its rows; a database that refuses is a warning without the
+    password in any spelling; a schema name `phasegate publish` would refuse records nothing."""
+    import logging
+    import uuid
+
+    import psycopg
+
+    project, _ = solution
+    quality = _quality_runner(project, "pos_orders")
+    server = "postgresql://postgres@127.0.0.1:5432/"
+    database = f"phasegate_runner_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server + "postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        monkeypatch.setenv("PHASEGATE_RESULTS_DSN", server + database)
+        monkeypatch.setenv("PHASEGATE_RESULTS_SCHEMA", "dash")
+        assert quality.record_results(REPORT, "run-1", "2026-11-27") == 6
+        assert quality.record_results(REPORT, "run-1", "2026-11-27") == 6  # a rerun
+        with psycopg.connect(server + database) as conn:
+            recorded = conn.execute(
+                "SELECT project, pipeline, run, logical_date::text, expectation, success, "
+                "severity, unexpected_count, unexpected_percent FROM dash.quality_results "
+                "ORDER BY position"
+            ).fetchall()
+        assert recorded == [
+            (
+                "retail",
+                "pos_orders",
+                "run-1",
+                "2026-11-27",
+                r["rule"],
+                r["success"],
+                severity,
+                count,
+                percent,
+            )
+            for r, severity, count, percent in [
+                (REPORT["results"][0], "error", 0, 0.0),
+                (REPORT["results"][1], "error", 1, 11.11111111111111),
+                (REPORT["results"][2], "warning", 2, 22.22222222222222),
+                (REPORT["results"][3], "error", None, None),
+                (REPORT["results"][4], "error", None, None),
+                (REPORT["results"][5], "error", 3, None),
+            ]
+        ]
+    finally:
+        with psycopg.connect(server + "postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    caplog.set_level(logging.WARNING)
+    for dsn in (
+        "postgresql://nobody_x:Pa55-w0rd@127.0.0.1:5432/postgres",
+        "postgresql://nobody_x@127.0.0.1:5432/postgres?password=Pa55%2Dw0rd",
+        "host=127.0.0.1 user=nobody_x password='Pa55 w0rd' dbname=postgres",
+        'host=127.0.0.1 port=1 password="Pa55-w0rd" dbname=postgres',
+        "postgresql://nobody_x:Pa55%zzw0rd@127.0.0.1:5432/postgres",
+    ):
+        caplog.clear()
+        monkeypatch.setenv("PHASEGATE_RESULTS_DSN", dsn)
+        assert quality.record_results(REPORT, "run-2") == 0
+        (record,) = caplog.records
+        assert "results_not_recorded" in record.getMessage(), record.getMessage()
+        assert "Pa55" not in record.getMessage() and "w0rd" not in record.getMessage()
+    for schema in ("Dash", "pg_catalog", 'x"; DROP TABLE t; --'):
+        caplog.clear()
+        monkeypatch.setenv("PHASEGATE_RESULTS_SCHEMA", schema)
+        assert quality.record_results(REPORT, "run-3") == 0
+        assert "is not a schema name phasegate publish uses" in caplog.records[0].getMessage()

@@ -526,6 +526,12 @@ SECRET = "Sup3r+S3cr@t/pw"
         ("host=db user=ana password='hunter 22' dbname=dash", ["hunter 22"]),
         (r"host=db password='it\'s a secret' dbname=dash", ["it's a secret", r"it\'s a secret"]),
         ("dbname=dash PASSWORD=hunter22", ["hunter22"]),
+        # libpq takes double quotes literally; the keys it refuses are shown as written
+        ('host=db password="hunter22" dbname=dash', ['"hunter22"', "hunter22"]),
+        ("host=db passwd=hunter22 dbname=dash", ["hunter22"]),
+        ("host=db pass\\word=hunter22 dbname=dash", ["hunter22"]),
+        ("POSTGRESQL://ana:hunter22@db/dash", ["hunter22"]),
+        ("postgresql://ana:hunter22@db/dash?password=hunter33", ["hunter22", "hunter33"]),
     ],
 )
 def test_a_password_never_shows_in_any_spelling_of_the_dsn(dsn, spellings):
@@ -546,6 +552,10 @@ def test_a_password_never_shows_in_any_spelling_of_the_dsn(dsn, spellings):
         "postgresql://ana@db/dash",
         "host=db user=ana dbname=dash",
         "postgresql://db:5432/dash?sslmode=require",
+        # where libpq finds the password is no password
+        "postgresql://ana@db/dash?passfile=/home/ana/.pgpass",
+        "host=db user=ana passfile=/home/ana/.pgpass dbname=dash",
+        "host=db user=ana PASSFILE = /home/ana/.pgpass dbname=dash",
     ],
 )
 def test_a_dsn_without_a_password_is_shown_as_it_is(dsn, monkeypatch):
@@ -702,3 +712,305 @@ def test_stored_profiles_are_published_with_their_columns(demo, database, schema
     (folder / "pos_orders.json").unlink()  # a profile removed: its rows go
     publish(demo, resolve_dsn(demo.root, database), schema)
     assert rows(database, f"SELECT count(*) FROM {schema}.profile_columns") == [(0,)]
+
+
+# --- hostile input: every refusal is one line, exit 1, no traceback, no password ------------------
+
+PASSWORD = "Pa55-w0rd"
+
+
+@pytest.fixture(scope="module")
+def bystander(tmp_path_factory):
+    """A project the refused publishes must leave as it was (shared: none of them may write)."""
+    created, _ = Project.init(tmp_path_factory.mktemp("bystander") / "bystander", clock=fixed_clock)
+    created.set_item("1.1.1", status="done")
+    yield created
+    created.close()
+
+
+@pytest.fixture(scope="module")
+def not_postgres():
+    """A real TCP server that answers as a web server does (a DSN with the wrong port): its port."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def refused(capsys, project: Project, *args: str) -> str:
+    """Runs a publish that must be refused: exit 1, one line on stderr, nothing on stdout,
+    nothing stored locally changed. Returns the line."""
+    ops, meta = project.tracker.op_count(), project.tracker.meta("last_publish")
+    code, out, err = cli(capsys, "-C", str(project.root), "publish", "-q", *args)
+    assert (code, out) == (1, ""), err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("phasegate: "), err
+    assert "Traceback" not in err
+    assert (project.tracker.op_count(), project.tracker.meta("last_publish")) == (ops, meta)
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("dsn", "says"),
+    [
+        ("", "--dsn is empty"),
+        ("   ", "--dsn is empty"),
+        # libpq reads up to the NUL: the rest (another database) would be published to
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1:5432/{db}\x00x", "U+0000"),
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1/{db}\x1b[2J", "U+001B (ESCAPE)"),
+        ("host=127.0.0.1 password=Pa55-w0rd\ndbname={db}", "U+000A"),
+        ("mysql://root:Pa55-w0rd@127.0.0.1/{db}", "is a mysql:// URL"),
+        ("https://user:Pa55-w0rd@metabase.example.com/", "is a https:// URL"),
+        ("not a dsn", 'missing "=" after "not"'),
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1:99999/{db}", 'invalid port number: "99999"'),
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1:abc/{db}", 'invalid integer value "abc"'),
+        ("postgresql://postgres:Pa55-w0rd@[::1/{db}", 'matching "]" in IPv6 host address'),
+        ("postgresql://postgres:Pa55%zzw0rd@127.0.0.1/{db}", "invalid percent-encoded token"),
+        ("postgresql://postgres:Pa55 w0rd@127.0.0.1/{db}", "unexpected spaces found"),
+        (
+            "postgresql://127.0.0.1/{db}?password=Pa55-w0rd&bogus=1",
+            'invalid URI query parameter: "bogus"',
+        ),
+        ("host=127.0.0.1 password='Pa55 w0rd dbname={db}", "unterminated quoted string"),
+        ("host=127.0.0.1 passwd=Pa55-w0rd dbname={db}", 'invalid connection option "passwd"'),
+        ('host=127.0.0.1 port=1 password="Pa55-w0rd" dbname={db}', "Connection refused"),
+        ("host=127.0.0.1 sslmode=bogus password=Pa55-w0rd dbname={db}", "invalid sslmode value"),
+        ("postgresql://postgres:Pa55-w0rd@no-such-host.invalid/{db}", "failed to resolve host"),
+        # something other than PostgreSQL on the port
+        ("postgresql://postgres:Pa55-w0rd@127.0.0.1:{other}/{db}", "is it a PostgreSQL server"),
+        ("POSTGRESQL://nobody_x:Pa55-w0rd@127.0.0.1:5432/{db}", 'role "nobody_x" does not exist'),
+    ],
+)
+def test_a_dsn_that_cannot_be_used_is_one_line_without_its_password(
+    bystander, database, not_postgres, capsys, monkeypatch, dsn, says
+):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    db = database.rsplit("/", 1)[1]
+    line = refused(capsys, bystander, "--dsn", dsn.format(db=db, other=not_postgres))
+    assert says in line, line
+    assert "Pa55" not in line and "w0rd" not in line, line
+
+
+def test_a_dsn_from_the_variable_or_context_yaml_is_checked_the_same_way(
+    bystander, capsys, monkeypatch
+):
+    monkeypatch.setenv(ENV, "mysql://root:Pa55-w0rd@db/x")
+    assert refused(capsys, bystander) == (
+        "phasegate: PHASEGATE_PUBLISH_DSN is a mysql:// URL: phasegate publishes to PostgreSQL "
+        "(postgresql://user@host:5432/db, or key=value pairs)"
+    )
+    monkeypatch.delenv(ENV)
+    context = bystander.root / "agent-prompts" / "context.yaml"
+    context.parent.mkdir(exist_ok=True)
+    dsn = 'tech_stack:\n  serving:\n    publish_dsn: "{}"\n'
+    try:
+        context.write_text(dsn.format("postgresql://a@db/x\\x07"))
+        line = refused(capsys, bystander)
+        assert "tech_stack.serving.publish_dsn holds the control character U+0007 (BEL)" in line
+        # a committed file holding a password: refused, whatever its spelling
+        for written in (
+            "postgresql://a:Pa55-w0rd@db/x",
+            "postgresql://a@db/x?password=Pa55-w0rd",
+            "host=db user=a password='Pa55 w0rd'",
+        ):
+            context.write_text(dsn.format(written))
+            line = refused(capsys, bystander)
+            assert line == (
+                f"phasegate: {context}: tech_stack.serving.publish_dsn holds a password, and the "
+                "file is committed: remove it and keep it in ~/.pgpass or PGPASSWORD (or give "
+                "the whole DSN in PHASEGATE_PUBLISH_DSN)"
+            )
+    finally:
+        context.unlink()
+
+
+@pytest.mark.parametrize(
+    ("schema", "says"),
+    [
+        ("Dashboards", "(PostgreSQL reads an unquoted Dashboards as dashboards)"),
+        ("PHASEGATE", "a schema name is a-z, 0-9 and _"),
+        ("my schema", "a schema name is a-z, 0-9 and _"),
+        ('x"; DROP SCHEMA public CASCADE; --', "a schema name is a-z, 0-9 and _"),
+        ("Robert'); DROP TABLE items;--", "a schema name is a-z, 0-9 and _"),
+        ("1st", "starting with a letter or _"),
+        ("a" * 64, "(at most 63)"),
+        ("", "a schema name is a-z"),
+        ("ph\x1bgate", "a schema name is a-z"),
+        ("phäsegate", "a schema name is a-z"),
+        ("information_schema", "that schema is PostgreSQL's own"),
+        ("pg_catalog", "that schema is PostgreSQL's own"),
+        ("pg_temp", "that schema is PostgreSQL's own"),
+        ("pg_toast", "that schema is PostgreSQL's own"),
+        # the server's own SQL says which words need quoting
+        ("select", "a reserved word of PostgreSQL's SQL"),
+        ("user", "a reserved word of PostgreSQL's SQL"),
+        ("left", "a reserved word of PostgreSQL's SQL"),
+    ],
+)
+def test_a_schema_name_that_cannot_be_one_is_refused_before_anything_is_written(
+    bystander, database, capsys, schema, says
+):
+    namespaces = "SELECT nspname, nspowner FROM pg_namespace ORDER BY 1"
+    before = rows(database, namespaces)
+    line = refused(capsys, bystander, "--dsn", database, "--schema", schema)
+    assert says in line and "\x1b" not in line, line
+    assert rows(database, namespaces) == before
+
+
+@pytest.mark.parametrize(
+    ("tables", "says"),
+    [
+        (
+            "CREATE TABLE {s}.schema_version (id int, applied_on date)",
+            "holds a schema_version table that phasegate did not make",
+        ),
+        (
+            "CREATE TABLE {s}.items (sku text); CREATE TABLE {s}.activity (x int); "
+            "CREATE VIEW {s}.overdue_work AS SELECT 1 AS x; CREATE TABLE {s}.phases (p int)",
+            "already holds activity, items, overdue_work and 1 more that phasegate did not make",
+        ),
+    ],
+)
+def test_a_schema_holding_another_tools_tables_is_refused_untouched(
+    bystander, database, schema, capsys, tables, says
+):
+    with psycopg.connect(database) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}; " + tables.format(s=schema))
+    before = rows(
+        database,
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = %s::regnamespace ORDER BY 1",
+        (schema,),
+    )
+    line = refused(capsys, bystander, "--dsn", database, "--schema", schema)
+    assert line == (
+        f"phasegate: the schema {schema} {says}: publish into a schema of its own (--schema); "
+        "nothing was changed"
+    )
+    assert (
+        rows(
+            database,
+            "SELECT relname, relkind FROM pg_class WHERE relnamespace = %s::regnamespace ORDER BY 1",
+            (schema,),
+        )
+        == before
+    )
+
+
+def test_a_user_without_create_is_told_what_it_needs(bystander, database, schema, capsys):
+    """A role that may connect but not create a schema, nor write one made by another."""
+    role = "t_reader_" + uuid.uuid4().hex[:8]
+    db = database.rsplit("/", 1)[1]
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        dsn = f"postgresql://{role}:{PASSWORD}@127.0.0.1:5432/{db}"
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(f'REVOKE CREATE ON DATABASE "{db}" FROM PUBLIC')
+        line = refused(capsys, bystander, "--dsn", dsn, "--schema", schema)
+        assert f"failed: permission denied for database {db} (the user needs CREATE" in line
+        assert line.endswith("; nothing was changed there") and "Pa55" not in line
+        assert rows(
+            database, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,)
+        ) == [(0,)]
+        # a schema made by another, which the role may read but not write
+        publish(bystander, resolve_dsn(bystander.root, database), schema)
+        bystander.set_item("1.1.2", status="done")
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(f'GRANT USAGE ON SCHEMA {schema} TO "{role}"')
+            conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO "{role}"')
+        line = refused(capsys, bystander, "--dsn", dsn, "--schema", schema)
+        assert "permission denied for table" in line and "(the user needs CREATE" in line
+    finally:
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_concurrent_publishes_of_two_projects_into_a_new_schema_take_turns(
+    demo_runs, tmp_path, database, schema
+):
+    """The first publish holds the schema's lock (inside its transaction) until the second is
+    seen waiting for it in pg_stat_activity; the second then finds the schema made (version 1)
+    and both projects land whole, side by side."""
+    import threading
+    import time
+
+    other, _ = Project.init(tmp_path / "billing-platform", clock=fixed_clock)
+    other.set_item("1.1.1", status="done")
+    other.close()
+    target = resolve_dsn(demo_runs.root, database)
+    outcomes: list = []
+
+    def publish_the_other() -> None:
+        project = Project.open(tmp_path / "billing-platform", clock=fixed_clock)
+        try:
+            outcomes.append(publish(project, target, schema))
+        except Exception as exc:  # asserted on below
+            outcomes.append(exc)
+        finally:
+            project.close()
+
+    second = threading.Thread(target=publish_the_other)
+
+    def hold_the_lock(text: str, done: float) -> None:
+        if text != "reading the tracker":  # from here on the first holds the schema's lock
+            return
+        second.start()
+        deadline = time.monotonic() + 30
+        while rows(
+            database,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        ) != [(1,)]:
+            assert time.monotonic() < deadline, "the second publish never waited for the lock"
+            time.sleep(0.02)
+
+    try:
+        first = publish(demo_runs, target, schema, listener=hold_the_lock)
+    finally:
+        second.join(60)
+    assert (first.mode, first.migrated_from) == ("first", 0)
+    (outcome,) = outcomes
+    assert not isinstance(outcome, Exception), outcome
+    assert (outcome.mode, outcome.migrated_from) == ("first", 1)
+    counts = dict(
+        rows(database, f"SELECT project, count(*) FROM {schema}.activity GROUP BY project")
+    )
+    reopened = Project.open(tmp_path / "billing-platform", clock=fixed_clock)
+    assert counts == {
+        "retail-events": demo_runs.tracker.activity_count(),
+        "billing-platform": reopened.tracker.activity_count(),
+    }
+    reopened.close()
+
+
+def test_a_project_with_no_activity_publishes_its_plan(project, database, schema, capsys):
+    assert project.tracker.activity_count() == 0
+    code, out, err = cli(
+        capsys, "-C", str(project.root), "publish", "--json", "--dsn", database, "--schema", schema
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["sent"]["activity"] == 0 and document["changed"]["phases"] == 7
+    assert rows(
+        database, f"SELECT project, current_phase, phases_passed FROM {schema}.project_status"
+    ) == [(project.name, "1", 0)]
+    assert rows(database, f"SELECT count(*) FROM {schema}.activity") == [(0,)]
+    assert rows(database, f"SELECT first_activity, last_activity FROM {schema}.projects") == [
+        (None, None)
+    ]
+    assert publish(project, resolve_dsn(project.root, database), schema).total_changed == 0

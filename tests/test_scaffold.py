@@ -179,6 +179,34 @@ def test_a_dry_run_writes_nothing_and_an_existing_readme_is_kept(project):
     assert project.item_state("3.1.1").status == "todo"
 
 
+def test_context_yaml_documents_where_publish_goes_without_a_password(tmp_path, monkeypatch):
+    """tech_stack.serving.publish_dsn (issue 16): commented out in the starter file, with no
+    password; uncommented, it is the DSN `phasegate publish` reads."""
+    from datetime import date
+
+    import yaml
+
+    from deliverables.publish.dsn import ENV, resolve_dsn, secrets
+    from pipelines.scaffold import render_scaffold
+
+    (context,) = [
+        r.content
+        for r in render_scaffold("acme", date(2026, 11, 27))
+        if r.path == "agent-prompts/context.yaml"
+    ]
+    assert "publish_dsn" not in yaml.safe_load(context)["tech_stack"]["serving"]  # commented
+    (line,) = [line for line in context.splitlines() if "# publish_dsn: " in line]
+    example = line.split("# publish_dsn: ", 1)[1]
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    assert secrets(example) == ()
+    (tmp_path / "agent-prompts").mkdir()
+    (tmp_path / "agent-prompts/context.yaml").write_text(
+        context.replace("# publish_dsn: ", "publish_dsn: ")
+    )
+    monkeypatch.delenv(ENV, raising=False)
+    assert resolve_dsn(tmp_path) == (example, "agent-prompts/context.yaml")
+
+
 def test_an_awkward_project_name_cannot_break_generated_yaml_or_python():
     import ast
     from datetime import date

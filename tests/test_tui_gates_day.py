@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deliverables.gates import reviews, waivers
+from deliverables.metrics import metrics
 from tests.conftest import NOW
 from tui.app import PhasegateApp
 from tui.widgets import VimTable
@@ -143,6 +144,15 @@ async def test_the_metrics_screen_shows_durations_burnups_and_gates(demo):
             burnups[0].startswith("1. Discovery & Requirements")
             and "12/12 in 7 day(s)" in burnups[0]
         )
+        # a plot per phase: its columns, read back, are the burn-up the metrics say, day by day
+        found = metrics(demo)
+        assert len(burnups) == sum(1 for p in found.phases if p.burnup)
+        for shown, phase in zip(burnups, (p for p in found.phases if p.burnup), strict=False):
+            assert _plotted(shown, phase.required, len(phase.burnup)) == phase.burnup, shown
+            assert shown.splitlines()[-1].split() == [
+                f"{phase.days[0]:%m-%d}",
+                f"{phase.days[-1]:%m-%d}",
+            ]
         bars = [str(s.render()) for s in app.screen.query(".timeline") if str(s.render())]
         assert bars[0].startswith("1. Discovery & Requirements") and "11-13 → 11-19" in bars[0]
         assert len(bars) == 4 and bars[1].endswith("(under way)")  # phases 1-4 have started
@@ -157,3 +167,20 @@ def test_metrics_snapshot(snap_compare, demo):
         await pilot.pause()
 
     assert snap_compare(PhasegateApp(demo), terminal_size=SIZE, press=["M"], run_before=settle)
+
+
+def _plotted(plot: str, required: int, days: int) -> list[int]:
+    """The values a burn-up plot of `days` days shows, read back from its block characters:
+    each day's column (one to four cells wide) as its height in eighths of a cell, on the axis
+    from 0 to `required` (its top label)."""
+    from tui.screens.metrics import EIGHTHS, PLOT_ROWS
+
+    lines = plot.splitlines()
+    assert lines[1].split("┤")[0].strip() == str(required)
+    rows = [line.split("┤" if "┤" in line else "│", 1)[1] for line in lines[1 : 1 + PLOT_ROWS]]
+    width = len(lines[1 + PLOT_ROWS].split("└", 1)[1])  # the day axis
+    per_day = width // days
+    assert per_day * days == width and 1 <= per_day <= 4
+    heights = [sum(EIGHTHS.index(r.ljust(width)[col]) for r in rows) for col in range(width)]
+    assert all(len(set(heights[n : n + per_day])) == 1 for n in range(0, width, per_day))
+    return [round(h / (PLOT_ROWS * 8) * required) for h in heights[::per_day]]

@@ -11,11 +11,13 @@ rules' failures), beside a pipeline that passes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,13 +54,38 @@ def _snapshot_runs(table) -> set[str]:
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
 
 
+@contextlib.contextmanager
+def _results_database():
+    """A throwaway PostgreSQL database as the quality runners' PHASEGATE_RESULTS_DSN (as
+    Airflow's scheduled runs would have it) for the run inside; yields the list that gets, after
+    it, what they recorded in quality_results (one row per expectation, in the pipeline's
+    order)."""
+    import psycopg
+
+    database = f"phasegate_results_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    results: list[tuple] = []
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PHASEGATE_RESULTS_DSN", POSTGRES + database)
+            yield results
+        with psycopg.connect(POSTGRES + database) as conn:
+            results += conn.execute(
+                "SELECT project, pipeline, run, logical_date::text, expectation, success, "
+                "severity, unexpected_count, unexpected_percent "
+                "FROM phasegate.quality_results ORDER BY pipeline, position"
+            ).fetchall()
+    finally:
+        with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def passing(tmp_path_factory):
     """One full run of pos_orders (its rows synthesized from the schema: the spec's sample line
     removed) and store_master, 400 rows each; the quality runners record their results in a
     throwaway PostgreSQL database (PHASEGATE_RESULTS_DSN), as Airflow's scheduled runs would."""
-    import psycopg
-
     project = make_solution(
         tmp_path_factory.mktemp("passing") / "retail",
         {"pos_orders": EXAMPLE, "store_master": STORE_MASTER},
@@ -68,21 +95,8 @@ def passing(tmp_path_factory):
     from pipelines.codegen import generate_pipelines
 
     generate_pipelines(project)
-    database = f"phasegate_results_{os.getpid()}_{int(datetime.now(UTC).timestamp())}"
-    with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("PHASEGATE_RESULTS_DSN", POSTGRES + database)
-            outcome = validate(project, tier="full", rows=400)
-        with psycopg.connect(POSTGRES + database) as conn:
-            results = conn.execute(
-                "SELECT project, pipeline, run, logical_date::text, expectation, success, "
-                "severity FROM phasegate.quality_results ORDER BY pipeline, position"
-            ).fetchall()
-    finally:
-        with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    with _results_database() as results:
+        outcome = validate(project, tier="full", rows=400)
     project.results = results  # what the quality runners recorded
     yield project, outcome
     project.close()
@@ -308,7 +322,9 @@ def failing(tmp_path_factory):
     # driven from the shell with a pipeline that never answers (tests/test_cli_validate.py).
     # arrivals references carriers, which runs first though it is named after it
     names = ["crashy", "boom", "nulls", "pos_orders", "arrivals", "carriers"]
-    outcome = validate(project, names, tier="full", rows=50)
+    with _results_database() as results:  # failed checks are recorded as passed ones are
+        outcome = validate(project, names, tier="full", rows=50)
+    project.results = results
     yield project, outcome
     project.close()
 
@@ -417,9 +433,44 @@ def test_planted_bad_rows_fail_exactly_their_expectations_and_failures_are_recor
 
     branches = audit_branches(root, [s for s in load_specs(root) if s.name == "pos_orders"])
     assert len(branches) == 1 and branches[0].status == "failed"
-    assert "between_quantity" in branches[0].failed and job["branch"] == branches[0].name
+    assert job["branch"] == branches[0].name
+    # why, as the check_quality task failed (its exception, recorded on the table by the DAG):
+    # each failed expectation of severity error with its counts; the warnings are not in it
+    assert branches[0].failed.startswith("1 of 8 expectations of severity error failed on 9 rows")
+    assert branches[0].failed.endswith(
+        ": between_quantity (expect_column_values_to_be_between): 1 unexpected (11.11%)"
+    )
     report = run_report(project, outcome.run_id)
     assert "| run | subprocess | error |" in report and "samples: 5000" in report
+
+
+def test_failed_expectations_reach_the_results_table_with_their_counts(failing):
+    """Issue 16: a check_quality task that fails still records every result of its run, the
+    failed ones with their counts, warnings as warnings."""
+    project, outcome = failing
+    quality = [c for c in outcome.checks if c.step == "quality" and "expectation" in c.payload]
+    recorded = {(r[1], r[4]): r for r in project.results}
+    assert set(recorded) == {(c.pipeline, c.check_name) for c in quality}
+    for check in quality:
+        row = recorded[(check.pipeline, check.check_name)]
+        assert row[5] == (check.outcome == "passed"), check
+        assert row[6] == check.payload["severity"]
+        assert (row[7], row[8]) == (
+            check.payload.get("unexpected_count"),
+            check.payload.get("unexpected_percent"),
+        )
+    failed = {(r[1], r[4]): r[6] for r in project.results if not r[5]}
+    assert failed == {
+        ("pos_orders", "between_quantity"): "error",
+        ("pos_orders", "in_set_status"): "warning",
+        ("pos_orders", "regex_email"): "warning",
+        ("arrivals", "unique_flight_date_flight_no"): "error",
+        ("arrivals", "references_carrier"): "error",
+    }
+    assert recorded[("pos_orders", "between_quantity")][7] == 1
+    assert recorded[("arrivals", "unique_flight_date_flight_no")][7:] == (2, 25.0)
+    # every pipeline whose quality task ran (crashy and boom never got there)
+    assert {r[1] for r in project.results} == {"pos_orders", "arrivals", "carriers", "nulls"}
 
 
 def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(failing):
@@ -489,6 +540,13 @@ def test_new_rules_run_as_a_real_gx_checkpoint_with_sample_thresholds(failing):
     assert production["report"]["success"] is False
     assert production["report"]["environment"] == "production"
     assert production["report"]["rows"] == 8 and production["report"]["expectations"] == 7
+    assert production["message"] == (
+        "4 of 7 expectations of severity error failed on 8 rows (production thresholds): "
+        "unique_flight_date_flight_no (expect_compound_columns_to_be_unique): 2 unexpected (25%); "
+        "references_carrier (expect_column_values_to_be_in_set): 1 unexpected (12.5%); "
+        "between_distance (expect_column_values_to_be_between): 1 unexpected (12.5%); "
+        "row_count (expect_table_row_count_to_be_between): observed 8"
+    )
     assert sample["failed"] == ["unique_flight_date_flight_no", "references_carrier"]
     assert sample["report"]["environment"] == "sample"
     assert os.path.isfile(sample["report"]["data_docs"])

@@ -35,10 +35,21 @@ Listener = Callable[[str, float], None]  # a step, and the fraction of the publi
 
 
 def check_schema_name(schema: str) -> str:
+    """`schema`, or a PublishError saying why it cannot be one: only names that need no quoting
+    in a dashboard's SQL, and none of PostgreSQL's own (pg_*, information_schema)."""
     if not _SCHEMA.match(schema):
+        lower = schema.lower()
+        hint = (
+            f" (PostgreSQL reads an unquoted {schema} as {lower})" if _SCHEMA.match(lower) else ""
+        )
         raise PublishError(
             f"--schema {schema!r}: a schema name is a-z, 0-9 and _, starting with a letter or _ "
-            "(at most 63)"
+            f"(at most 63){hint}"
+        )
+    if schema.startswith("pg_") or schema == "information_schema":
+        raise PublishError(
+            f"--schema {schema}: that schema is PostgreSQL's own; publish into one of the team's "
+            "(default: phasegate)"
         )
     return schema
 
@@ -57,11 +68,30 @@ def connect(dsn: str) -> psycopg.Connection:
         ) from None
 
 
+# what libpq says when something other than PostgreSQL answers on the port (a web server, SSH)
+_NOT_POSTGRES = (
+    "invalid response to SSL negotiation",
+    "SSL error",
+    "server closed the connection unexpectedly",
+    "expected authentication request",
+    "unexpected message from server",
+    "received invalid protocol negotiation",
+)
+
+
 def first_line(exc: BaseException, dsn: str) -> str:
-    """The first line of a database error, redacted."""
+    """The first line of a database error, redacted, with what to do about it when the error
+    says: a missing privilege, or something other than PostgreSQL on the port."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
-    text = text.removeprefix("connection failed: ")
+    text = text.removeprefix("connection failed: ").rstrip(":")
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        text += (
+            " (the user needs CREATE on the database, or a schema made for it with USAGE and "
+            "CREATE on it, and to write the tables there)"
+        )
+    elif any(words in text for words in _NOT_POSTGRES):
+        text += " (is it a PostgreSQL server on that host and port?)"
     return redact(text, dsn)
 
 
@@ -70,16 +100,26 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
     migrated forward, its views made again), refusing one made by a newer phasegate. Returns
     the version it was at (0: new)."""
     # one round trip: the lock (publishes into one schema take turns), whether the schema is
-    # there, and this transaction's search path (a schema that does not exist yet is skipped)
-    found = conn.execute(
+    # there, this transaction's search path (a schema that does not exist yet is skipped), and
+    # whether this server's SQL reads the name unquoted (not a reserved word such as `user`)
+    _, found, _, plain = conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext(%s)), "
         "to_regclass(format('%%I.schema_version', %s::text)), "
-        "set_config('search_path', quote_ident(%s), true)",
-        (f"phasegate publish {schema}", schema, schema),
-    ).fetchone()[1]
+        "set_config('search_path', quote_ident(%s), true), quote_ident(%s) = %s",
+        (f"phasegate publish {schema}", schema, schema, schema, schema),
+    ).fetchone()
+    if not plain:
+        raise PublishError(
+            f"--schema {schema}: a reserved word of PostgreSQL's SQL (every dashboard query would "
+            "have to quote it): choose another name"
+        )
     version = 0
+    # statements of their own, after the lock: the one above read tables with the snapshot it
+    # took before waiting for it, and would miss what the publish it waited for made
     if found is not None:
-        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+        version = _version(conn, schema)
+    else:
+        _check_empty(conn, schema)
     if version > SCHEMA_VERSION:
         raise PublishError(
             f"the schema {schema} was written by a newer phasegate (schema version {version}; "
@@ -101,6 +141,46 @@ def prepare(conn: psycopg.Connection, schema: str, listener: Listener) -> int:
         for view in views():
             conn.execute(view.sql)
     return version
+
+
+def _version(conn: psycopg.Connection, schema: str) -> int:
+    """The version of a schema phasegate made; refuses one whose schema_version table is
+    another tool's."""
+    columns = {
+        row[0]
+        for row in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('schema_version') "
+            "AND attnum > 0 AND NOT attisdropped"
+        )
+    }
+    if not {"version", "written_by"} <= columns:
+        raise PublishError(
+            f"the schema {schema} holds a schema_version table that phasegate did not make: "
+            "publish into a schema of its own (--schema); nothing was changed"
+        )
+    return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+
+
+def _check_empty(conn: psycopg.Connection, schema: str) -> None:
+    """A schema phasegate is to make its tables in holds none of another's: of the names it
+    would create, only quality_results (the generated quality runners make it first) may be
+    there already."""
+    ours = set(TABLES) | {"schema_version", "publish_state"} | {v.name for v in views()}
+    taken = [
+        row[0]
+        for row in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) ORDER BY 1",
+            (schema, sorted(ours)),
+        )
+    ]
+    if taken:
+        raise PublishError(
+            f"the schema {schema} already holds {', '.join(taken[:3])}"
+            + (f" and {len(taken) - 3} more" if len(taken) > 3 else "")
+            + " that phasegate did not make: publish into a schema of its own (--schema); "
+            "nothing was changed"
+        )
 
 
 def published_mark(conn: psycopg.Connection, project: str) -> tuple[Mark | None, dict[str, str]]:

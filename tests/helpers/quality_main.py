@@ -1,7 +1,7 @@
 """`python -m tests.helpers.quality_main ROOT PIPELINE ARG... [+ ARG...]...`: runs a generated
 quality runner's `main(ARG...)` as the DAG's check_quality task does, once per `+`-separated
 argument list (one process, GX imported once), and prints each report as a JSON line, or the
-failed expectations and the report when it raises DataQualityException."""
+failed expectations, the exception's message and the report when it raises DataQualityException."""
 
 from __future__ import annotations
 
@@ -22,4 +22,7 @@ for arguments in runs:
     try:
         print(json.dumps({"report": quality.main(arguments)}), flush=True)
     except quality.DataQualityException as exc:
-        print(json.dumps({"failed": exc.failed, "report": exc.report}), flush=True)
+        message = str(exc)  # what Airflow shows as the task's failure
+        print(
+            json.dumps({"failed": exc.failed, "message": message, "report": exc.report}), flush=True
+        )

@@ -16,15 +16,17 @@ from textual.message import Message
 from textual.widgets import Header, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from deliverables.metrics import Span, metrics, timeline
+from deliverables.metrics import PhaseMetrics, Span, metrics, timeline
 from deliverables.templating import local_time
 from tui.format import GATE_OUTCOME_STYLES, tone
 from tui.keybar import KeyBar
 from tui.screens.base import STYLES, ProjectScreen
 from tui.widgets import Label, Static, VimTable
 
-SPARK_DAYS = 60  # one block per day, scaled to the phase's required items
 TIMELINE_WIDTH = 60  # cells of the phase timeline's day axis
+PLOT_WIDTH = 56  # cells of a burn-up plot's day axis
+PLOT_ROWS = 4  # its height in cells, eight levels each
+EIGHTHS = " ▁▂▃▄▅▆▇█"
 OUTCOME_STYLES = GATE_OUTCOME_STYLES
 
 
@@ -63,7 +65,7 @@ class MetricsScreen(ProjectScreen):
             table.add_column(label, key=label.lower())
         self.query_one(
             "#metric-burnups"
-        ).border_title = "Phase timeline (bars) and checklist burn-up (one block per day)"
+        ).border_title = "Phase timeline and checklist burn-up per phase"
         self.query_one("#metric-success").border_title = "Success metrics"
         gates = self.query_one("#metric-gates", VimTable)
         gates.border_title = "Gate outcomes over time"
@@ -99,10 +101,7 @@ class MetricsScreen(ProjectScreen):
                 key=p.phase_id,
             )
             if p.burnup:
-                line = Text(f"{p.phase_id}. {p.title:<32} ", style="bold")
-                line.append(p.sparkline(width=SPARK_DAYS), style=tone("ok" if p.passed else "info"))
-                line.append(f"  {done}/{p.required} in {len(p.burnup)} day(s)", style="dim")
-                burnups.mount(Static(line, classes="burnup"))
+                burnups.mount(Static(_burnup_plot(p), classes="burnup"))
         if not any(p.burnup for p in found.phases):
             burnups.mount(Label("No checklist activity yet.", classes="dim"))
         gates = self.query_one("#metric-gates", VimTable)
@@ -235,6 +234,40 @@ def _timeline_lines(spans: list[Span]) -> list[Text]:
         lines.append(line)
     lines.append(Text(""))
     return lines
+
+
+def _burnup_plot(phase: PhaseMetrics) -> Text:
+    """A phase's burn-up as a column chart (the status report draws it as a Mermaid xychart): a
+    column per day, wider on a short phase, a long phase's days merged (each column shows the
+    last of its days), its height the required items closed by the end of that day, on an axis
+    from 0 to the phase's required items."""
+    values = phase.burnup
+    top = max(phase.required, *values, 1)
+    if len(values) > PLOT_WIDTH:
+        step = len(values) / PLOT_WIDTH
+        values = [values[min(len(values), round((n + 1) * step)) - 1] for n in range(PLOT_WIDTH)]
+    per_day = max(1, min(4, PLOT_WIDTH // len(values)))
+    columns = [v for v in values for _ in range(per_day)]
+    done = phase.burnup[-1]
+    text = Text(f"{phase.phase_id}. {phase.title}", style="bold")
+    text.append(f"  {done}/{phase.required} in {len(phase.burnup)} day(s)\n", style="dim")
+    margin = len(str(top))
+    style = tone("ok" if phase.passed else "info")
+    for row in range(PLOT_ROWS - 1, -1, -1):
+        label = str(top) if row == PLOT_ROWS - 1 else ""
+        text.append(f"{label:>{margin}} {'┤' if label else '│'}", style="dim")
+        text.append(
+            "".join(
+                EIGHTHS[max(0, min(8, round(v / top * PLOT_ROWS * 8) - row * 8))] for v in columns
+            ),
+            style=style,
+        )
+        text.append("\n")
+    text.append(f"{'0':>{margin}} └{'─' * len(columns)}\n", style="dim")
+    first, last = f"{phase.days[0]:%m-%d}", f"{phase.days[-1]:%m-%d}"
+    axis = first if len(phase.days) == 1 else first + last.rjust(max(len(columns) - 5, 6))
+    text.append(" " * (margin + 2) + axis, style="dim")
+    return text
 
 
 def _percent(value: float | None) -> str:
