@@ -96,6 +96,7 @@ FIRST = (
     "tests/test_cli_validate.py::test_the_full_tier_from_the_shell",  # 344 s
     "tests/test_profile_full.py",  # 290 s
     "tests/test_generated_ci.py",  # 276 s (its virtualenv built once per machine)
+    "tests/test_profile_s3.py",  # `s3`: ~200 s (a 50 MB CSV profiled from disk and from S3)
     "tests/test_cluster.py",  # 254 s
     "tests/test_validation_full.py::test_synthesized",  # `passing`: 186 s set-up + 40 s
     "tests/test_dag_modes.py",  # 208 s
@@ -112,6 +113,7 @@ FIRST = (
 ENGINE_FIXTURES = {
     ("tests/test_validation_full.py", "passing"),
     ("tests/test_validation_full.py", "failing"),
+    ("tests/test_profile_s3.py", "s3"),  # moto's server, and the 50 MB file uploaded to it
 }
 
 
