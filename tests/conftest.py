@@ -112,6 +112,7 @@ FIRST = (
 ENGINE_FIXTURES = {
     ("tests/test_validation_full.py", "passing"),
     ("tests/test_validation_full.py", "failing"),
+    ("tests/test_dag_modes.py", "spark_connect"),  # one Spark Connect server
 }
 
 
