@@ -53,9 +53,9 @@ def solution(tmp_path: Path, submit: str, pipelines: dict[str, str], rows: str) 
     return root
 
 
-def dag_test(tmp_path: Path, root: Path, connection: dict) -> dict:
+def dag_test(tmp_path: Path, root: Path, connection: dict, **extra: str) -> dict:
     """dag.test() of alpha for 2026-11-20 (tests.helpers.dag_run), the Airflow connection
-    spark_local being `connection`; its report."""
+    spark_local being `connection` (and `extra` in the environment); its report."""
     from pipelines.validation.full import migrated_database
 
     home = tmp_path / "airflow"
@@ -74,6 +74,7 @@ def dag_test(tmp_path: Path, root: Path, connection: dict) -> dict:
         # spark-submit is the pyspark package's, beside python
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "PHASEGATE_ENV": "sample",
+        **extra,
     }
     result = subprocess.run(
         [
@@ -163,7 +164,9 @@ def test_spark_connect_runs_the_job_as_a_client_of_the_server(tmp_path, spark_co
     )
     server = spark_connect
     connection = {"conn_type": "spark_connect", "host": "127.0.0.1", "port": server.port}
-    report = dag_test(tmp_path, root, connection)
+    # the distributed write path: the server's executors write the data files, and the check
+    # (auto: on Spark for such a batch) validates a Spark Connect DataFrame with GX
+    report = dag_test(tmp_path, root, connection, PHASEGATE_WRITE_PATH="distributed")
     served = server.log.read_text(errors="replace")
     assert set(report["tasks"]) == {"ingest", "check_quality", "publish"}
     assert report["events"][0]["extra"] == {"run_date": "2026-11-20", "table": "ops.alpha"}
@@ -171,6 +174,8 @@ def test_spark_connect_runs_the_job_as_a_client_of_the_server(tmp_path, spark_co
     assert "SparkConnectExecutionManager: ExecuteHolder" in served, served[-2000:]
     assert "Executor: Finished task" in served, served[-2000:]
     published(root, [1, 2, 3])
+    docs = root / "great_expectations/uncommitted/data_docs/local_site/validations/alpha"
+    assert [p.name for p in docs.rglob("*.html")] == ["lake_spark-alpha.html"]  # GX on Spark
     rejected = open_catalog(root).load_table("ops.alpha_rejected").scan().to_arrow()
     assert rejected.column("columns").to_pylist() == [["id"]]
 
