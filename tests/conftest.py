@@ -98,7 +98,7 @@ FIRST = (
     "tests/test_generated_ci.py",  # 276 s (its virtualenv built once per machine)
     "tests/test_cluster.py",  # 254 s
     "tests/test_validation_full.py::test_synthesized",  # `passing`: 186 s set-up + 40 s
-    "tests/test_dag_modes.py",  # 208 s
+    "tests/test_dag_modes.py",  # 208 s; + Spark Connect (one server) 15 + 53 + 44 s, + 59 s
     "tests/test_codegen.py::test_the_generated_job_tests_pass_on_real_spark",  # 116 s
     "tests/test_validation_static.py",  # 7 tests of 45-110 s
     "tests/test_cluster_write.py",  # 250 s in 6 tests
