@@ -99,7 +99,7 @@ FIRST = (
     "tests/test_profile_s3.py",  # `s3`: ~200 s (a 50 MB CSV profiled from disk and from S3)
     "tests/test_cluster.py",  # 254 s
     "tests/test_validation_full.py::test_synthesized",  # `passing`: 186 s set-up + 40 s
-    "tests/test_dag_modes.py",  # 208 s
+    "tests/test_dag_modes.py",  # 208 s; + Spark Connect (one server) 15 + 53 + 44 s, + 59 s
     "tests/test_codegen.py::test_the_generated_job_tests_pass_on_real_spark",  # 116 s
     "tests/test_validation_static.py",  # 7 tests of 45-110 s
     "tests/test_cluster_write.py",  # 250 s in 6 tests
@@ -114,6 +114,7 @@ ENGINE_FIXTURES = {
     ("tests/test_validation_full.py", "passing"),
     ("tests/test_validation_full.py", "failing"),
     ("tests/test_profile_s3.py", "s3"),  # moto's server, and the 50 MB file uploaded to it
+    ("tests/test_dag_modes.py", "spark_connect"),  # one Spark Connect server
 }
 
 

@@ -13,6 +13,11 @@ result per expectation, and the spec's max_rejected limits are held against the 
 rejected → publish: main gets the snapshot when every check passed; otherwise main is checked
 untouched and the audit branch kept. The job runs once per pipeline and validation.
 
+The DAG runs the job the way agent-prompts/context.yaml submits it (pipelines.validation.submitted):
+in the task, through the real SparkSubmitOperator (the job step's results are then the batch the
+audit_batch task found on the audit branch), or as a client of the Spark Connect server the
+connection names; the dag.test() check records which.
+
 Runs inside the validation subprocess (`pipelines.validation.child`).
 """
 
@@ -35,8 +40,10 @@ from pipelines.rejects import check_rejected
 from pipelines.spec import RUN_DATE_COLUMN, PipelineSpec
 from pipelines.validation.protocol import Emitter, describe
 from pipelines.validation.sample import sample_path, synthesize
+from pipelines.validation.submitted import Validated, prepare
 
 SAMPLES_SHOWN = 5
+CONNECT_MODE = "SPARK_CONNECT_MODE_ENABLED"  # PySpark's switch to Spark Connect, per process
 SAMPLE_ENVIRONMENT = "sample"  # whose thresholds the full tier's sample data is held to
 
 
@@ -155,12 +162,13 @@ class FullTier:
         self.spark = None
         self.specs: dict[str, PipelineSpec] = {}
         self._airflow_ready = False
+        self._validated: Validated | None = None  # the submission, prepared once
 
     def run(self, specs: list[PipelineSpec]) -> None:
         problem = java_problem()
         if problem is None:
             try:
-                self.spark = spark_session()
+                self.spark = self._spark_session()
             except Exception as exc:
                 problem = f"Spark did not start: {describe(exc)}"
         if problem is not None:
@@ -239,26 +247,74 @@ class FullTier:
                 duration=time.perf_counter() - start,
             )
             return
-        steps = _Steps(self, spec)
+        validated = self._submission()
+        if validated.problem is not None:
+            self.emit.step(spec.name, "dag_test")
+            self.emit.check(
+                spec.name,
+                "dag_test",
+                "dag.test()",
+                "error",
+                f"not run as {validated.mode}: {validated.problem}",
+                {"submission": validated.facts},
+                duration=time.perf_counter() - start,
+            )
+            return
+        steps = _Steps(self, spec, validated.mode)
         steps.attach(dag)
         # the logical date of the run: today's (UTC), as the job's --run-date (Airflow's ds)
         logical = datetime.combine(self._date(), midnight(), UTC)
         run = None
         with self.emit.timed(spec.name, "dag_test", "dag.test()") as result:
+            connect_mode = os.environ.get(CONNECT_MODE)
             try:
                 run = dag.test(logical_date=logical, run_conf={"source": str(source)})
             finally:
+                # a Spark Connect client switches this whole process to Connect (PySpark reads
+                # CONNECT_MODE in its functions): the validation's own session is a local one
+                if connect_mode is None:
+                    os.environ.pop(CONNECT_MODE, None)
                 steps.finish()  # what the DAG's tasks did, also when dag.test() raised
             instances = run.get_task_instances()
             tasks = {ti.task_id: str(ti.state) for ti in instances}
             durations = {ti.task_id: round(ti.duration or 0, 3) for ti in instances}
             state = str(run.state)
-            result["data"] = {"dag_run": state, "tasks": tasks, "durations": durations}
+            result["data"] = {
+                "dag_run": state,
+                "tasks": tasks,
+                "durations": durations,
+                "submission": validated.facts,
+            }
             listed = ", ".join(f"{t} {s}" for t, s in tasks.items())
             if state.endswith("success"):
-                result["detail"] = f"success: {listed}"
+                result["detail"] = f"success ({validated.describe()}): {listed}"
             else:
-                result.update(outcome="failed", detail=f"dag run {state}: {listed}")
+                result.update(
+                    outcome="failed", detail=f"dag run {state} ({validated.describe()}): {listed}"
+                )
+            steps.submitted(tasks, durations)
+
+    def _spark_session(self):
+        """The validation's own Spark session (the samples are synthesized on it): a local one,
+        or in the spark_connect mode a client of the server the DAGs run the jobs on (PySpark
+        allows no Spark Connect session beside a local one in a process; the samples are then
+        written where the server reads them)."""
+        validated = self._submission()
+        if validated.mode == "spark_connect" and validated.problem is None:
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder.remote(validated.facts["remote"])
+            builder = builder.config("spark.sql.session.timeZone", "UTC")
+            builder = builder.config("spark.sql.variable.substitute", "false")
+            return builder.appName("phasegate validation").getOrCreate()
+        return spark_session()
+
+    def _submission(self) -> Validated:
+        """How the DAGs run the job (context.yaml), made ready once per validation."""
+        if self._validated is None:
+            self._airflow()  # the connections are Airflow's
+            self._validated = prepare(self.root)
+        return self._validated
 
     def _load_dag(self, spec: PipelineSpec):
         """(the pipeline's ingestion DAG, None), or (None, why it cannot run)."""
@@ -519,12 +575,17 @@ class _Steps:
     they run in this process: the python_callable of each of ingest, check_quality and publish
     is wrapped by one that calls it unchanged (its arguments, return value and exception pass
     through) and records what it returned or raised, and how long it took. What a task did not
-    do (it did not run) is not reported, except publish's: main untouched, the branch kept."""
+    do (it did not run) is not reported, except publish's: main untouched, the branch kept.
 
-    TASKS = ("ingest", "check_quality", "publish")
+    In the spark_submit mode ingest is the SparkSubmitOperator (the job runs in spark-submit's
+    process): the job step's results are then those of audit_batch, the batch it found on the
+    audit branch (the job's snapshot properties and rejected rows)."""
 
-    def __init__(self, tier: FullTier, spec: PipelineSpec) -> None:
-        self.tier, self.spec, self.emit = tier, spec, tier.emit
+    JOB_TASKS = {"spark_submit": "audit_batch"}  # the task returning the batch, by mode
+
+    def __init__(self, tier: FullTier, spec: PipelineSpec, mode: str = "in_process") -> None:
+        self.tier, self.spec, self.emit, self.mode = tier, spec, tier.emit, mode
+        self.job_task = self.JOB_TASKS.get(mode, "ingest")
         self.batch: dict | None = None  # what ingest returned
         self.passed: bool | None = None  # every check passed (None: unknown, or not checked)
         self.failed: list[str] = []  # the checks that failed: GX's rules, max_rejected limits
@@ -538,7 +599,9 @@ class _Steps:
         self.rows_before = tier.lake.rows_on_main(identifier, tier._date().isoformat())
 
     def attach(self, dag) -> None:
-        for name in self.TASKS:
+        tasks = {self.job_task: self._ingest, "check_quality": self._check_quality}
+        tasks["publish"] = self._publish
+        for name in tasks:
             task = dag.task_dict.get(name)
             if task is None or not callable(getattr(task, "python_callable", None)):
                 # the steps' results come from these tasks' own calls: without them only the
@@ -552,10 +615,10 @@ class _Steps:
                     "the steps' results cannot be taken from its run",
                 )
                 return
-        for name in self.TASKS:
+        for name, step in tasks.items():
             task = dag.task_dict[name]
             task.python_callable = functools.wraps(task.python_callable)(
-                partial(getattr(self, f"_{name}"), task.python_callable)
+                partial(step, task.python_callable)
             )
 
     def _ingest(self, call, *args, **kwargs):
@@ -635,6 +698,25 @@ class _Steps:
         if raised is not None:
             raise raised
         return published
+
+    def submitted(self, tasks: dict[str, str], durations: dict[str, float]) -> None:
+        """After the run, in the spark_submit mode: a submission that failed (audit_batch did
+        not run) is the job step's failure."""
+        if self.mode != "spark_submit" or self.batch is not None:
+            return
+        state = tasks.get("ingest", "did not run")
+        if state.endswith("success"):
+            return  # audit_batch's own failure is recorded by its call
+        self.emit.check(
+            self.spec.name,
+            "job",
+            "job on the sample",
+            "failed",
+            f"spark-submit of the job (task ingest) {state.removeprefix('TaskInstanceState.')}: "
+            "no batch on an audit branch",
+            {"task": "ingest", "state": state},
+            durations.get("ingest"),
+        )
 
     def finish(self) -> None:
         """After the run: when ingest wrote a batch and publish did not run, main must be

@@ -1,6 +1,7 @@
 """A Spark standalone cluster on 127.0.0.1 from the pyspark package alone: a master and workers
 started with `$SPARK_HOME/bin/spark-class` (SPARK_HOME = the pyspark package's folder), and
-`spark-submit` against it. Used by tests/test_cluster.py and bench/cluster.py."""
+`spark-submit` against it; a Spark Connect server (`connect_server`). Used by tests/test_cluster.py,
+tests/test_dag_modes.py and bench/cluster.py."""
 
 from __future__ import annotations
 
@@ -132,3 +133,55 @@ def submit_command(cluster: Cluster, script: str, *args: str, cores: int = 2) ->
         script,
         *args,
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConnectServer:
+    url: str  # sc://127.0.0.1:<port>
+    port: int
+    log: Path
+
+
+@contextlib.contextmanager
+def connect_server(folder: Path, master: str = "local[2]") -> Iterator[ConnectServer]:
+    """A Spark Connect server on a free 127.0.0.1 port, from the pyspark package alone: its
+    `spark-connect` jar, started as `spark-submit --class ...SparkConnectServer` in the
+    foreground (what `sbin/start-connect-server.sh --wait` runs), on `master`. Stopped on exit
+    (terminate, then kill after 30 s)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = folder / "connect-server.log"
+    command = [
+        str(spark_home() / "bin" / "spark-submit"),
+        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--name", "Spark Connect server",
+        "--master", master,
+        "--conf", f"spark.connect.grpc.binding.port={port}",
+        "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.sql.shuffle.partitions=2",
+    ]  # fmt: skip
+    # SPARK_CONNECT_MODE=0: spark-submit starts the server, not a client of one
+    env = environment(SPARK_CONNECT_MODE="0")
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder
+        )
+    try:
+        deadline = time.monotonic() + STARTUP
+        started = f"Spark Connect server started at: 127.0.0.1:{port}"
+        while started not in log.read_text(errors="replace"):
+            if process.poll() is not None:
+                raise RuntimeError(f"the Spark Connect server ended before it started: see {log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{started!r} not in {log} after {STARTUP} s")
+            time.sleep(0.3)
+        yield ConnectServer(url=f"sc://127.0.0.1:{port}", port=port, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
