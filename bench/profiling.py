@@ -3,7 +3,7 @@ columns, interleaved (bench/_interleave.py) with its floor in the same Spark ses
 `df.summary()` plus approximate distinct counts of every column, on the same DataFrame read the
 same way (every column as text, as the profiler reads CSV). Goal: <= 1.5x.
 
-    python bench/profile.py [--rows 1000000] [--rounds 3]
+    python bench/profiling.py [--rows 1000000] [--rounds 3]
 
 The CSV is generated once under $TMPDIR (reused while its row count matches).
 """
@@ -19,13 +19,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# this file's name is the standard library's `profile` (cProfile imports it, and pyspark imports
-# cProfile): run as a script, its own folder must not shadow it
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+# named profiling.py, not profile.py: as bench/profile.py it shadowed the standard library's
+# `profile` (cProfile imports it, pyspark imports cProfile) in every script run from bench/
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._interleave import interleave, verdict  # noqa: E402
+from bench._interleave import interleave, verdict
 
 GOAL = 1.5
 
