@@ -188,7 +188,15 @@ def bench_overhead(tmp: Path, rows: int, rounds: int) -> None:
     def ours() -> tuple[float, object]:
         with PeakMemory() as memory:
             took, outcome = timed(lambda: validate(project, tier="full"))
-        assert outcome.status == "passed", outcome.summary
+        assert outcome.status == "passed", (
+            outcome.summary
+            + ": "
+            + "; ".join(
+                f"{c.step} {c.check_name}: {c.detail}"
+                for c in outcome.checks
+                if c.outcome != "passed"
+            )
+        )
         peaks["ours"] = max(peaks["ours"], memory.peak)
         steps: dict[str, float] = {}
         for check in outcome.checks:
