@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -146,7 +146,10 @@ def test_publishing_the_demo_makes_the_schema_and_views_that_say_what_the_tracke
     status = json.loads(out)
     _, out, _ = cli(capsys, "-C", root, "runs", "--json")
     runs = json.loads(out)["runs"]
-    today = NOW.date()
+    # the demo's records were made at NOW, but the CLI runs on the real clock: its today is the
+    # published as_of, the same date `status` and `day` use when they run now
+    ((today,),) = rows(database, f"SELECT as_of FROM {schema}.projects")
+    assert today in {date.today(), date.today() - timedelta(days=1)}  # (a run across midnight)
 
     # phases: status and gate outcome as `status --json` says
     published = rows(
@@ -251,7 +254,7 @@ def test_publishing_the_demo_makes_the_schema_and_views_that_say_what_the_tracke
         f"SELECT unexpected_count, unexpected_percent, severity, element_count FROM {schema}.validation_checks WHERE check_name = 'store_id not null'",
     ) == [(4, 2.0, "warning", 200)]
     # burn-up, time to deployment, first-review pass rate: the metrics the Metrics screen shows
-    found = metrics(demo)
+    found = metrics(Project.open(demo.root))  # on the clock the CLI published with
     burnup = rows(
         database, f"SELECT phase, day, closed FROM {schema}.phase_burnup ORDER BY phase, day"
     )
@@ -1013,4 +1016,9 @@ def test_a_project_with_no_activity_publishes_its_plan(project, database, schema
     assert rows(database, f"SELECT first_activity, last_activity FROM {schema}.projects") == [
         (None, None)
     ]
-    assert publish(project, resolve_dsn(project.root, database), schema).total_changed == 0
+    # again, on the same (real) clock the CLI ran on: nothing changes
+    again = Project.open(project.root)
+    assert again.today() == date.fromisoformat(
+        rows(database, f"SELECT as_of::text FROM {schema}.projects")[0][0]
+    )
+    assert publish(again, resolve_dsn(project.root, database), schema).total_changed == 0
