@@ -45,6 +45,28 @@ quality:
   - {rule: freshness, column: at, max_age_hours: 72, severity: warning}
 """
 CITIES = ("oslo", "rome", "lima")
+# steps whose optimized plan writes a column nullable that the DataFrame's schema says is not
+# (dropDuplicates becomes an aggregation of first()): each must still write required columns as
+# required, which Iceberg asks of a data file it adds
+STEPS = {
+    "dedupe": "[{dedupe: {keys: [id]}}]",
+    "dedupe_two_keys": "[{dedupe: {keys: [id, city]}}]",
+    "filter_dedupe": "[{filter: {expr: 'n >= 0'}}, {dedupe: {keys: [id]}}]",
+    "derive_dedupe": "[{derive: {column: fare_n, expr: 'fare * n', type: double}}, {dedupe: {keys: [id]}}]",
+    "cast_rename": "[{cast: {column: n, to: long}}, {rename: {column: city, to: town}}]",
+    "none": "[]",
+}
+
+
+def variant(name: str, steps: str) -> str:
+    """TRIPS with other transformation steps, into its own table (bucketed by `town` after the
+    rename)."""
+    spec = TRIPS.replace("name: trips", f"name: trips_{name}", 1)
+    spec = spec.replace("table: raw.trips", f"table: raw.trips_{name}")
+    if "rename" in steps:
+        spec = spec.replace("{column: city, transform: bucket", "{column: town, transform: bucket")
+        spec = spec.replace("column: city, values", "column: town, values")
+    return spec.replace("quality:", f"transformations: {steps}\nquality:")
 
 
 def trip_rows(count: int, day: int = 2, bad_n: int | None = None) -> list[dict]:
@@ -62,7 +84,8 @@ def trip_rows(count: int, day: int = 2, bad_n: int | None = None) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def solution(tmp_path_factory):
-    project = make_solution(tmp_path_factory.mktemp("distributed") / "lake", {"trips": TRIPS})
+    specs = {"trips": TRIPS, **{f"trips_{n}": variant(n, steps) for n, steps in STEPS.items()}}
+    project = make_solution(tmp_path_factory.mktemp("distributed") / "lake", specs)
     sys.path.insert(0, str(project.root))
     yield project
     sys.path.remove(str(project.root))
@@ -154,6 +177,54 @@ def test_executors_write_one_partition_value_per_file_and_the_driver_commits_the
     job.publish(other, {"success": True})
     table = lake.load_table(job.TARGET_TABLE)
     assert table.scan().to_arrow().num_rows == 45  # another date: added beside
+
+
+@pytest.mark.parametrize("steps", sorted(STEPS))
+def test_every_transformation_writes_required_columns_required_and_commits(
+    job, spark, tmp_path, steps
+):
+    variant_job = importlib.import_module(f"src.ingestion.trips_{steps}")
+    day = date(2026, 1, 2)
+    rows = trip_rows(20)
+    rows.append(dict(rows[0]))  # a duplicate: the dedupes drop it
+    batch = _write(variant_job, spark, _source(tmp_path, rows), f"cid-{steps}", day)
+    expected = 21 if steps in ("cast_rename", "none") else 20
+    assert batch["write_path"] == "distributed" and batch["rows"] == expected
+    table = variant_job.catalog().load_table(variant_job.TARGET_TABLE)
+    required = {f.name for f in table.schema().fields if f.required}
+    assert {"id", "at", "_source_file", "_correlation_id", "_run_date"} <= required
+    for task in table.scan(snapshot_id=batch["snapshot_id"]).plan_files():
+        written = pq.read_schema(task.file.file_path.removeprefix("file://"))
+        assert {f.name for f in written if not f.nullable} == required, task.file.file_path
+    variant_job.publish(batch, {"success": True})
+    published = variant_job.catalog().load_table(variant_job.TARGET_TABLE).scan().to_arrow()
+    assert published.num_rows == expected
+    assert set(published.column("_source_file").to_pylist()) == {
+        _source(tmp_path, rows).join(("file://", ""))
+    }
+
+
+def test_a_file_that_does_not_match_the_table_is_named_with_its_columns(job, tmp_path):
+    import pyarrow as pa
+
+    table = job.ensure_table()
+    schema = pa.schema(
+        [pa.field("id", pa.string(), nullable=True), pa.field("at", pa.int32())]
+    )
+    path = tmp_path / "stray.parquet"
+    pq.write_table(pa.table({"id": ["a"], "at": [1]}, schema=schema), path)
+    with pytest.raises(job.SchemaMismatch) as caught:
+        job.data_file(table, path.as_uri())
+    message = str(caught.value)
+    assert message.startswith(f"{job.TARGET_TABLE}: a data file the executors wrote")
+    for phrase in (
+        "id optional in the file, required in the table",
+        "at int32 in the file, timestamp[us, tz=UTC] in the table",
+        "_source_file missing",
+        "city missing",
+    ):
+        assert phrase in message
+    assert str(path) in message and "\n" not in message
 
 
 def test_a_failed_check_leaves_main_as_it_was_and_keeps_the_distributed_audit_branch(
