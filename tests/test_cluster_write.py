@@ -208,9 +208,7 @@ def test_a_file_that_does_not_match_the_table_is_named_with_its_columns(job, tmp
     import pyarrow as pa
 
     table = job.ensure_table()
-    schema = pa.schema(
-        [pa.field("id", pa.string(), nullable=True), pa.field("at", pa.int32())]
-    )
+    schema = pa.schema([pa.field("id", pa.string(), nullable=True), pa.field("at", pa.int32())])
     path = tmp_path / "stray.parquet"
     pq.write_table(pa.table({"id": ["a"], "at": [1]}, schema=schema), path)
     with pytest.raises(job.SchemaMismatch) as caught:
