@@ -420,3 +420,56 @@ def test_encoding_problems_name_their_lines_whatever_the_chunk_size(
     with pytest.raises(ProfileError) as raised:
         source.check_file(path, "x.csv", "csv", {})
     assert str(raised.value).startswith(expected), str(raised.value)
+
+
+# Values at the edges of the scan's guards (first character, length, '@'): each must be counted
+# by the guarded scan exactly as by the bare regular expressions.
+EDGE_VALUES = [
+    *("0", "7", "-3", "+12", "007", "0.50", "-.5", ".5", "1e5", "1.2E-3", "12345678901234567890"),
+    *("2147483647", "2147483648", "-2147483649", "٣٤", "12a", " 12", "12 ", "1,000", "+", "-", "."),
+    *("true", "FALSE", "True\n", "truex", "yes", "t"),
+    *("2026-01-02", "2026-01-02\n", "2026-1-2", "02/01/2026", "13/13/2026", "2026/01/02"),
+    *("02.01.2026", "20260102", "2026010", "2026-01-02T03:04", "2026-01-02 03:04:05.123+02:00"),
+    *(
+        "2026-01-02T03:04:05Z",
+        "2026-01-02T03:04:05Z\r\n",
+        "02/01/2026 03:04:05",
+        "02/01/2026 03:04",
+    ),
+    *("2026/01/02 03:04:05", "a@b.co", "a@b", "@b.co", "x y@b.co", "ana@example.com\n"),
+    *("123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000\n"),
+    *("123e4567-e89b-12d3-a456-42661417400", "g23e4567-e89b-12d3-a456-426614174000"),
+    *("+44 20 7946 0958", "0044 20 7946 0958", "(020) 7946 0958", "020-7946-0958", "5551234"),
+    *("4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "4111111111111112"),
+    *("Ana", "Ana Ruiz", "ana ruiz", "O'Neil", "Ana-Maria Ruiz", "ÁNA", "Z", "Zoë", "ana"),
+    *("", "NULL", "N/A", "-", "paid", "x1", "S01"),
+]
+
+
+def test_the_scans_guards_count_every_value_as_the_bare_expressions_do(spark):
+    from pyspark.sql import functions as F
+
+    from pipelines.profiling.compute import _Profiler
+
+    scanner = _Profiler(spark, None, None, lambda *a: None, NOW)
+    df = spark.createDataFrame([(v,) for v in EDGE_VALUES], "v string")
+    c, is_text = F.col("v"), F.lit(True)
+    guarded = df.agg(*scanner._text_scan(c, is_text, F)).first().asDict()
+    bare = df.agg(*scanner._text_scan(c, is_text, F, guarded=False)).first().asDict()
+    assert guarded == bare
+    # the values meet the checks they are about (else the comparison proves little)
+    for check in ("bool", "int", "lead0", "decimal", "iso", "isozone", "email", "uuid", "phone"):
+        assert bare[check] > 0, check
+    assert bare["card"] > 0 and bare["name"] > 0 and bare["date0"] > 0 and bare["ts0"] > 0
+    # value by value (grouped by the value): a guard that dropped one value and let another
+    # through would hide in the sums above
+    per_value = {
+        mode: {
+            r["v"]: r.asDict()
+            for r in df.groupBy("v")
+            .agg(*scanner._text_scan(c, is_text, F, guarded=mode == "guarded"))
+            .collect()
+        }
+        for mode in ("guarded", "bare")
+    }
+    assert per_value["guarded"] == per_value["bare"]

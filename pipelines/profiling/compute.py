@@ -68,6 +68,8 @@ PATTERNS = {  # pattern classes: name -> (Java/Python-compatible regex for the `
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     "numeric": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$",
 }
+DIGITS = tuple("0123456789")
+NUMBER_STARTS = (*DIGITS, "+", "-", ".")  # the first character of every numeric-looking shape
 INT_TEXT = r"^[+-]?\d+$"
 DECIMAL_TEXT = r"^[+-]?\d+\.\d+$"
 LEADING_ZERO = r"^[+-]?0\d+(\.\d+)?$"
@@ -312,52 +314,73 @@ class _Profiler:
             "timings": self.timings,
         }
 
-    def _text_scan(self, c, is_text, F) -> list:
+    def _text_scan(self, c, is_text, F, guarded: bool = True) -> list:
+        """The text checks of every value. Each regular expression is guarded by a test that
+        every value it matches passes and that costs no conversion of Spark's UTF-8 string to a
+        Java one (which `rlike` pays per call): its first character, its length, an `@`. Spark
+        evaluates `&` left to right and stops at the first false, so a value meets only the
+        expressions that could match it (a word skips the ~20 numeric and date ones).
+        `guarded=False` leaves the guards out (the same counts, slower: the tests compare)."""
         nonempty = is_text & c.isNotNull() & (c != "")
+        first, length = F.substring(c, 1, 1), F.length(c)
+        anything = F.lit(True)
+        numberlike = first.isin(*NUMBER_STARTS) if guarded else anything  # numbers, dates, phones
+        digit = first.isin(*DIGITS) if guarded else anything
+        upper = first.between("A", "Z") if guarded else anything
+        at = c.contains("@") if guarded else anything
+
+        def sized(low: int, high: int | None = None):
+            """Java's `$` also matches before a line terminator (\n, \r\n) at the end."""
+            if not guarded:
+                return anything
+            return length >= low if high is None else length.between(low, high + 2)
 
         def share(name, cond):
             return F.sum(F.when(nonempty & cond, 1).otherwise(0)).alias(name)
 
         aggs = [
             F.sum(F.when(is_text & (c == ""), 1).otherwise(0)).alias("empty"),
-            F.min(F.when(nonempty, F.length(c))).alias("lenmin"),
-            F.max(F.when(nonempty, F.length(c))).alias("lenmax"),
+            F.min(F.when(nonempty, length)).alias("lenmin"),
+            F.max(F.when(nonempty, length)).alias("lenmax"),
             F.sum(F.when(is_text & c.isin(*NULL_MARKERS), 1).otherwise(0)).alias("markers"),
             F.max(F.when(is_text & c.isin(*NULL_MARKERS), c)).alias("marker"),
-            share("bool", c.rlike(BOOLEAN_TEXT)),
-            share("int", c.rlike(INT_TEXT) & c.try_cast("int").isNotNull()),
-            share("long", c.rlike(INT_TEXT) & c.try_cast("long").isNotNull()),
-            share("lead0", c.rlike(LEADING_ZERO)),
-            share("digits", c.rlike(r"^[0-9]+$")),
-            share("decimal", c.rlike(DECIMAL_TEXT)),
-            share("numeric", c.rlike(PATTERNS["numeric"])),
+            share("bool", sized(4, 5) & c.rlike(BOOLEAN_TEXT)),
+            share("int", numberlike & c.rlike(INT_TEXT) & c.try_cast("int").isNotNull()),
+            share("long", numberlike & c.rlike(INT_TEXT) & c.try_cast("long").isNotNull()),
+            share("lead0", numberlike & c.rlike(LEADING_ZERO)),
+            share("digits", digit & c.rlike(r"^[0-9]+$")),
+            share("decimal", numberlike & c.rlike(DECIMAL_TEXT)),
+            share("numeric", numberlike & c.rlike(PATTERNS["numeric"])),
             F.max(
                 F.when(
-                    nonempty & (c.rlike(INT_TEXT) | c.rlike(DECIMAL_TEXT)),
+                    nonempty & numberlike & (c.rlike(INT_TEXT) | c.rlike(DECIMAL_TEXT)),
                     F.length(F.regexp_extract(c, r"^[+-]?0*(\d*)", 1)),
                 )
             ).alias("intdigits"),
             F.max(
                 F.when(
-                    nonempty & c.rlike(DECIMAL_TEXT), F.length(F.regexp_extract(c, r"\.(\d+)$", 1))
+                    nonempty & numberlike & c.rlike(DECIMAL_TEXT),
+                    F.length(F.regexp_extract(c, r"\.(\d+)$", 1)),
                 )
             ).alias("scale"),
-            share("iso", c.rlike(ISO_TIMESTAMP) & c.try_cast("timestamp").isNotNull()),
-            share("isozone", c.rlike(ISO_TIMESTAMP) & c.rlike(ISO_ZONE)),
-            share("email", c.rlike(PATTERNS["email"])),
-            share("uuid", c.rlike(PATTERNS["uuid"])),
-            share("phone", c.rlike(PHONE_TEXT) & c.rlike(PHONE_SHAPE)),
-            share("card", c.rlike(CARD_TEXT) & _luhn(c, F)),
-            share("name", c.rlike(NAME_TEXT)),
+            share(
+                "iso",
+                digit & sized(16) & c.rlike(ISO_TIMESTAMP) & c.try_cast("timestamp").isNotNull(),
+            ),
+            share("isozone", digit & sized(16) & c.rlike(ISO_TIMESTAMP) & c.rlike(ISO_ZONE)),
+            share("email", at & c.rlike(PATTERNS["email"])),
+            share("uuid", sized(36, 36) & c.rlike(PATTERNS["uuid"])),
+            share("phone", numberlike & c.rlike(PHONE_TEXT) & c.rlike(PHONE_SHAPE)),
+            share("card", digit & sized(13) & c.rlike(CARD_TEXT) & _luhn(c, F)),
+            share("name", upper & c.rlike(NAME_TEXT)),
         ]
+        # each format's text is as long as the format itself (yyyy-MM-dd: 10 characters)
         for n, (fmt, shape) in enumerate(DATE_FORMATS.items()):
-            aggs.append(
-                share(f"date{n}", c.rlike(shape) & F.try_to_timestamp(c, F.lit(fmt)).isNotNull())
-            )
+            when = digit & sized(len(fmt), len(fmt)) & c.rlike(shape)
+            aggs.append(share(f"date{n}", when & F.try_to_timestamp(c, F.lit(fmt)).isNotNull()))
         for n, (fmt, shape) in enumerate(TIMESTAMP_FORMATS.items()):
-            aggs.append(
-                share(f"ts{n}", c.rlike(shape) & F.try_to_timestamp(c, F.lit(fmt)).isNotNull())
-            )
+            when = digit & sized(len(fmt), len(fmt)) & c.rlike(shape)
+            aggs.append(share(f"ts{n}", when & F.try_to_timestamp(c, F.lit(fmt)).isNotNull()))
         return aggs
 
     def _column(self, i: int, f, first: dict, rows: int, marker: str | None) -> dict[str, Any]:
