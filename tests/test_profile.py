@@ -325,6 +325,24 @@ def test_the_time_limit_ends_the_profiling_subprocess(tmp_path):
         profile_source(tmp_path, "orders.csv", timeout=0.5)
 
 
+def test_a_stored_profiles_options_are_checked_before_it_is_profiled_again(project):
+    """A stored profile may be a teammate's (synced): its reader options are checked as
+    `--option` pairs are, and a profile that names no source is refused, before Spark starts."""
+    from pipelines.profiling.run import profile_again
+    from tests.helpers.profiles import orders
+
+    stored = orders()
+    stored["source"]["options"] = {"path": "/etc"}
+    with pytest.raises(ProfileError, match="option path: names files to read"):
+        profile_again(project, stored)
+    stored["source"]["options"] = {"delimiter": [";"]}
+    with pytest.raises(ProfileError, match=r"option delimiter: \[';'\] is not a plain value"):
+        profile_again(project, stored)
+    del stored["source"]["location"]
+    with pytest.raises(ProfileError, match="the stored profile of orders does not say what"):
+        profile_again(project, stored)
+
+
 def test_options_are_checked_as_a_spec_checks_them(tmp_path):
     with pytest.raises(ProfileError, match="--option path: names files to read"):
         parse_options(["path=/etc"])
