@@ -199,13 +199,24 @@ def test_report_spec_store_and_tracker_record(orders, project):
     assert render_report(project, [p]).count("\n### orders\n") == 1
 
 
-def test_profile_cli_end_to_end(project):
-    """One real run through the CLI and the profiling subprocess (its own Spark)."""
+def test_profile_cli_end_to_end(project, capsys):
+    """One real run through the CLI and the profiling subprocess (its own Spark), of a source
+    profiled before (tests/fixtures/profile-orders.json): the drift against it is printed."""
+    from tests.helpers.profiles import orders as stored_orders
+
     root = project.root
+    write_outputs(project, stored_orders())
     (root / "landing").mkdir()
     (root / "landing/orders.csv").write_text(orders_csv(20, datetime.now(UTC)))
     code = main(["-C", str(root), "profile", "landing/orders.csv", "-q"])
     assert code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("orders: 20 rows (all rows), 11 columns")
+    assert (
+        "drift since 2026-11-27T09:30:00+00:00: " in out
+        and "drift since 2026-11-27T09:30:00+00:00: none" not in out
+    )
+    assert "spec     exists" in out  # drafted from the stored profile; not drafted over
     assert (root / "pipelines/orders.yaml").exists()
     assert (root / "docs/phase-1/data-profiling-report.md").exists()
 
