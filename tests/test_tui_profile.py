@@ -194,7 +194,7 @@ async def test_u_profiles_the_source_again_with_a_bar_per_pass_and_shows_the_dri
         assert (bar.progress, bar.total) == (5, 5)
         # the screen shows the new profile and the drift found against the stored one
         status = str(screen.query_one("#profile-status").render())
-        assert status.startswith("orders profiled: 40 rows (all rows), 11 columns · ")
+        assert status.startswith("orders profiled: 40 rows (all rows) · ")
         assert "drift finding(s) since 2026-11-27 09:30 · " in status
         assert status.endswith("pipelines/orders.yaml exists: W merges the accepted rules")
         assert str(sources.get_row("orders")[1]) == "40"
@@ -206,6 +206,7 @@ async def test_u_profiles_the_source_again_with_a_bar_per_pass_and_shows_the_dri
         chart = str(screen.query_one("#profile-chart").render())
         assert "new value(s): lost" in chart
         assert any(m.startswith("orders profiled: 40 rows") for m in _messages(app))
+        assert not any("ticked by the profiler" in m for m in _messages(app))  # done before
         assert app.return_code is None
     # as `phasegate profile` leaves it: the tracker's profile op, the stored JSON, the report
     history = _history(project)

@@ -460,6 +460,8 @@ class ProfileScreen(ProjectScreen):
         """The profile's worker ended (every event it posted came before): the new profile,
         and its drift, or what went wrong."""
         # (ProjectScreen's handler runs too, and shows an unexpected error as a message)
+        from deliverables.profiles import REPORT_DELIVERABLE
+
         if event.worker.group != "profile" or event.state not in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
@@ -477,8 +479,14 @@ class ProfileScreen(ProjectScreen):
             return
         bar.update(progress=bar.total or 0)
         bar.display = False  # the line gets the width
-        self._say(*_outcome_line(outcome))
-        self.notify(_outcome_line(outcome)[0], title="Profiled", timeout=8)
+        line, style = _outcome_line(outcome)
+        self._say(line, style)
+        # what the CLI prints below its summary: the report's and the checklist's changes
+        done = [f"{REPORT_DELIVERABLE} is now a draft"] if outcome.drafted else []
+        done += [f"ticked by the profiler: {', '.join(outcome.ticked)}"] if outcome.ticked else []
+        self.notify("\n".join([line, *done]), title="Profiled", timeout=8)
+        if outcome.spec_problem and outcome.spec_state != "exists":  # "exists" is in the line
+            self.notify(outcome.spec_problem, title=outcome.spec, severity="warning", timeout=8)
         self.safe_reload()
         sources = self.query_one("#profile-sources", VimTable)
         sources.select_key(outcome.profile["name"])
@@ -504,8 +512,8 @@ def _outcome_line(outcome: ProfileOutcome) -> tuple[str, str]:
     if outcome.spec_state == "exists":
         spec += ": W merges the accepted rules"
     line = (
-        f"{profile['name']} profiled: {profile['rows_profiled']:,} rows ({profile['basis']}), "
-        f"{len(profile['columns'])} columns · {found} · {spec}"
+        f"{profile['name']} profiled: {profile['rows_profiled']:,} rows ({profile['basis']}) · "
+        f"{found} · {spec}"
     )
     return line, "bold warn" if findings else "ok"
 
