@@ -17,9 +17,10 @@ from pipelines.profiling.outputs import write_outputs
 from pipelines.spec import load_spec
 from tests.conftest import fixed_clock
 from tests.helpers.profiles import drifted, orders
+from tests.helpers.unmeasured import COVERAGE_VARIABLES
 from tests.test_profile import orders_csv
 from tui.app import PhasegateApp
-from tui.dialogs import TextPrompt
+from tui.dialogs import ChoicePrompt, TextPrompt
 from tui.widgets import VimTable
 
 SIZE = (150, 42)
@@ -143,14 +144,24 @@ def _history(project) -> list:
         reopened.close()
 
 
+def _unmeasured(monkeypatch) -> None:
+    """The profiling child unmeasured (tests/helpers/unmeasured.py): test_profile.py's CLI test
+    measures that code; these are about the screen."""
+    for variable in COVERAGE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
 def _landing(project, text: str) -> None:
     (project.root / "landing").mkdir(exist_ok=True)
     (project.root / "landing/orders.csv").write_text(text)
 
 
-async def test_u_profiles_the_source_again_with_a_bar_per_pass_and_shows_the_drift(project):
+async def test_u_profiles_the_source_again_with_a_bar_per_pass_and_shows_the_drift(
+    project, monkeypatch
+):
     """The one real profile here: the stored orders profile's source (landing/orders.csv, as it
     was profiled) read again by the profiling subprocess, now with 40 rows and a new status."""
+    _unmeasured(monkeypatch)
     write_outputs(project, orders())
     _landing(project, orders_csv(40).replace(",void,", ",lost,"))
     app = PhasegateApp(project)
@@ -219,8 +230,8 @@ async def test_u_profiles_the_source_again_with_a_bar_per_pass_and_shows_the_dri
 
 
 async def test_a_bad_source_is_one_line_and_nothing_stored_changes(project):
-    """Refused before Spark starts: a missing file typed into n's dialog, and `u` on a stored
-    profile whose file is gone."""
+    """Refused before Spark starts: a missing file typed into n's dialog (and one whose format
+    is asked for: its name does not tell it), and `u` on a stored profile whose file is gone."""
     write_outputs(project, orders())
     stored = (project.root / ".phasegate/profiles/orders.json").read_text()
     app = PhasegateApp(project)
@@ -242,6 +253,18 @@ async def test_a_bad_source_is_one_line_and_nothing_stored_changes(project):
         status = str(screen.query_one("#profile-status").render())
         assert status == "Not profiled: landing/missing.csv: no such file"
         assert not screen.query_one("#profile-bar").display
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"landing/daily", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoicePrompt)  # csv, json, parquet
+        await pilot.press("j", "enter")
+        await _until(pilot, lambda: screen.active.what == "landing/daily" and not screen.running)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.query_one("#profile-status").render())
+        # the chosen format was passed: without it, "cannot tell the format from the name"
+        assert status == "Not profiled: landing/daily: no such file"
         await pilot.press("u")  # the stored orders profile: landing/orders.csv is not there
         await _until(pilot, lambda: screen.active.what == "orders" and not screen.running)
         await app.workers.wait_for_complete()
@@ -258,7 +281,8 @@ async def test_a_bad_source_is_one_line_and_nothing_stored_changes(project):
     assert not (project.root / ".phasegate/profiles/missing.json").exists()
 
 
-async def test_quitting_while_a_profile_runs_ends_it_and_stores_nothing(project):
+async def test_quitting_while_a_profile_runs_ends_it_and_stores_nothing(project, monkeypatch):
+    _unmeasured(monkeypatch)
     write_outputs(project, orders())
     _landing(project, orders_csv(20))
     app = PhasegateApp(project)

@@ -2,8 +2,8 @@
 chart of the selected column (its histogram, or its most frequent values), the drift found
 against the profile before, and the suggested quality rules, each accepted or rejected before
 the spec is written; and profiling itself: `u` profiles the source under the cursor again (its
-stored location, format, reader options and sample size), `n` asks for a new source, `c`
-cancels the profile in progress.
+stored location, format, reader options and sample size), `n` asks for a new source (and its
+format, when its name does not tell it), `c` cancels the profile in progress.
 
 The profiles are the team's (the tracker's, once synced) and this clone's JSON, as the report
 reads them (pipelines.profiling.outputs.team_profiles); `W` writes `pipelines/<name>.yaml`
@@ -370,7 +370,11 @@ class ProfileScreen(ProjectScreen):
         self._start(name, stored=self.profiles[name])
 
     def action_profile_new(self) -> None:
-        from tui.dialogs import TextPrompt
+        """Asks for the source's location, and its format when its name does not tell it (a
+        folder, a file without an extension): `phasegate profile`'s SOURCE and --format."""
+        from pipelines.profiling.source import guess_format
+        from pipelines.spec import FORMATS
+        from tui.dialogs import ChoicePrompt, TextPrompt
 
         if self._busy():
             return
@@ -378,12 +382,28 @@ class ProfileScreen(ProjectScreen):
         def check(text: str) -> str | None:
             return None if text.strip() else f"Name the source: {NEW_SOURCE_HINT}."
 
-        def start(text: str | None) -> None:
-            if text is not None and not self._busy():
-                self._start(text.strip(), location=text.strip())
+        def start(location: str, fmt: str | None) -> None:
+            if fmt is not None and not self._busy():
+                self._start(location, location=location, fmt=fmt)
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            location = text.strip()
+            fmt = guess_format(location)
+            if fmt is not None:
+                start(location, fmt)
+                return
+            self.app.push_screen(
+                ChoicePrompt(
+                    f"{location}: its name does not tell the format; read it as",
+                    [(f, f) for f in FORMATS],
+                ),
+                lambda fmt: start(location, fmt),
+            )
 
         self.app.push_screen(
-            TextPrompt("Profile a source (1.3)", "", NEW_SOURCE_HINT, check), start
+            TextPrompt("Profile a source (1.3)", "", NEW_SOURCE_HINT, check), chosen
         )
 
     def action_cancel(self) -> None:
@@ -394,7 +414,12 @@ class ProfileScreen(ProjectScreen):
         self._say(f"Cancelling the profile of {self.active.what}…", "warn")
 
     def _start(
-        self, what: str, *, stored: dict[str, Any] | None = None, location: str | None = None
+        self,
+        what: str,
+        *,
+        stored: dict[str, Any] | None = None,
+        location: str | None = None,
+        fmt: str | None = None,
     ) -> None:
         self.active = ActiveProfile(what)
         self.query_one("#profile-status-row").display = True
@@ -403,7 +428,7 @@ class ProfileScreen(ProjectScreen):
         bar.update(total=None, progress=0)
         self._say(f"Profiling {what}: starting…", "info")
         tracker = self.project.tracker
-        self._profile(self.active, stored, location, tracker.clock, tracker.actor)
+        self._profile(self.active, stored, location, fmt, tracker.clock, tracker.actor)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile", name="profile")
     def _profile(
@@ -411,6 +436,7 @@ class ProfileScreen(ProjectScreen):
         run: ActiveProfile,
         stored: dict[str, Any] | None,
         location: str | None,
+        fmt: str | None,
         clock: Clock,
         actor: str,
     ) -> ProfileOutcome | None:
@@ -432,7 +458,9 @@ class ProfileScreen(ProjectScreen):
             try:
                 if stored is not None:
                     return profile_again(project, stored, listener=listener, cancel=run.cancel)
-                return profile_and_write(project, location, listener=listener, cancel=run.cancel)
+                return profile_and_write(
+                    project, location, fmt=fmt, listener=listener, cancel=run.cancel
+                )
             finally:
                 project.close()
         except (ProfileError, GenerationError, TrackerError, OSError) as exc:
