@@ -281,7 +281,7 @@ async def test_a_bad_source_is_one_line_and_nothing_stored_changes(project):
     assert not (project.root / ".phasegate/profiles/missing.json").exists()
 
 
-async def test_quitting_while_a_profile_runs_ends_it_and_stores_nothing(project, monkeypatch):
+async def test_c_and_quitting_while_a_profile_runs_end_it_and_store_nothing(project, monkeypatch):
     _unmeasured(monkeypatch)
     write_outputs(project, orders())
     _landing(project, orders_csv(20))
@@ -291,6 +291,15 @@ async def test_quitting_while_a_profile_runs_ends_it_and_stores_nothing(project,
         await pilot.pause()
         screen = app.screen
         await pilot.press("u")
+        await pilot.pause()
+        assert screen.running
+        await pilot.press("c")
+        await _until(pilot, lambda: not screen.running)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.query_one("#profile-status").render())
+        assert status == "Not profiled: profiling cancelled: nothing was stored"
+        await pilot.press("u")  # again, and quit while it runs
         await pilot.pause()
         assert screen.running
         await pilot.press("q")
