@@ -46,8 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from pipelines.profiling.outputs import write_outputs
-    from pipelines.profiling.run import profile_source
+    from pipelines.profiling.run import profile_and_write
 
     project = open_project(args)
     quiet = args.quiet or args.json
@@ -61,18 +60,19 @@ def _profile(args: argparse.Namespace) -> int:
         line = f"profiling {bar} {done}/{total} {event['name']}"
         print(("\r" + line.ljust(60)) if tty else line, end="" if tty else "\n", file=sys.stderr)
 
-    profile = profile_source(
-        project.root,
+    outcome = profile_and_write(
+        project,
         args.source,
         name=args.name,
         fmt=args.format,
         options=args.option,
         sample_rows=args.sample,
+        update=args.update,
         listener=progress,
     )
     if not quiet and tty:
         print(file=sys.stderr)
-    outcome = write_outputs(project, profile, update=args.update)
+    profile = outcome.profile  # with the drift found against the profile before
     if args.json:
         print_json(profile)
         return 0

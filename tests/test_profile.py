@@ -199,13 +199,24 @@ def test_report_spec_store_and_tracker_record(orders, project):
     assert render_report(project, [p]).count("\n### orders\n") == 1
 
 
-def test_profile_cli_end_to_end(project):
-    """One real run through the CLI and the profiling subprocess (its own Spark)."""
+def test_profile_cli_end_to_end(project, capsys):
+    """One real run through the CLI and the profiling subprocess (its own Spark), of a source
+    profiled before (tests/fixtures/profile-orders.json): the drift against it is printed."""
+    from tests.helpers.profiles import orders as stored_orders
+
     root = project.root
+    write_outputs(project, stored_orders())
     (root / "landing").mkdir()
     (root / "landing/orders.csv").write_text(orders_csv(20, datetime.now(UTC)))
     code = main(["-C", str(root), "profile", "landing/orders.csv", "-q"])
     assert code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("orders: 20 rows (all rows), 11 columns")
+    assert (
+        "drift since 2026-11-27T09:30:00+00:00: " in out
+        and "drift since 2026-11-27T09:30:00+00:00: none" not in out
+    )
+    assert "spec     exists" in out  # drafted from the stored profile; not drafted over
     assert (root / "pipelines/orders.yaml").exists()
     assert (root / "docs/phase-1/data-profiling-report.md").exists()
 
@@ -323,6 +334,24 @@ def test_the_time_limit_ends_the_profiling_subprocess(tmp_path):
     # before the fix the limit was checked only after the child had profiled the file and ended
     with pytest.raises(ProfileError, match=r"profiling took longer than 0\.5 s: stopped"):
         profile_source(tmp_path, "orders.csv", timeout=0.5)
+
+
+def test_a_stored_profiles_options_are_checked_before_it_is_profiled_again(project):
+    """A stored profile may be a teammate's (synced): its reader options are checked as
+    `--option` pairs are, and a profile that names no source is refused, before Spark starts."""
+    from pipelines.profiling.run import profile_again
+    from tests.helpers.profiles import orders
+
+    stored = orders()
+    stored["source"]["options"] = {"path": "/etc"}
+    with pytest.raises(ProfileError, match="option path: names files to read"):
+        profile_again(project, stored)
+    stored["source"]["options"] = {"delimiter": [";"]}
+    with pytest.raises(ProfileError, match=r"option delimiter: \[';'\] is not a plain value"):
+        profile_again(project, stored)
+    del stored["source"]["location"]
+    with pytest.raises(ProfileError, match="the stored profile of orders does not say what"):
+        profile_again(project, stored)
 
 
 def test_options_are_checked_as_a_spec_checks_them(tmp_path):

@@ -1,6 +1,12 @@
 """Profiles a source from the parent process (the CLI, the TUI): the source is resolved and its
 bad input found here, without a JVM; the statistics are computed in the profiling subprocess
 (`pipelines.profiling.child`, one warm Spark session), whose progress arrives as events.
+
+`profile_and_write` is what `phasegate profile` and the TUI's Profiles screen both run: the
+profile, then what it leaves behind (pipelines.profiling.outputs.write_outputs: the stored
+profile and its drift, the D1.3 report, the drafted spec, the tracker's `profile` op).
+`profile_again` profiles a stored profile's source the way it was profiled. Nothing is written
+until the profile is complete: a refused, failed or cancelled run leaves what is stored as it was.
 """
 
 from __future__ import annotations
@@ -16,11 +22,21 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.errors import ProfileError
 from pipelines.profiling import PROFILE_VERSION
-from pipelines.profiling.source import SourceFiles, location_of, parse_options, resolve
+from pipelines.profiling.source import (
+    SourceFiles,
+    check_options,
+    location_of,
+    parse_options,
+    resolve,
+)
+
+if TYPE_CHECKING:
+    from deliverables import Project
+    from pipelines.profiling.outputs import ProfileOutcome
 
 Listener = Callable[[dict], None]
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
@@ -45,6 +61,68 @@ def pipeline_name(location: str, given: str | None = None) -> str:
     return name[:63]
 
 
+def profile_and_write(
+    project: Project,
+    location: str,
+    *,
+    name: str | None = None,
+    fmt: str | None = None,
+    options: list[str] | dict | None = None,
+    sample_rows: int | None = None,
+    update: bool = False,
+    listener: Listener | None = None,
+    cancel: threading.Event | None = None,
+) -> ProfileOutcome:
+    """Profiles `location` (profile_source) and writes what the profile leaves behind
+    (outputs.write_outputs); the outcome's profile carries the drift found against the profile
+    before. Raises ProfileError (bad input, a failed or cancelled run: nothing written)."""
+    from pipelines.profiling.outputs import write_outputs
+
+    profile = profile_source(
+        project.root,
+        location,
+        name=name,
+        fmt=fmt,
+        options=options,
+        sample_rows=sample_rows,
+        listener=listener,
+        cancel=cancel,
+    )
+    return write_outputs(project, profile, update=update)
+
+
+def profile_again(
+    project: Project,
+    stored: dict[str, Any],
+    *,
+    listener: Listener | None = None,
+    cancel: threading.Event | None = None,
+) -> ProfileOutcome:
+    """Profiles the source of `stored` (a profile as team_profiles returns it) again, as it was
+    profiled: its location, format, reader options, name and sample size. The spec is not
+    drafted over (as `phasegate profile` without `--update`)."""
+    try:
+        source = stored["source"]
+        location, fmt = source["location"], source["format"]
+        options = source.get("options") or {}
+        if not isinstance(location, str) or not isinstance(options, dict):
+            raise TypeError
+    except (KeyError, TypeError):
+        raise ProfileError(
+            f"the stored profile of {stored.get('name', '?')} does not say what source it read"
+        ) from None
+    return profile_and_write(
+        project,
+        location,
+        name=stored.get("name"),
+        fmt=fmt,
+        options=options,
+        sample_rows=stored.get("sample_rows"),
+        listener=listener,
+        cancel=cancel,
+    )
+
+
 def profile_source(
     root: Path,
     location: str,
@@ -56,17 +134,23 @@ def profile_source(
     listener: Listener | None = None,
     now: datetime | None = None,
     timeout: float = TIMEOUT,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
-    """The profile of `location` (see pipelines.profiling.compute) with the source's facts."""
+    """The profile of `location` (see pipelines.profiling.compute) with the source's facts.
+    Setting `cancel` ends the profiling subprocess (ProfileError)."""
     root = Path(root)
-    parsed = options if isinstance(options, dict) else parse_options(list(options or []))
+    parsed = (
+        check_options(options) if isinstance(options, dict) else parse_options(list(options or []))
+    )
     if sample_rows is not None and sample_rows < 1:
         raise ProfileError(f"--sample must be at least 1 row, not {sample_rows}")
     chosen = pipeline_name(location, name)
     source = resolve(root, location, fmt, parsed)
     when = now or datetime.now(UTC)
     try:
-        result = _run_child(root, source, sample_rows, when, listener or (lambda e: None), timeout)
+        result = _run_child(
+            root, source, sample_rows, when, listener or (lambda e: None), timeout, cancel
+        )
     finally:
         source.discard()  # an S3 source's temporary copies
     return assemble(root, chosen, source, result, when)
@@ -101,6 +185,7 @@ def _run_child(
     now: datetime,
     listener: Listener,
     timeout: float,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     request = {
         "source": {**asdict(source), "files": list(source.files), "local": list(source.local)},
@@ -140,15 +225,26 @@ def _run_child(
         # the events are read until the child closes its end: the time limit ends the child's
         # process group from a timer, which closes that end (a wait after the loop never ran
         # while the child was working)
-        expired = threading.Event()
+        expired, cancelled, finished = threading.Event(), threading.Event(), threading.Event()
 
         def expire() -> None:
             expired.set()
             _end(child)
 
+        def watch(cancel: threading.Event) -> None:
+            # `cancel` is set by the caller's thread (the TUI leaving): end the child the way the
+            # time limit does
+            while not finished.wait(0.2):
+                if cancel.is_set():
+                    cancelled.set()
+                    _end(child)
+                    return
+
         timer = threading.Timer(timeout, expire)
         timer.daemon = True
         timer.start()
+        if cancel is not None:
+            threading.Thread(target=watch, args=(cancel,), daemon=True).start()
         try:
             with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
                 for line in events:
@@ -167,9 +263,12 @@ def _run_child(
         except subprocess.TimeoutExpired:
             code = None
         finally:
+            finished.set()
             timer.cancel()
             if child.poll() is None:
                 _end(child)
+        if cancelled.is_set():
+            raise ProfileError("profiling cancelled: nothing was stored")
         if expired.is_set():
             raise ProfileError(f"profiling took longer than {timeout:g} s: stopped")
         if error:

@@ -82,6 +82,19 @@ def parse_options(pairs: list[str]) -> dict[str, str | int | float | bool]:
     return options
 
 
+def check_options(options: dict) -> dict[str, str | int | float | bool]:
+    """Reader options kept in a stored profile (this clone's, or a teammate's once synced),
+    checked as `--option` pairs are before they are read again."""
+    for key, value in options.items():
+        problem = option_key_problem(str(key))
+        if problem is None and not isinstance(value, str | int | float | bool):
+            problem = f"{value!r} is not a plain value"
+        problem = problem or option_value_problem(str(key), value)
+        if problem:
+            raise ProfileError(f"option {key}: {problem}")
+    return dict(options)
+
+
 def guess_format(location: str) -> str | None:
     name = location.rstrip("/").rsplit("/", 1)[-1]
     # the last extension of the last segment, also of a glob (`*.csv`, whose stem is a wildcard)
