@@ -328,6 +328,8 @@ class _Profiler:
         digit = first.isin(*DIGITS) if guarded else anything
         upper = first.between("A", "Z") if guarded else anything
         at = c.contains("@") if guarded else anything
+        point = c.contains(".") if guarded else anything  # a decimal
+        zero = first.isin("+", "-", "0") if guarded else anything  # a leading zero, maybe signed
 
         def sized(low: int, high: int | None = None):
             """Java's `$` also matches before a line terminator (\n, \r\n) at the end."""
@@ -347,9 +349,9 @@ class _Profiler:
             share("bool", sized(4, 5) & c.rlike(BOOLEAN_TEXT)),
             share("int", numberlike & c.rlike(INT_TEXT) & c.try_cast("int").isNotNull()),
             share("long", numberlike & c.rlike(INT_TEXT) & c.try_cast("long").isNotNull()),
-            share("lead0", numberlike & c.rlike(LEADING_ZERO)),
+            share("lead0", zero & c.rlike(LEADING_ZERO)),
             share("digits", digit & c.rlike(r"^[0-9]+$")),
-            share("decimal", numberlike & c.rlike(DECIMAL_TEXT)),
+            share("decimal", numberlike & point & c.rlike(DECIMAL_TEXT)),
             share("numeric", numberlike & c.rlike(PATTERNS["numeric"])),
             F.max(
                 F.when(
@@ -359,7 +361,7 @@ class _Profiler:
             ).alias("intdigits"),
             F.max(
                 F.when(
-                    nonempty & numberlike & c.rlike(DECIMAL_TEXT),
+                    nonempty & numberlike & point & c.rlike(DECIMAL_TEXT),
                     F.length(F.regexp_extract(c, r"\.(\d+)$", 1)),
                 )
             ).alias("scale"),
@@ -370,7 +372,7 @@ class _Profiler:
             share("isozone", digit & sized(16) & c.rlike(ISO_TIMESTAMP) & c.rlike(ISO_ZONE)),
             share("email", at & c.rlike(PATTERNS["email"])),
             share("uuid", sized(36, 36) & c.rlike(PATTERNS["uuid"])),
-            share("phone", numberlike & c.rlike(PHONE_TEXT) & c.rlike(PHONE_SHAPE)),
+            share("phone", numberlike & sized(7, 22) & c.rlike(PHONE_TEXT) & c.rlike(PHONE_SHAPE)),
             share("card", digit & sized(13) & c.rlike(CARD_TEXT) & _luhn(c, F)),
             share("name", upper & c.rlike(NAME_TEXT)),
         ]
