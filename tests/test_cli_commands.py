@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import yaml
 
 from deliverables import Project
 from deliverables.gates import approve_waiver, request_waiver
+from deliverables.store import utc_now
 from tests.conftest import ROOT
 from tests.test_cli import _digest
 from tests.test_pipeline_spec import STORE_MASTER
@@ -200,8 +201,9 @@ def test_waivers_request_approve_list_and_json(solution):
 
 
 def test_an_expired_waiver_shows_in_the_day_view(solution):
-    # requested and approved ten days ago, it counted until the day before yesterday
-    now = datetime.now(UTC)
+    # requested and approved ten days ago, it counted until the day before yesterday (on the
+    # clock the CLI runs on)
+    now = utc_now()
     back_then = Project.open(solution, actor=LEAD, clock=lambda: now - timedelta(days=10))
     expired = (now - timedelta(days=2)).date().isoformat()
     waiver = request_waiver(back_then, "G2.0", "design signed off early", expired)
