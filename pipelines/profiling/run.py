@@ -87,6 +87,7 @@ def profile_and_write(
         sample_rows=sample_rows,
         listener=listener,
         cancel=cancel,
+        now=project.now(),  # the profile's time is its op's: the project's clock
     )
     return write_outputs(project, profile, update=update)
 
