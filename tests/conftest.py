@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -49,20 +50,49 @@ def fixed_clock() -> datetime:
     return NOW
 
 
+@pytest.fixture(scope="session")
+def project_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh project `Project.init` made, once per test process; tests get copies of it."""
+    root = tmp_path_factory.mktemp("project-template") / "acme-platform"
+    Project.init(root, clock=fixed_clock)[0].close()
+    return root
+
+
 @pytest.fixture
-def project(tmp_path: Path):
-    """A fresh, empty project with a fixed clock."""
-    created, _ = Project.init(tmp_path / "acme-platform", clock=fixed_clock)
+def project(tmp_path: Path, project_template: Path):
+    """A fresh, empty project with a fixed clock: a copy of its own."""
+    created = Project.open(
+        copy_project(project_template, tmp_path / "acme-platform"), clock=fixed_clock
+    )
     yield created
     created.close()
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo, built once per test process on the fixed clock; tests get copies of it (see
+    `copy_project`), never this folder."""
+    root = tmp_path_factory.mktemp("demo-template") / "retail-events"
+    create_demo(root, clock=fixed_clock).close()
+    return root
+
+
 @pytest.fixture
-def demo(tmp_path: Path):
-    """The demo project (realistic partial progress) with a fixed clock."""
-    created = create_demo(tmp_path / "retail-events", clock=fixed_clock)
+def demo(tmp_path: Path, demo_template: Path):
+    """The demo project (realistic partial progress) with a fixed clock: a copy of its own."""
+    created = Project.open(
+        copy_project(demo_template, tmp_path / "retail-events"), clock=fixed_clock
+    )
     yield created
     created.close()
+
+
+def copy_project(template: Path, root: Path) -> Path:
+    """A copy of a closed project (its git repository and tracker included) at `root`: the same
+    files the template's build wrote, for a fraction of the cost of building it again. The
+    copies' files are new (shutil.copy, not copy2), as if written now."""
+    shutil.copytree(template, root, symlinks=True, copy_function=shutil.copy)
+    return root
 
 
 @pytest.fixture(scope="session")

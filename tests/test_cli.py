@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 PHASEGATE = [sys.executable, "-m", "cli"]
 
@@ -59,11 +59,17 @@ def _digest(project: Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@pytest.fixture
-def made(tmp_path: Path) -> Path:
-    path = tmp_path / "solution"
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("made") / "solution"
     assert run("init", str(path)).returncode == 0
     return path
+
+
+@pytest.fixture
+def made(tmp_path: Path, made_once: Path) -> Path:
+    """A project `phasegate init` made: each test gets a copy of its own."""
+    return copy_project(made_once, tmp_path / "solution")
 
 
 def test_init_says_when_it_initialised_git(tmp_path):

@@ -18,7 +18,7 @@ import yaml
 from deliverables import Project
 from deliverables.gates import approve_waiver, request_waiver
 from deliverables.store import utc_now
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 from tests.test_cli import _digest
 from tests.test_pipeline_spec import STORE_MASTER
 
@@ -67,14 +67,21 @@ def git(root: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-@pytest.fixture
-def solution(tmp_path: Path) -> Path:
-    root = tmp_path / "solution"
-    ok("init", str(root), cwd=tmp_path)
+@pytest.fixture(scope="module")
+def solution_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("solution")
+    root = folder / "solution"
+    ok("init", str(root), cwd=folder)
     (root / "README.md").write_text("solution\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     return root
+
+
+@pytest.fixture
+def solution(tmp_path: Path, solution_once: Path) -> Path:
+    """A committed solution `phasegate init` made: each test gets a copy of its own."""
+    return copy_project(solution_once, tmp_path / "solution")
 
 
 def finish_phase_1(root: Path) -> None:
@@ -283,12 +290,19 @@ def test_adr_list_and_status(solution):
         assert message in refused(*args, cwd=solution), args
 
 
+@pytest.fixture(scope="module")
+def with_pipelines_once(tmp_path_factory: pytest.TempPathFactory, solution_once: Path) -> Path:
+    root = copy_project(solution_once, tmp_path_factory.mktemp("with-pipelines") / "solution")
+    ok("generate", "scaffold", cwd=root)
+    (root / "pipelines").mkdir()
+    (root / "pipelines" / "store_master.yaml").write_text(STORE_MASTER)
+    return root
+
+
 @pytest.fixture
-def with_pipelines(solution: Path) -> Path:
-    ok("generate", "scaffold", cwd=solution)
-    (solution / "pipelines").mkdir()
-    (solution / "pipelines" / "store_master.yaml").write_text(STORE_MASTER)
-    return solution
+def with_pipelines(tmp_path: Path, with_pipelines_once: Path) -> Path:
+    """The solution with its scaffold generated and one spec written: a copy of its own."""
+    return copy_project(with_pipelines_once, tmp_path / "solution")
 
 
 def test_generate_pipelines_dry_run_writes_nothing_then_generates(with_pipelines):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -99,13 +100,26 @@ def _ops_in_refs(repo: Repo) -> Counter:
     return seen
 
 
+@pytest.fixture(scope="module")
+def team_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("team")
+    remote = _remote(folder)
+    for name, actor in (("ana", ANA), ("ben", BEN)):
+        _clone(folder, name, actor, remote).close()
+    return folder
+
+
 @pytest.fixture
-def team(tmp_path: Path):
-    remote = _remote(tmp_path)
-    clones = [
-        _clone(tmp_path, "ana", ANA, remote),
-        _clone(tmp_path, "ben", BEN, remote),
-    ]
+def team(tmp_path: Path, team_once: Path):
+    """A bare remote and two clones of it (Ana's and Ben's, two replicas): a copy of its own."""
+    shutil.copytree(
+        team_once, tmp_path, symlinks=True, dirs_exist_ok=True, copy_function=shutil.copy
+    )
+    remote = tmp_path / "remote.git"
+    clones = []
+    for name, actor in (("ana", ANA), ("ben", BEN)):
+        _git("remote", "set-url", "origin", str(remote), cwd=tmp_path / name)
+        clones.append(Project.open(tmp_path / name, actor=actor, clock=fixed_clock))
     yield remote, clones
     for clone in clones:
         clone.close()
