@@ -138,6 +138,11 @@ FIRST = (
     "tests/test_validation_full.py",
     "tests/test_scaffold.py",
     "tests/test_import_hygiene.py",
+    # an engine in a child process: the Profiles screen's real profile run (27-44 s), the
+    # Validation screen's runs (a full run cancelled: 18 s), the static tier on a secret's URI
+    "tests/test_tui_profile.py::test_u_profiles",
+    "tests/test_tui_validation.py",
+    "tests/test_secrets.py",
 )
 # module fixtures that run an engine: the tests using one go to one worker together
 ENGINE_FIXTURES = {
