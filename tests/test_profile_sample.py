@@ -82,18 +82,19 @@ def test_blocks_hold_whole_lines_of_the_source(tmp_path, name, file, header, lin
     assert not Path(source.staging).exists()
 
 
-@pytest.mark.parametrize(
-    ("name", "file", "text", "options"),
-    [
-        ("smaller than the sample", "a.csv", "id,name,n\n" + "".join(csv_lines(1_500)), {}),
-        ("multiLine csv", "a.csv", "id,name,n\n" + "".join(csv_lines(60_000)), {"multiLine": True}),
-        ("multiline=true as text", "a.csv", "id,n\n" + "1,2\n" * 60_000, {"multiline": "true"}),
-        ("a lineSep of its own", "a.csv", "id,n\n" + "1,2\n" * 60_000, {"lineSep": ";"}),
-        ("multiLine json", "a.json", "".join(json_lines(60_000)), {"multiLine": True}),
-        ("a json array", "a.json", "[\n" + ",\n".join(['{"a": 1}'] * 60_000) + "\n]\n", {}),
-        ("utf-16", "a.csv", ("id,n\n" + "1,2\n" * 60_000), {"encoding": "UTF-16"}),
-    ],
-)
+WHOLE = [  # name, file name, text, options
+    ("smaller than the sample", "a.csv", "id,name,n\n" + "".join(csv_lines(500)), {}),
+    ("under twice the sample", "a.csv", "id,name,n\n" + "".join(csv_lines(1_500)), {}),
+    ("multiLine csv", "a.csv", "id,name,n\n" + "".join(csv_lines(60_000)), {"multiLine": True}),
+    ("multiline=true as text", "a.csv", "id,n\n" + "1,2\n" * 60_000, {"multiline": "true"}),
+    ("a lineSep of its own", "a.csv", "id,n\n" + "1,2\n" * 60_000, {"lineSep": ";"}),
+    ("multiLine json", "a.json", "".join(json_lines(60_000)), {"multiLine": True}),
+    ("a json array", "a.json", "[\n" + ",\n".join(['{"a": 1}'] * 60_000) + "\n]\n", {}),
+    ("utf-16", "a.csv", ("id,n\n" + "1,2\n" * 60_000), {"encoding": "UTF-16"}),
+]
+
+
+@pytest.mark.parametrize(("name", "file", "text", "options"), WHOLE, ids=[w[0] for w in WHOLE])
 def test_read_whole_when_lines_are_not_records_or_the_source_is_small(
     tmp_path, name, file, text, options
 ):

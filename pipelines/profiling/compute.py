@@ -188,6 +188,11 @@ class _Profiler:
             staged = self.source.rows_staged or 0
             if self.sample_rows and staged > RESAMPLE_ABOVE * self.sample_rows:
                 df = df.sample(False, self.sample_rows / staged, seed=17)
+            # a few MB of staged lines are one or two file splits: one core would run every
+            # pass (the whole source's many splits kept both busy: slower than reading it all)
+            cores = self.spark.sparkContext.defaultParallelism
+            if df.rdd.getNumPartitions() < cores:
+                df = df.repartition(cores)
         elif self.sample_rows:
             estimated = self._estimate_rows(df)
             fraction = min(1.0, self.sample_rows / max(estimated, 1))
