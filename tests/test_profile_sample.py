@@ -74,7 +74,7 @@ def test_blocks_hold_whole_lines_of_the_source(tmp_path, name, file, header, lin
         assert len(set(body)) == len(body)  # blocks never overlap
         terminator = lines[0][-2:].encode() if lines[0].endswith("\r\n") else b"\n"
         assert all(line.endswith(terminator) for line in body)
-        assert 1_000 <= source.rows_staged == len(body) < 2_000
+        assert 900 <= source.rows_staged == len(body) < 1_500  # about the 1,000 asked for
         assert abs(source.rows_estimated - len(lines)) <= len(lines) * 0.1
         assert source.bytes == (tmp_path / file).stat().st_size
     finally:

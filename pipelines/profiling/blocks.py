@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 HEAD = 64 * 1024  # bytes of the first file that estimate the bytes of a row
-MARGIN = 1.25  # the sample's bytes: this much more than sample_rows rows need
+MARGIN = 1.1  # the sample's bytes: this much more than sample_rows rows need (the head
+# of a file often has shorter rows than the rest: ids grow)
 WHOLE_BELOW = 2.0  # a source under this many times what the sample needs is read whole
 MAX_BLOCKS = 64
 MIN_BLOCK_ROWS = 50  # fewer, larger blocks for a small sample
