@@ -5,6 +5,14 @@ same way (every column as text, as the profiler reads CSV). Goal: <= 1.5x.
 
     python bench/profiling.py [--rows 1000000] [--rounds 3]
 
+Sampled mode (issue 15: "sampled mode on 10M rows: <= 10 s"): `--sampled ROWS` times
+`resolve(..., sample_rows=ROWS)` plus the profile (block sampling: pipelines.profiling.blocks),
+the sampled mode before it (the whole file checked and parsed, then `df.sample`: `--before`),
+and the exact mode (`--no-exact` leaves it out: minutes on 10M rows), in the same warm session,
+each `--rounds` times (medians), and prints the ratio of sampled to exact:
+
+    python bench/profiling.py --rows 10000000 --sampled 100000 [--rounds 3] [--before]
+
 The CSV is generated once under $TMPDIR (reused while its row count matches).
 """
 
@@ -50,6 +58,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sampled", type=int, metavar="ROWS", help="time sampled mode")
+    parser.add_argument("--no-exact", action="store_true", help="with --sampled: no exact run")
+    parser.add_argument("--before", action="store_true", help="with --sampled: df.sample mode")
     args = parser.parse_args()
     folder = Path(tempfile.gettempdir()) / f"phasegate-bench-profile-{args.rows}"
     folder.mkdir(exist_ok=True)
@@ -70,6 +81,10 @@ def main() -> int:
 
     spark = spark_session()
     spark.sparkContext.setLogLevel("ERROR")
+    if args.sampled:
+        sampled(spark, folder, csv, args)
+        spark.stop()
+        return 0
     source = resolve(folder, "data.csv", None, {})
 
     def baseline() -> float:
@@ -99,6 +114,58 @@ def main() -> int:
     )
     spark.stop()
     return 0
+
+
+def sampled(spark, folder: Path, csv: Path, args) -> None:
+    """Sampled mode against exact mode on the same file (see the module)."""
+    import statistics
+
+    from pipelines.profiling.compute import profile
+    from pipelines.profiling.source import resolve
+
+    def run(sample_rows: int | None, blocks: bool) -> tuple[float, dict]:
+        started = time.perf_counter()
+        source = resolve(folder, "data.csv", None, {}, sample_rows if blocks else None)
+        try:
+            result = profile(spark, source, sample_rows=sample_rows)
+        finally:
+            source.discard()
+        return time.perf_counter() - started, result
+
+    run(args.sampled, True)  # warm-up: the session's first jobs
+    modes = {"sampled (blocks)": (args.sampled, True)}
+    if args.before:
+        modes["sampled (before: whole file, df.sample)"] = (args.sampled, False)
+    if not args.no_exact:
+        modes["exact"] = (None, False)
+    times: dict[str, list[float]] = {name: [] for name in modes}
+    results: dict[str, dict] = {}
+    for _ in range(args.rounds):
+        for name, (rows, blocks) in modes.items():
+            if name != "exact" or not times[name]:  # exact: once (minutes on 10M rows)
+                seconds, results[name] = run(rows, blocks)
+                times[name].append(seconds)
+                print(f"    {name}: {seconds:.1f} s", flush=True)
+    load = os.getloadavg()
+    print(
+        f"profile --sample {args.sampled:,}: {args.rows:,} rows x 20 columns "
+        f"(CSV, {csv.stat().st_size / 1e6:.0f} MB), load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, t in times.items():
+        r = results[name]
+        print(
+            f"  {name}: {medians[name]:.1f} s median of {', '.join(f'{x:.1f}' for x in t)}; "
+            f"{r['rows_profiled']:,} rows profiled, rows {r['rows'] or r['rows_estimated']:,}"
+            f"{' (estimated)' if r['rows'] is None else ''}; passes {r['timings']}"
+        )
+    if "exact" in medians:
+        ratio = medians["sampled (blocks)"] / medians["exact"]
+        print(f"  sampled / exact: {ratio:.3f}x")
+    goal = 10.0
+    print(
+        f"  goal <= {goal:g} s in the warm session: {verdict(medians['sampled (blocks)'] <= goal)}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sample",
         type=positive_int,
         metavar="ROWS",
-        help="profile a random sample of about ROWS rows (every figure is labelled sampled)",
+        help="profile a sample of about ROWS rows: blocks of whole lines of a large CSV or "
+        "JSON-lines source, else random rows (every figure is labelled sampled)",
     )
     cmd.add_argument(
         "--update",

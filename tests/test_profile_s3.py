@@ -236,3 +236,69 @@ def test_phasegate_profile_of_an_s3_object_end_to_end(s3, project, capsys, tmp_p
     stored = latest_profile(project.tracker, "orders")
     assert stored.summary["rows_profiled"] == 20
     assert stored.summary["source"]["files"] == 1
+
+
+class _Counted:
+    """The real S3 filesystem, counting the bytes every opened object hands back: what the
+    profiler read from the server (a whole download counts every byte)."""
+
+    def __init__(self, real) -> None:
+        self.real, self.read = real, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def open_input_file(self, path):
+        return _CountedFile(self, self.real.open_input_file(path))
+
+    def open_input_stream(self, path):
+        return _CountedFile(self, self.real.open_input_stream(path))
+
+
+class _CountedFile:
+    def __init__(self, owner: _Counted, handle) -> None:
+        self.owner, self.handle = owner, handle
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def read(self, size=None):
+        data = self.handle.read(size)
+        self.owner.read += len(data)
+        return data
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+
+def test_a_sampled_s3_source_reads_only_its_blocks(s3, uploaded, monkeypatch):
+    """`--sample` on a 50 MB object: ranged reads of the sampled blocks, not the object; the
+    staged lines are lines of the object, and the rows are estimated from them."""
+    import pipelines.profiling.remote as remote
+
+    real = remote.filesystem
+    counted: list[_Counted] = []
+
+    def filesystem():
+        counted.append(_Counted(real()))
+        return counted[-1]
+
+    monkeypatch.setattr(remote, "filesystem", filesystem)
+    source = resolve(uploaded, f"s3://{BUCKET}/orders/orders.csv", None, {}, sample_rows=2_000)
+    try:
+        assert source.block_sampled and source.files == (f"s3://{BUCKET}/orders/orders.csv",)
+        assert source.bytes == (uploaded / "orders.csv").stat().st_size
+        read = counted[0].read
+        assert 0 < read < source.bytes // 10, (read, source.bytes)
+        original = (uploaded / "orders.csv").read_bytes().splitlines(keepends=True)
+        staged = Path(source.local[0]).read_bytes().splitlines(keepends=True)
+        assert staged[0] == original[0] and staged[0] not in staged[1:]
+        assert set(staged[1:]) <= set(original[1:]) and len(staged) > 2_000
+        truth = len(original) - 1
+        assert abs(source.rows_estimated - truth) <= truth * 0.1
+    finally:
+        source.discard()
+    assert not Path(source.staging).exists()

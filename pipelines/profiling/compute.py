@@ -14,8 +14,11 @@
 Sensitive columns (emails, phone- or card-like numbers, person names) are flagged, and none of
 their values (min, max, top values, examples) leaves this module: the profile holds counts only.
 
-Sampled mode (`sample_rows`) profiles a Bernoulli sample of about that many rows; every
-statistic of such a profile is labelled `sampled` (`basis`).
+Sampled mode (`sample_rows`) profiles about that many rows: a large CSV or JSON-lines source
+arrives block-sampled (pipelines.profiling.blocks: blocks of whole lines spread over the files,
+its rows estimated from their bytes); any other is read whole and Bernoulli-sampled here. Every
+statistic of such a profile is labelled `sampled` (`basis`), and the profile says how
+(`sampling`: "blocks" or "rows").
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ TYPE_SHARE = 0.95  # a type is inferred when at least this share of the values f
 CLASS_SHARE = 0.8  # a pattern class (or sensitive kind) names a column from this share on
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 INT_RANGE = (-(2**31), 2**31 - 1)
+RESAMPLE_ABOVE = 2  # a block sample of more than this many times sample_rows is sampled again
 
 DATE_FORMATS = {  # Spark datetime pattern: a regex that shapes the text first
     "yyyy-MM-dd": r"^\d{4}-\d{2}-\d{2}$",
@@ -177,7 +181,19 @@ class _Profiler:
             )
         basis = "all rows"
         estimated = None
-        if self.sample_rows:
+        if self.source.block_sampled:
+            # the source is already a sample (pipelines.profiling.blocks): its rows estimated
+            # from the bytes of the sampled lines; sampled again only when it is much larger
+            basis, estimated = "sampled", self.source.rows_estimated
+            staged = self.source.rows_staged or 0
+            if self.sample_rows and staged > RESAMPLE_ABOVE * self.sample_rows:
+                df = df.sample(False, self.sample_rows / staged, seed=17)
+            # a few MB of staged lines are one or two file splits: one core would run every
+            # pass (the whole source's many splits kept both busy: slower than reading it all)
+            cores = self.spark.sparkContext.defaultParallelism
+            if df.rdd.getNumPartitions() < cores:
+                df = df.repartition(cores)
+        elif self.sample_rows:
             estimated = self._estimate_rows(df)
             fraction = min(1.0, self.sample_rows / max(estimated, 1))
             if fraction < 1.0:
@@ -305,6 +321,11 @@ class _Profiler:
             "rows_estimated": estimated,
             "basis": basis,
             "sample_rows": self.sample_rows,
+            "sampling": None
+            if basis == "all rows"
+            else "blocks"
+            if self.source.block_sampled
+            else "rows",
             "null_marker": marker,
             "duplicate_rows": duplicates,
             "columns": columns,

@@ -276,6 +276,18 @@ def render_report(
     )
 
 
+def _basis_text(p: dict, rows: int, sampled: bool) -> str:
+    if not sampled:
+        return f"all {rows:,} rows"
+    if p.get("sampling") == "blocks":
+        return (
+            f"a sample of {rows:,} rows in blocks of whole lines spread over the files (every "
+            "figure is sampled; the encoding checks read those blocks only, so a bad byte "
+            "elsewhere is not seen)"
+        )
+    return f"a sample of {rows:,} rows (every figure is sampled)"
+
+
 def _view(p: dict, spec: tuple[str, str] | None) -> dict[str, Any]:
     """What the template shows of one profile: numbers formatted, sensitive values withheld."""
     rows = p["rows_profiled"]
@@ -351,9 +363,7 @@ def _view(p: dict, spec: tuple[str, str] | None) -> dict[str, Any]:
         ),
         "rows": f"{total:,}" + (" (estimated)" if sampled else ""),
         "basis": basis,
-        "basis_text": f"a sample of {rows:,} rows (every figure is sampled)"
-        if sampled
-        else f"all {rows:,} rows",
+        "basis_text": _basis_text(p, rows, sampled),
         "duplicates": _count_share(p["duplicate_rows"], rows),
         "freshness": f"{fresh['column']}: latest {fresh['latest']}" if fresh else "—",
         "profiled_at": p["profiled_at"],

@@ -11,6 +11,10 @@ The objects are copied, streamed, into a temporary folder (the key's folders kep
 pyspark package has no S3 connector (hadoop-aws), and a copy gives Spark the same bytes as a
 local file, so an S3 source profiles exactly as the same file on disk. The copy is removed when
 profiling ends (`SourceFiles.discard`).
+
+A sampled profile of a large CSV or JSON-lines source (pipelines.profiling.blocks) copies only the
+sampled blocks, each read with a ranged GET (`open_input_file`, then seek and read), not the
+whole objects.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import tempfile
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
 from pipelines.errors import ProfileError
+from pipelines.profiling.blocks import BlockSample, Piece
 
 if TYPE_CHECKING:
     from pyarrow.fs import S3FileSystem
@@ -61,27 +66,47 @@ def filesystem() -> S3FileSystem:
 
 
 class Staged(NamedTuple):
-    """The objects of an S3 location, copied: their URIs, the local copies (in the same order),
-    their bytes, and the temporary folder that holds the copies."""
+    """The objects of an S3 location, copied: their URIs, the local copies (in the same order;
+    of a block sample, the staged blocks of the objects that got one), their bytes, and the
+    temporary folder that holds the copies."""
 
     uris: tuple[str, ...]
     local: tuple[str, ...]
     bytes: int
     staging: str
+    sample: BlockSample | None = None
 
 
 def stage(
     location: str,
     check: Callable[[Path, str], int],
     keep: Callable[[PurePosixPath], bool],
+    sample: Callable[[list[Piece]], BlockSample | None] | None = None,
 ) -> Staged:
     """Copies the objects `location` names (those `keep` accepts) into a temporary folder;
-    `check(copy, uri)` checks each copy as a local file is checked and returns its size."""
+    `check(copy, uri)` checks each copy as a local file is checked and returns its size.
+    `sample(pieces)`, when given, may stage a block sample instead (ranged reads); when it
+    returns None the objects are copied whole."""
     scheme, bucket, key = split(location)
     s3 = filesystem()
     objects = _objects(s3, location, bucket, key)
     if not objects:
         raise ProfileError(f"{location}: no object matches")
+    if sample is not None:
+        kept = [(path, size) for path, size in objects if keep(PurePosixPath(path))]
+        for path, size in kept:
+            if size == 0:
+                raise ProfileError(
+                    f"{scheme}://{path}: the file is empty (0 bytes): nothing to profile"
+                )
+        pieces = [
+            Piece(f"{scheme}://{path}", path, size, _opener(s3, path, f"{scheme}://{path}"))
+            for path, size in kept
+        ]
+        staged = sample(pieces) if pieces else None
+        if staged is not None:
+            uris = tuple(p.shown for p in pieces)
+            return Staged(uris, staged.local, sum(p.size for p in pieces), staged.staging, staged)
     folder = Path(tempfile.mkdtemp(prefix="phasegate-s3-"))
     uris, local, size = [], [], 0
     try:
@@ -154,6 +179,39 @@ def _objects(s3, location: str, bucket: str, key: str) -> list[tuple[str, int]]:
                 continue
         out.append((info.path, info.size))
     return sorted(out)
+
+
+def _opener(s3, path: str, uri: str) -> Callable[[], BinaryIO]:
+    def opened():
+        try:
+            return _Ranged(s3.open_input_file(path), uri)
+        except OSError as exc:
+            raise ProfileError(f"{uri}: cannot read from S3: {_first_line(exc)}") from None
+
+    return opened
+
+
+class _Ranged:
+    """An S3 object opened for ranged reads (each read one GET of that range), its errors one
+    line naming the object."""
+
+    def __init__(self, handle, uri: str) -> None:
+        self.handle, self.uri = handle, uri
+
+    def seek(self, offset: int) -> None:
+        self.handle.seek(offset)
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.handle.read(size)
+        except OSError as exc:
+            raise ProfileError(f"{self.uri}: cannot read from S3: {_first_line(exc)}") from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
 
 
 def _download(s3, path: str, target: Path, uri: str) -> None:

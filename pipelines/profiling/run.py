@@ -146,7 +146,7 @@ def profile_source(
     if sample_rows is not None and sample_rows < 1:
         raise ProfileError(f"--sample must be at least 1 row, not {sample_rows}")
     chosen = pipeline_name(location, name)
-    source = resolve(root, location, fmt, parsed)
+    source = resolve(root, location, fmt, parsed, sample_rows)
     when = now or datetime.now(UTC)
     try:
         result = _run_child(

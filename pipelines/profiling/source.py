@@ -8,6 +8,7 @@ cheaper to find before Spark starts: an unreadable, empty or binary file, text t
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,6 +41,11 @@ class SourceFiles:
     # (pipelines.profiling.remote)
     local: tuple[str, ...] = ()
     staging: str | None = None
+    # a block-sampled source (`--sample`, pipelines.profiling.blocks): `local` holds blocks of
+    # whole lines of the files, not copies; `bytes` stays the whole source's
+    block_sampled: bool = False
+    rows_staged: int | None = None  # the lines in those blocks
+    rows_estimated: int | None = None  # the source's rows: its bytes / the blocks' bytes a line
 
     @property
     def remote(self) -> bool:
@@ -51,7 +57,8 @@ class SourceFiles:
         return self.local or self.files
 
     def discard(self) -> None:
-        """Removes the temporary copies of a remote source (nothing for a local one)."""
+        """Removes the temporary copies of a remote source or the staged blocks of a sample
+        (nothing for a local source read whole)."""
         from pipelines.profiling.remote import discard
 
         discard(self.staging)
@@ -103,9 +110,15 @@ def guess_format(location: str) -> str | None:
 
 
 def resolve(
-    root: Path, location: str, fmt: str | None, options: dict[str, str | int | float | bool]
+    root: Path,
+    location: str,
+    fmt: str | None,
+    options: dict[str, str | int | float | bool],
+    sample_rows: int | None = None,
 ) -> SourceFiles:
-    """The checked source: its files (every glob match inside the repository), format, bytes."""
+    """The checked source: its files (every glob match inside the repository), format, bytes.
+    With `sample_rows`, a large CSV or JSON-lines source is block-sampled
+    (pipelines.profiling.blocks): only the sampled blocks are read and checked."""
     from deliverables.paths import file_uri_path, matches, scheme_of
 
     try:
@@ -126,7 +139,10 @@ def resolve(
         from pipelines.profiling.remote import stage
 
         staged = stage(
-            location, lambda copy, uri: check_file(copy, uri, fmt, options), keep=data_file
+            location,
+            lambda copy, uri: check_file(copy, uri, fmt, options),
+            keep=data_file,
+            sample=_sampler(fmt, options, sample_rows),
         )
         return SourceFiles(
             location,
@@ -137,6 +153,7 @@ def resolve(
             partitions_of(list(staged.uris)),
             local=staged.local,
             staging=staged.staging,
+            **_sampled_facts(staged.sample),
         )
     local = file_uri_path(location) if scheme == "file" else location
     if re.search(r"[*?\[]", local):
@@ -154,12 +171,76 @@ def resolve(
     found = [f for f in found if Path(f).is_file()]
     if not found:
         raise ProfileError(f"{location}: no file matches")
+    sampler = _sampler(fmt, options, sample_rows)
+    if sampler is not None:
+        pieces = [_local_piece(root, name) for name in found]
+        sample = sampler(pieces)
+        if sample is not None:
+            return SourceFiles(
+                location,
+                fmt,
+                dict(options),
+                tuple(found),
+                sum(p.size for p in pieces),
+                partitions_of(found, Path(root)),
+                local=sample.local,
+                staging=sample.staging,
+                **_sampled_facts(sample),
+            )
     size = 0
     for name in found:
         size += check_file(Path(name), location_of(root, name), fmt, options)
     return SourceFiles(
         location, fmt, dict(options), tuple(found), size, partitions_of(found, Path(root))
     )
+
+
+def _sampler(fmt: str, options: dict, sample_rows: int | None):
+    """pieces -> the staged block sample (or None: read whole), when a sample of this format
+    and these options can be taken in blocks; else None."""
+    from pipelines.profiling.blocks import blockable, sample_blocks
+
+    if not sample_rows or not blockable(fmt, options):
+        return None
+
+    def check(data: bytes, shown: str) -> None:
+        _check_text(io.BytesIO(data), shown, options)
+
+    return lambda pieces: sample_blocks(pieces, fmt, options, sample_rows, check)
+
+
+def _sampled_facts(sample) -> dict:
+    if sample is None:
+        return {}
+    return {
+        "block_sampled": True,
+        "rows_staged": sample.rows_staged,
+        "rows_estimated": sample.rows_estimated,
+    }
+
+
+def _local_piece(root: Path, name: str):
+    """A local file as a block sample reads it, checked for what its size alone tells."""
+    from pipelines.profiling.blocks import Piece
+
+    path = Path(name)
+    shown = location_of(root, name)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ProfileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+    if size == 0:
+        raise ProfileError(f"{shown}: the file is empty (0 bytes): nothing to profile")
+
+    def opened():
+        try:
+            return path.open("rb")
+        except OSError as exc:
+            raise ProfileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+
+    # its folders kept under the staging folder (`key=value` partitions), never above it
+    parts = [p for p in PurePosixPath(Path(shown).as_posix()).parts if p not in ("/", "..")]
+    return Piece(shown, str(PurePosixPath(*parts)), size, opened)
 
 
 def location_of(root: Path, name: str) -> str:
