@@ -472,7 +472,15 @@ EDGE_VALUES = [
     *("4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "4111111111111112"),
     *("Ana", "Ana Ruiz", "ana ruiz", "O'Neil", "Ana-Maria Ruiz", "ÁNA", "Z", "Zoë", "ana"),
     *("", "NULL", "N/A", "-", "paid", "x1", "S01"),
-    *("0123456", "012345", "0012345678901234567890", "00123456789012345678901", "-007", "+0.5"),
+    *(
+        "0123456",
+        "012345",
+        "-007.5",
+        "0012345678901234567890",
+        "00123456789012345678901",
+        "-007",
+        "+0.5",
+    ),
     *("0.", "-0", "00", "1.", "1..2", "12.5.6", "0x1F"),
 ]
 
@@ -483,10 +491,15 @@ def test_the_scans_guards_count_every_value_as_the_bare_expressions_do(spark):
     from pipelines.profiling.compute import _Profiler
 
     scanner = _Profiler(spark, None, None, lambda *a: None, NOW)
-    df = spark.createDataFrame([(v,) for v in EDGE_VALUES], "v string")
+    values = spark.createDataFrame([(v,) for v in EDGE_VALUES], "v string")
     c, is_text = F.col("v"), F.lit(True)
+    frames = {  # the scan's input: each value with the pattern matches several checks share
+        mode: values.select("v", *scanner._shared_matches(c, is_text, F, guarded=mode))
+        for mode in (True, False)
+    }
+    df = frames[True]
     guarded = df.agg(*scanner._text_scan(c, is_text, F)).first().asDict()
-    bare = df.agg(*scanner._text_scan(c, is_text, F, guarded=False)).first().asDict()
+    bare = frames[False].agg(*scanner._text_scan(c, is_text, F, guarded=False)).first().asDict()
     assert guarded == bare
     # the values meet the checks they are about (else the comparison proves little)
     for check in ("bool", "int", "lead0", "decimal", "iso", "isozone", "email", "uuid", "phone"):
@@ -497,10 +510,63 @@ def test_the_scans_guards_count_every_value_as_the_bare_expressions_do(spark):
     per_value = {
         mode: {
             r["v"]: r.asDict()
-            for r in df.groupBy("v")
-            .agg(*scanner._text_scan(c, is_text, F, guarded=mode == "guarded"))
+            for r in frames[mode]
+            .groupBy("v")
+            .agg(*scanner._text_scan(c, is_text, F, guarded=mode))
             .collect()
         }
-        for mode in ("guarded", "bare")
+        for mode in (True, False)
     }
-    assert per_value["guarded"] == per_value["bare"]
+    assert per_value[True] == per_value[False]
+    # and what a few values are, whatever the guards: the checks that count each one
+    counted = {v: {k for k in CHECKS if (row[k] or 0) > 0} for v, row in per_value[True].items()}
+    for value, expected in SCANNED.items():
+        assert counted[value] == expected, value
+
+
+CHECKS = ("bool", "int", "long", "lead0", "digits", "decimal", "numeric", "iso", "isozone")
+CHECKS += ("email", "uuid", "phone", "card", "name", "date0", "date5", "ts0")
+SCANNED = {  # value -> the checks (of CHECKS) it counts for
+    "007": {"int", "long", "lead0", "digits", "numeric"},
+    "2147483648": {"long", "digits", "numeric"},
+    "-.5": {"numeric"},
+    "0.50": {"decimal", "numeric"},  # a leading zero is one before more digits
+    "-007.5": {"lead0", "decimal", "numeric"},
+    "1.2E-3": {"numeric"},
+    "True\n": {"bool", "name"},  # a capitalised word, as a name is
+    "20260102": {"int", "long", "digits", "numeric", "date5"},
+    "2026-01-02": {"date0", "phone"},  # digits and dashes: _sensitive tells dates apart
+    "2026-01-02T03:04:05Z": {"iso", "isozone"},
+    "2026-01-02T03:04": {"iso"},
+    "02/01/2026 03:04:05": {"ts0"},
+    "a@b.co": {"email"},
+    "123e4567-e89b-12d3-a456-426614174000": {"uuid"},
+    "+44 20 7946 0958": {"phone"},
+    "4111 1111 1111 1111": {"card", "phone"},
+    "Ana Ruiz": {"name"},
+    "paid": set(),
+}
+
+
+# column -> (a value for row k, the sensitive kind expected): the phone shape (digits with
+# dashes, dots, spaces) is also a date's and a decimal's; only text, or a phone-ish name, is a phone
+SHAPED = {
+    "day": (lambda k: f"2026-01-{k % 28 + 1:02d}", None),
+    "shipped": (lambda k: f"{k % 28 + 1:02d}.01.2026", None),
+    "price": (lambda k: f"{k % 90 + 10}.{k:04d}", None),
+    "code": (lambda k: f"{5550000000 + k}", None),
+    "mobile": (lambda k: f"{5550000000 + k}", "phone number"),
+    "contact": (lambda k: f"+44 20 7946 {k:04d}", "phone number"),
+    "fax_line": (lambda k: f"020-7946-{k:04d}", "phone number"),
+}
+
+
+def test_dates_decimals_and_numbers_are_not_phone_numbers_unless_named_so(spark, tmp_path):
+    header = ",".join(SHAPED)
+    lines = [",".join(make(k) for make, _ in SHAPED.values()) for k in range(60)]
+    (tmp_path / "shaped.csv").write_text(header + "\n" + "\n".join(lines) + "\n")
+    profile = profile_of(spark, tmp_path, "shaped.csv", name="shaped")
+    found = {c["name"]: c["sensitive"] for c in profile["columns"]}
+    assert found == {name: kind for name, (_, kind) in SHAPED.items()}
+    types = {c["name"]: c["type"] for c in profile["columns"]}
+    assert types["day"] == "date" and types["shipped"] == "date"

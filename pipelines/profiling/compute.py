@@ -257,6 +257,7 @@ class _Profiler:
             ).alias("s")
         ).select("s.i", "s.t", "s.v")
         v, is_text = F.col("v"), F.col("t")
+        stacked = stacked.select("i", "t", "v", *self._shared_matches(v, is_text, F))
         scanned = (
             stacked.groupBy("i")
             .agg(
@@ -335,28 +336,57 @@ class _Profiler:
             "timings": self.timings,
         }
 
-    def _text_scan(self, c, is_text, F, guarded: bool = True) -> list:
-        """The text checks of every value. Each regular expression is guarded by a test that
-        every value it matches passes and that costs no conversion of Spark's UTF-8 string to a
-        Java one (which `rlike` pays per call): its first character, its length, an `@`. Spark
-        evaluates `&` left to right and stops at the first false, so a value meets only the
-        expressions that could match it (a word skips the ~20 numeric and date ones).
-        `guarded=False` leaves the guards out (the same counts, slower: the tests compare)."""
-        nonempty = is_text & c.isNotNull() & (c != "")
+    @staticmethod
+    def _guards(c, is_text, F, guarded: bool = True) -> dict[str, Any]:
+        """Cheap tests that every value a pattern matches passes, with no conversion of Spark's
+        UTF-8 string to a Java one (which `rlike` pays per call): its first character, its
+        length, an `@`, a `.`. `guarded=False`: each is `true` (the tests compare)."""
         first, length = F.substring(c, 1, 1), F.length(c)
         anything = F.lit(True)
-        numberlike = first.isin(*NUMBER_STARTS) if guarded else anything  # numbers, dates, phones
-        digit = first.isin(*DIGITS) if guarded else anything
-        upper = first.between("A", "Z") if guarded else anything
-        at = c.contains("@") if guarded else anything
-        point = c.contains(".") if guarded else anything  # a decimal
-        zero = first.isin("+", "-", "0") if guarded else anything  # a leading zero, maybe signed
 
         def sized(low: int, high: int | None = None):
             """Java's `$` also matches before a line terminator (\n, \r\n) at the end."""
             if not guarded:
                 return anything
             return length >= low if high is None else length.between(low, high + 2)
+
+        def test(expr):
+            return expr if guarded else anything
+
+        return {
+            "nonempty": is_text & c.isNotNull() & (c != ""),
+            "length": length,
+            "sized": sized,
+            "numberlike": test(first.isin(*NUMBER_STARTS)),  # numbers, dates, phones, cards
+            "digit": test(first.isin(*DIGITS)),
+            "upper": test(first.between("A", "Z")),
+            "at": test(c.contains("@")),
+            "point": test(c.contains(".")),  # a decimal
+            "zero": test(first.isin("+", "-", "0")),  # a leading zero, maybe signed
+        }
+
+    def _shared_matches(self, c, is_text, F, guarded: bool = True) -> list:
+        """The patterns several checks test (an integer's, a decimal's, an ISO timestamp's),
+        each matched once per value as a column of the projection the scan aggregates (Spark
+        keeps a projection whose costly expression is used more than once, rather than copying
+        it into each use); `_text_scan` reads them by name."""
+        g = self._guards(c, is_text, F, guarded)
+        return [
+            (g["nonempty"] & g["numberlike"] & c.rlike(INT_TEXT)).alias("_int"),
+            (g["nonempty"] & g["numberlike"] & g["point"] & c.rlike(DECIMAL_TEXT)).alias("_dec"),
+            (g["nonempty"] & g["digit"] & g["sized"](16) & c.rlike(ISO_TIMESTAMP)).alias("_iso"),
+        ]
+
+    def _text_scan(self, c, is_text, F, guarded: bool = True) -> list:
+        """The text checks of every value, as aggregations over a DataFrame that holds the
+        `_shared_matches` columns. Each regular expression is behind its guards (`_guards`):
+        Spark evaluates `&` left to right and stops at the first false, so a value meets only
+        the expressions that could match it (a word skips the ~20 numeric and date ones)."""
+        g = self._guards(c, is_text, F, guarded)
+        nonempty, length, sized = g["nonempty"], g["length"], g["sized"]
+        numberlike, digit, upper = g["numberlike"], g["digit"], g["upper"]
+        at, zero = g["at"], g["zero"]
+        is_int, is_dec, is_iso = F.col("_int"), F.col("_dec"), F.col("_iso")
 
         def share(name, cond):
             return F.sum(F.when(nonempty & cond, 1).otherwise(0)).alias(name)
@@ -368,29 +398,29 @@ class _Profiler:
             F.sum(F.when(is_text & c.isin(*NULL_MARKERS), 1).otherwise(0)).alias("markers"),
             F.max(F.when(is_text & c.isin(*NULL_MARKERS), c)).alias("marker"),
             share("bool", sized(4, 5) & c.rlike(BOOLEAN_TEXT)),
-            share("int", numberlike & c.rlike(INT_TEXT) & c.try_cast("int").isNotNull()),
-            share("long", numberlike & c.rlike(INT_TEXT) & c.try_cast("long").isNotNull()),
+            share("int", is_int & c.try_cast("int").isNotNull()),
+            share("long", is_int & c.try_cast("long").isNotNull()),
             share("lead0", zero & c.rlike(LEADING_ZERO)),
             share("digits", digit & c.rlike(r"^[0-9]+$")),
-            share("decimal", numberlike & point & c.rlike(DECIMAL_TEXT)),
+            share("decimal", is_dec),
             share("numeric", numberlike & c.rlike(PATTERNS["numeric"])),
             F.max(
                 F.when(
-                    nonempty & numberlike & (c.rlike(INT_TEXT) | c.rlike(DECIMAL_TEXT)),
+                    is_int | is_dec,
                     F.length(F.regexp_extract(c, r"^[+-]?0*(\d*)", 1)),
                 )
             ).alias("intdigits"),
             F.max(
                 F.when(
-                    nonempty & numberlike & point & c.rlike(DECIMAL_TEXT),
+                    is_dec,
                     F.length(F.regexp_extract(c, r"\.(\d+)$", 1)),
                 )
             ).alias("scale"),
             share(
                 "iso",
-                digit & sized(16) & c.rlike(ISO_TIMESTAMP) & c.try_cast("timestamp").isNotNull(),
+                is_iso & c.try_cast("timestamp").isNotNull(),
             ),
-            share("isozone", digit & sized(16) & c.rlike(ISO_TIMESTAMP) & c.rlike(ISO_ZONE)),
+            share("isozone", is_iso & c.rlike(ISO_ZONE)),
             share("email", at & c.rlike(PATTERNS["email"])),
             share("uuid", sized(36, 36) & c.rlike(PATTERNS["uuid"])),
             share("phone", numberlike & sized(7, 22) & c.rlike(PHONE_TEXT) & c.rlike(PHONE_SHAPE)),
@@ -478,7 +508,7 @@ class _Profiler:
             )
         if kind.startswith("decimal"):
             col["notes"].append(f"{kind} keeps every digit; double would round")
-        col["sensitive"] = _sensitive(name, counts, n)
+        col["sensitive"] = _sensitive(name, counts, n, kind)
         return col
 
     def _typed(self, col: dict, marker: str | None, F):
@@ -729,7 +759,11 @@ def _null_marker(first: dict, fields, text_cols: list[str]) -> str | None:
     return max(seen, key=lambda m: (seen[m], m)) if seen else None
 
 
-def _sensitive(name: str, counts: dict[str, int], n: int) -> str | None:
+def _sensitive(name: str, counts: dict[str, int], n: int, kind: str = "string") -> str | None:
+    """The kind of personal data a column seems to hold, or None. A phone number's shape
+    (digits with dashes, dots or spaces) is also a date's (2026-01-02), a decimal's (12.3456)
+    or a plain number's: a column whose values have such a type (`kind`, as inferred) is a
+    phone number only when its name says so."""
     if n and (counts.get("email") or 0) >= n * CLASS_SHARE:
         return "email"
     if n and (counts.get("card") or 0) >= n * CLASS_SHARE:
@@ -737,7 +771,7 @@ def _sensitive(name: str, counts: dict[str, int], n: int) -> str | None:
     if (
         n
         and (counts.get("phone") or 0) >= n * CLASS_SHARE
-        and not (counts.get("int", 0) >= n * TYPE_SHARE and not PHONE_COLUMN.search(name))
+        and (kind == "string" or PHONE_COLUMN.search(name))
     ):
         return "phone number"
     if NAME_COLUMN.search(name) and (counts.get("name") or 0) >= n * CLASS_SHARE:
