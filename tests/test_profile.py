@@ -501,6 +501,11 @@ def test_the_scans_guards_count_every_value_as_the_bare_expressions_do(spark):
     guarded = df.agg(*scanner._text_scan(c, is_text, F)).first().asDict()
     bare = frames[False].agg(*scanner._text_scan(c, is_text, F, guarded=False)).first().asDict()
     assert guarded == bare
+    # the greatest null marker present, as Spark orders strings, kept as its place in that order
+    from pipelines.profiling.compute import MARKER_ORDER, NULL_MARKERS
+
+    present = [m for m in NULL_MARKERS if m in EDGE_VALUES]
+    assert len(present) >= 3 and MARKER_ORDER[bare["marker_at"] - 1] == max(present)
     # the values meet the checks they are about (else the comparison proves little)
     for check in ("bool", "int", "lead0", "decimal", "iso", "isozone", "email", "uuid", "phone"):
         assert bare[check] > 0, check
