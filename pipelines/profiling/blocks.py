@@ -187,35 +187,27 @@ def _read_block(
     handle.seek(at)
     data = handle.read(min(size - at, budget + SLACK + 1))
     read = len(data)
-    if start == 0:
-        begin = 0
-        if skip_header:
-            first = data.find(b"\n")
-            while first < 0 and at + len(data) < size:
-                more = handle.read(MORE)
-                read += len(more)
-                data += more
-                first = data.find(b"\n")
-            if first < 0:
-                return b"", size, size, read
-            begin = first + 1
-    else:
-        first = data.find(b"\n")
-        while first < 0 and at + len(data) < size:
+
+    def line_end(after: int) -> int:
+        """The first line end at or after `after`, reading on until one comes or the file
+        ends (-1)."""
+        nonlocal data, read
+        found = data.find(b"\n", after)
+        while found < 0 and at + len(data) < size:
             more = handle.read(MORE)
             read += len(more)
             data += more
-            first = data.find(b"\n")
+            found = data.find(b"\n", after)
+        return found
+
+    begin = 0
+    if start > 0 or skip_header:  # drop the partial line before `start`, or the header
+        first = line_end(0)
         if first < 0:
             return b"", size, size, read
         begin = first + 1
     # the line end at or after the budget's last byte
-    cut = data.find(b"\n", begin + budget - 1)
-    while cut < 0 and at + len(data) < size:
-        more = handle.read(MORE)
-        read += len(more)
-        data += more
-        cut = data.find(b"\n", begin + budget - 1)
+    cut = line_end(begin + budget - 1)
     if cut < 0:  # the file's last line, without a line end of its own
         block = data[begin:]
         end = at + len(data)
