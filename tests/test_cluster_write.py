@@ -187,7 +187,8 @@ def test_every_transformation_writes_required_columns_required_and_commits(
     day = date(2026, 1, 2)
     rows = trip_rows(20)
     rows.append(dict(rows[0]))  # a duplicate: the dedupes drop it
-    batch = _write(variant_job, spark, _source(tmp_path, rows), f"cid-{steps}", day)
+    source = _source(tmp_path, rows)
+    batch = _write(variant_job, spark, source, f"cid-{steps}", day)
     expected = 21 if steps in ("cast_rename", "none") else 20
     assert batch["write_path"] == "distributed" and batch["rows"] == expected
     table = variant_job.catalog().load_table(variant_job.TARGET_TABLE)
@@ -199,9 +200,7 @@ def test_every_transformation_writes_required_columns_required_and_commits(
     variant_job.publish(batch, {"success": True})
     published = variant_job.catalog().load_table(variant_job.TARGET_TABLE).scan().to_arrow()
     assert published.num_rows == expected
-    assert set(published.column("_source_file").to_pylist()) == {
-        _source(tmp_path, rows).join(("file://", ""))
-    }
+    assert set(published.column("_source_file").to_pylist()) == {f"file://{source}"}
 
 
 def test_a_file_that_does_not_match_the_table_is_named_with_its_columns(job, tmp_path):
